@@ -1,0 +1,1 @@
+"""Hebdo: news bulletins in, weekly digests out, over Telegram."""

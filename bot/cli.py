@@ -1,0 +1,279 @@
+"""Command line: `python -m bot COMMAND` (also installed as `hebdo`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.ingest import Outcome, expand_paths, ingest_paths, limits_for, poll_sources
+from storage import open_db
+from storage.bulletins import get_bulletin, list_bulletins
+from storage.db import StorageError
+from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, EmptyQuery, search_items
+
+log = logging.getLogger("bot")
+
+
+def setup_logging(level: str) -> None:
+    """Log to stderr; keep httpx quiet, since request URLs carry the bot token."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+class _Progress:
+    """A one-line progress bar on stderr, shown only on a terminal and for many files."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled and total > 1
+
+    def __call__(self, _path: Path, _outcome: Outcome) -> None:
+        self.done += 1
+        if self.enabled:
+            width = 30
+            filled = width * self.done // self.total
+            bar = "#" * filled + "-" * (width - filled)
+            print(f"\r[{bar}] {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
+            if self.done == self.total:
+                print(file=sys.stderr)
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Ingest files and folders; print a summary of added, duplicate and rejected."""
+    paths = list(expand_paths(Path(p) for p in args.paths))
+    progress = _Progress(
+        len(paths), args.progress or (args.progress is None and sys.stderr.isatty())
+    )
+    report = ingest_paths(db, paths, limits_for(settings), on_done=progress)
+    if args.json:
+        _print_json(
+            {
+                "added": report.count("added"),
+                "duplicates": report.count("duplicate"),
+                "rejected": report.count("rejected"),
+                "files": [_outcome_json(o) for o in report.outcomes],
+            }
+        )
+    else:
+        for o in report.outcomes:
+            if o.status == "added":
+                print(f"added     #{o.bulletin_id} {o.title}  ({o.name})")
+            elif o.status == "duplicate":
+                print(f"duplicate of #{o.bulletin_id}  ({o.name})")
+            else:
+                print(f"rejected  {o.name}: {o.reason}")
+        print(report.summary())
+    return 0 if report.count("rejected") == 0 else 1
+
+
+def _outcome_json(o: Outcome) -> dict[str, Any]:
+    return {
+        "name": o.name,
+        "status": o.status,
+        "bulletin_id": o.bulletin_id,
+        "title": o.title,
+        "reason": o.reason,
+    }
+
+
+def cmd_poll(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Ingest the inbox folder and every configured feed once."""
+    report = poll_sources(db, settings, force=True)
+    if args.json:
+        _print_json({"files": [_outcome_json(o) for o in report.outcomes]})
+    else:
+        print(report.summary())
+    return 0
+
+
+def cmd_bulletins(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """List stored bulletins, newest first."""
+    rows = list_bulletins(db, limit=args.limit, offset=args.offset)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "id": b.id,
+                    "title": b.title,
+                    "published_at": b.published_at,
+                    "language": b.language,
+                    "source": b.source,
+                    "items": b.item_count,
+                }
+                for b in rows
+            ]
+        )
+        return 0
+    if not rows:
+        print("No bulletins yet. Add some with: python -m bot ingest PATH")
+    for b in rows:
+        print(f"#{b.id:<5} {b.published_at[:10]}  {b.language}  {b.title}  ({b.item_count} items)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Show one bulletin with its sections and items."""
+    detail = get_bulletin(db, args.id)
+    if detail is None:
+        print(f"No bulletin #{args.id}.", file=sys.stderr)
+        return 1
+    b = detail.bulletin
+    if args.json:
+        _print_json(
+            {
+                "id": b.id,
+                "title": b.title,
+                "published_at": b.published_at,
+                "language": b.language,
+                "source": b.source,
+                "source_ref": b.source_ref,
+                "deleted_at": b.deleted_at,
+                "text": detail.clean_text,
+                "items": [
+                    {
+                        "id": i.id,
+                        "seq": i.seq,
+                        "section": i.section,
+                        "heading": i.heading,
+                        "text": i.text,
+                        "start": i.start,
+                        "end": i.end,
+                        "paragraph_start": i.paragraph_start,
+                        "paragraph_end": i.paragraph_end,
+                        "headline_rank": i.headline_rank,
+                    }
+                    for i in detail.items
+                ],
+            }
+        )
+        return 0
+    print(f"#{b.id} {b.title}\n{b.published_at}  {b.language}  {b.source}\n")
+    print(detail.clean_text)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Search the archive's items."""
+    query = " ".join(args.query)
+    try:
+        hits = search_items(db, query, limit=args.limit)
+    except EmptyQuery:
+        print('Usage: python -m bot search WORDS  (for example: search "Patriot")', file=sys.stderr)
+        return 2
+    if args.json:
+        _print_json(
+            {
+                "query": query,
+                "results": [
+                    {
+                        "item_id": h.item_id,
+                        "bulletin_id": h.bulletin_id,
+                        "bulletin_title": h.bulletin_title,
+                        "published_at": h.published_at,
+                        "language": h.language,
+                        "heading": h.heading,
+                        "text": h.text,
+                        "snippet": h.snippet.replace(HIGHLIGHT_START, "**").replace(
+                            HIGHLIGHT_END, "**"
+                        ),
+                        "rank": round(h.rank, 4),
+                    }
+                    for h in hits
+                ],
+            }
+        )
+        return 0
+    if not hits:
+        print(f"Nothing found for {query!r}.")
+    for h in hits:
+        snippet = h.snippet.replace(HIGHLIGHT_START, "[").replace(HIGHLIGHT_END, "]")
+        print(f"#{h.bulletin_id} {h.published_at[:10]} {h.bulletin_title}\n  {snippet}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot (polling) until interrupted."""
+    from bot.app import run_bot
+
+    if not settings.telegram_bot_token:
+        print("TELEGRAM_BOT_TOKEN is not set: put it in .env (see .env.example).", file=sys.stderr)
+        return 2
+    run_bot(settings)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, with one sub-command per action."""
+    parser = argparse.ArgumentParser(prog="hebdo", description="Hebdo news-digest bot")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="run the Telegram bot")
+
+    p = sub.add_parser("ingest", help="ingest bulletin files or folders")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+
+    p = sub.add_parser("poll", help="ingest the inbox folder and the feeds once")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bulletins", help="list bulletins")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("show", help="show one bulletin")
+    p.add_argument("id", type=int)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", help="search the archive")
+    p.add_argument("query", nargs="+")
+    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+_DB_COMMANDS = {
+    "ingest": cmd_ingest,
+    "poll": cmd_poll,
+    "bulletins": cmd_bulletins,
+    "show": cmd_show,
+    "search": cmd_search,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, load settings, dispatch."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.env_file)
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level if args.command == "run" else "WARNING")
+    if args.command == "run":
+        return cmd_run(args, settings)
+    try:
+        db = open_db(settings.database_path)
+    except StorageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        return _DB_COMMANDS[args.command](args, settings, db)
+    finally:
+        db.close()

@@ -1,0 +1,187 @@
+"""Settings: read once from the environment (and `.env`) into a frozen, typed object."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import time
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dotenv import dotenv_values
+
+LANGUAGES = ("fr", "en", "uk")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+
+class ConfigError(ValueError):
+    """A setting has a bad value; the message names the key."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know, parsed and validated."""
+
+    telegram_bot_token: str | None = None
+    admin_ids: frozenset[int] = frozenset()
+    database_path: Path = Path("data/hebdo.db")
+    inbox_dir: Path = Path("data/inbox")
+    feed_urls: tuple[str, ...] = ()
+    poll_minutes: int = 15
+    timezone: str = "Europe/Paris"
+    default_language: str = "fr"
+    digest_day: int = 5  # 0 = Monday … 6 = Sunday
+    digest_time: time = time(9, 0)
+    telegram_api_base_url: str = DEFAULT_API_BASE_URL
+    max_bulletin_bytes: int = 2_000_000
+    feed_timeout_seconds: float = 20.0
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured time zone as a `ZoneInfo`."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_file_base_url(self) -> str:
+        """The file-download base URL derived from the API base URL."""
+        return file_base_url(self.telegram_api_base_url)
+
+    def __repr__(self) -> str:  # never show the token
+        token = "set" if self.telegram_bot_token else "unset"
+        return f"Settings(token={token}, database_path={str(self.database_path)!r})"
+
+
+def file_base_url(api_base_url: str) -> str:
+    """`https://host/bot` → `https://host/file/bot`, as the Bot API lays out file URLs."""
+    head, _, last = api_base_url.rstrip("/").rpartition("/")
+    return f"{head}/file/{last}"
+
+
+def _int(key: str, raw: str, minimum: int, maximum: int | None = None) -> int:
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        raise ConfigError(key, f"expected a whole number, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        upper = f" and at most {maximum}" if maximum is not None else ""
+        raise ConfigError(key, f"must be at least {minimum}{upper}, got {value}")
+    return value
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    ids = set()
+    for part in re.split(r"[,\s;]+", raw.strip()):
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d+", part):
+            raise ConfigError("ADMIN_IDS", f"expected numeric Telegram user ids, got {part!r}")
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _url(key: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(key, f"expected an http(s) URL, got {raw!r}")
+    return raw
+
+
+def _day(raw: str) -> int:
+    value = raw.strip().lower()[:3]
+    if value.isdigit() and 1 <= int(value) <= 7:
+        return int(value) - 1
+    if value in DAYS:
+        return DAYS.index(value)
+    raise ConfigError("DIGEST_DAY", f"expected mon…sun or 1…7, got {raw!r}")
+
+
+def _time(raw: str) -> time:
+    match = re.fullmatch(r"\s*(\d{1,2})(?::(\d{2}))?\s*", raw)
+    if not match or int(match[1]) > 23 or int(match[2] or 0) > 59:
+        raise ConfigError("DIGEST_TIME", f"expected HH:MM (24-hour), got {raw!r}")
+    return time(int(match[1]), int(match[2] or 0))
+
+
+def _zone(raw: str) -> str:
+    try:
+        ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("TIMEZONE", f"unknown IANA time zone {raw!r}") from None
+    return raw.strip()
+
+
+def _positive_float(key: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(key, f"expected a number of seconds, got {raw!r}") from None
+    if not value > 0:
+        raise ConfigError(key, f"must be greater than 0, got {raw!r}")
+    return value
+
+
+def from_mapping(env: Mapping[str, str]) -> Settings:
+    """Build `Settings` from a flat mapping of environment variables."""
+
+    def get(key: str) -> str | None:
+        value = env.get(key)
+        return value if value is not None and value.strip() != "" else None
+
+    kwargs: dict[str, object] = {}
+    if (token := get("TELEGRAM_BOT_TOKEN")) is not None:
+        if not re.fullmatch(r"\d+:[\w-]{20,}", token.strip()):
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN", "does not look like a bot token from @BotFather"
+            )
+        kwargs["telegram_bot_token"] = token.strip()
+    if (raw := get("ADMIN_IDS")) is not None:
+        kwargs["admin_ids"] = _admin_ids(raw)
+    if (raw := get("DATABASE_PATH")) is not None:
+        kwargs["database_path"] = Path(raw.strip())
+    if (raw := get("INBOX_DIR")) is not None:
+        kwargs["inbox_dir"] = Path(raw.strip())
+    if (raw := get("FEED_URLS")) is not None:
+        urls = [u for u in re.split(r"[,\s]+", raw.strip()) if u]
+        kwargs["feed_urls"] = tuple(_url("FEED_URLS", u) for u in urls)
+    if (raw := get("POLL_MINUTES")) is not None:
+        kwargs["poll_minutes"] = _int("POLL_MINUTES", raw, 1, 7 * 24 * 60)
+    if (raw := get("TIMEZONE")) is not None:
+        kwargs["timezone"] = _zone(raw)
+    if (raw := get("DEFAULT_LANGUAGE")) is not None:
+        if raw.strip().lower() not in LANGUAGES:
+            raise ConfigError("DEFAULT_LANGUAGE", f"expected one of {', '.join(LANGUAGES)}")
+        kwargs["default_language"] = raw.strip().lower()
+    if (raw := get("DIGEST_DAY")) is not None:
+        kwargs["digest_day"] = _day(raw)
+    if (raw := get("DIGEST_TIME")) is not None:
+        kwargs["digest_time"] = _time(raw)
+    if (raw := get("TELEGRAM_API_BASE_URL")) is not None:
+        kwargs["telegram_api_base_url"] = _url("TELEGRAM_API_BASE_URL", raw.strip())
+    if (raw := get("MAX_BULLETIN_BYTES")) is not None:
+        kwargs["max_bulletin_bytes"] = _int("MAX_BULLETIN_BYTES", raw, 1)
+    if (raw := get("FEED_TIMEOUT_SECONDS")) is not None:
+        kwargs["feed_timeout_seconds"] = _positive_float("FEED_TIMEOUT_SECONDS", raw)
+    if (raw := get("LOG_LEVEL")) is not None:
+        level = raw.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError("LOG_LEVEL", f"expected DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+        kwargs["log_level"] = level
+    return Settings(**kwargs)  # type: ignore[arg-type]
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Read `.env` (if present) under the process environment, which wins."""
+    merged: dict[str, str] = {}
+    if env_file is not None and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ)
+    return from_mapping(merged)

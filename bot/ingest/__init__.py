@@ -1,0 +1,58 @@
+"""Ingestion: files, feeds and admin posts become stored bulletins."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from bot.config import Settings
+from bot.ingest.errors import Rejected
+from bot.ingest.feeds import poll_feeds
+from bot.ingest.pipeline import (
+    Limits,
+    Outcome,
+    Report,
+    Submission,
+    expand_paths,
+    ingest,
+    ingest_inbox,
+    ingest_paths,
+    prepare,
+    store,
+)
+
+__all__ = [
+    "Limits",
+    "Outcome",
+    "Rejected",
+    "Report",
+    "Submission",
+    "expand_paths",
+    "ingest",
+    "ingest_inbox",
+    "ingest_paths",
+    "limits_for",
+    "poll_sources",
+    "prepare",
+    "store",
+]
+
+
+def limits_for(settings: Settings) -> Limits:
+    """Ingestion limits from the settings."""
+    return Limits(max_bytes=settings.max_bulletin_bytes, default_language=settings.default_language)
+
+
+def poll_sources(db: Database, settings: Settings, *, force: bool = False) -> Report:
+    """What the scheduler runs: the inbox folder, then every feed that is due."""
+    limits = limits_for(settings)
+    report = ingest_inbox(db, settings.inbox_dir, limits)
+    feeds = poll_feeds(
+        db,
+        settings.feed_urls,
+        limits,
+        poll_minutes=settings.poll_minutes,
+        timeout=settings.feed_timeout_seconds,
+        force=force,
+    )
+    report.outcomes += feeds.outcomes
+    return report

@@ -1,0 +1,203 @@
+"""Turn plain text, Markdown or HTML into blocks: headings and paragraphs, in order."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph"]
+Format = Literal["text", "markdown", "html"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A heading or a paragraph of clean text (lines joined by newlines)."""
+
+    kind: BlockKind
+    text: str
+
+
+_TERMINAL = tuple('.!?…:;,»”")')
+
+
+def looks_like_heading(text: str) -> bool:
+    """A short single line that does not end like a sentence."""
+    return (
+        "\n" not in text
+        and 2 <= len(text) <= 160
+        and not text.endswith(_TERMINAL)
+        and len(text.split()) >= 2
+        and not text.lstrip().startswith(("-", "•", "*"))
+    )
+
+
+def guess_format(name: str, text: str) -> Format:
+    """Format from the file name, else from the content."""
+    lower = name.lower()
+    if lower.endswith((".html", ".htm", ".xhtml")):
+        return "html"
+    if lower.endswith((".md", ".markdown")):
+        return "markdown"
+    if lower.endswith(".txt"):
+        return "text"
+    if re.search(r"<(?:p|div|br|h[1-6]|html|body|article)\b", text[:4000], re.I):
+        return "html"
+    return "text"
+
+
+def to_blocks(text: str, fmt: Format) -> list[Block]:
+    """Split normalised text into heading and paragraph blocks."""
+    if fmt == "html":
+        return html_blocks(text)
+    if fmt == "markdown":
+        return markdown_blocks(text)
+    return text_blocks(text)
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Plain text: blank lines separate paragraphs; short unpunctuated lines are headings."""
+    blocks = []
+    for chunk in re.split(r"\n\s*\n", text):
+        chunk = chunk.strip()
+        if chunk:
+            kind: BlockKind = "heading" if looks_like_heading(chunk) else "paragraph"
+            blocks.append(Block(kind, chunk))
+    return blocks
+
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_MD_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_MD_INLINE = [
+    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
+    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
+    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"`([^`]+)`"), r"\1"),
+    (re.compile(r"<[^>]+>"), ""),
+]
+
+
+def _md_inline(line: str) -> str:
+    for pattern, repl in _MD_INLINE:
+        line = pattern.sub(repl, line)
+    line = re.sub(r"^\s{0,3}>\s?", "", line)
+    line = re.sub(r"^\s*[*+]\s+", "- ", line)
+    return line.strip()
+
+
+def markdown_blocks(text: str) -> list[Block]:
+    """Markdown: ATX/setext headings, paragraphs, lists; inline markup removed."""
+    blocks: list[Block] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        body = "\n".join(_md_inline(x) for x in lines).strip()
+        lines.clear()
+        if body:
+            blocks.append(Block("paragraph", body))
+
+    for line in text.split("\n"):
+        heading = _MD_HEADING.match(line)
+        if heading:
+            flush()
+            if title := _md_inline(heading.group(1)):
+                blocks.append(Block("heading", title))
+        elif _MD_SETEXT.match(line) and len(lines) == 1:
+            title = _md_inline(lines[0])
+            lines.clear()
+            if title:
+                blocks.append(Block("heading", title))
+        elif not line.strip() or re.fullmatch(r"\s*([-*_])(\s*\1){2,}\s*", line):
+            flush()
+        else:
+            lines.append(line)
+    flush()
+    return blocks
+
+
+_SKIP = {"script", "style", "noscript", "template", "svg", "iframe", "object", "head", "form"}
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_BLOCK = {
+    "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote",
+    "pre", "ul", "ol", "li", "table", "tr", "dl", "dt", "dd", "figure", "figcaption",
+    "nav", "address", "hr", "body", "html",
+}  # fmt: skip
+
+
+class _BlockParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[Block] = []
+        self.title = ""
+        self._buffer: list[str] = []
+        self._skip: list[str] = []
+        self._in_title = False
+        self._heading = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            if tag != "head":
+                self._skip.append(tag)
+            return
+        if tag == "title":
+            self._in_title = True
+        elif tag == "br":
+            self._buffer.append("\n")
+        elif tag in _HEADINGS:
+            self._flush()
+            self._heading = True
+        elif tag in _BLOCK:
+            self._flush()
+            if tag == "li":
+                self._buffer.append("- ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip and tag == self._skip[-1]:
+            self._skip.pop()
+        elif tag == "title":
+            self._in_title = False
+        elif tag in _HEADINGS:
+            self._flush()
+            self._heading = False
+        elif tag in _BLOCK:
+            self._flush()
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self._buffer.append("\n")
+        elif tag in _BLOCK:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._in_title:
+            self.title += data
+            return
+        self._buffer.append(data)
+
+    def _flush(self) -> None:
+        raw = "".join(self._buffer)
+        self._buffer.clear()
+        lines = [re.sub(r"\s+", " ", line).strip() for line in raw.split("\n")]
+        body = "\n".join(line for line in lines if line and line != "-")
+        if body:
+            self.blocks.append(Block("heading" if self._heading else "paragraph", body))
+
+    def close(self) -> None:
+        super().close()
+        self._flush()
+
+
+def html_blocks(text: str) -> list[Block]:
+    """HTML: text of visible elements; scripts, styles and forms dropped; h1–h6 are headings."""
+    parser = _BlockParser()
+    parser.feed(text)
+    parser.close()
+    blocks = parser.blocks
+    title = re.sub(r"\s+", " ", parser.title).strip()
+    if title and not (blocks and blocks[0].kind == "heading"):
+        blocks.insert(0, Block("heading", title))
+    return blocks

@@ -1,0 +1,211 @@
+"""The one ingestion path used by the scheduler, the CLI and admin posts."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlite_utils import Database
+
+from bot.ingest.decode import decode_bytes, normalize_text
+from bot.ingest.errors import Rejected
+from bot.ingest.markup import Format, guess_format
+from bot.ingest.parse import parse_text, published_at
+from storage.bulletins import DuplicateBulletin, insert_bulletin
+from storage.models import NewBulletin
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+Status = Literal["added", "duplicate", "rejected"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What ingestion accepts."""
+
+    max_bytes: int = 2_000_000
+    default_language: str = "fr"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Something to ingest: bytes from a file or feed, or text from an admin."""
+
+    source: str  # "file", "feed:<url>", "admin:<user id>"
+    name: str  # file name or a label; its date prefix dates the bulletin
+    data: bytes | None = None
+    text: str | None = None
+    fmt: Format | None = None
+    source_ref: str | None = None  # a feed entry id, for de-duplication
+    title: str | None = None
+    published: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one submission."""
+
+    name: str
+    status: Status
+    bulletin_id: int | None = None
+    title: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Report:
+    """Outcomes of a batch, with counts."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        """How many outcomes have `status`."""
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def summary(self) -> str:
+        """`added 1, duplicates 0, rejected 0`."""
+        return (
+            f"added {self.count('added')}, duplicates {self.count('duplicate')}, "
+            f"rejected {self.count('rejected')}"
+        )
+
+
+def prepare(sub: Submission, limits: Limits) -> NewBulletin:
+    """Decode and parse a submission into a bulletin, without storing it.
+
+    Raises `Rejected` with a one-line reason for anything that cannot become a bulletin.
+    """
+    if sub.data is not None:
+        if len(sub.data) > limits.max_bytes:
+            raise Rejected(_too_big(len(sub.data), limits.max_bytes))
+        if not sub.data.strip():
+            raise Rejected("empty: the file has no content")
+        raw = decode_bytes(sub.data)
+    elif sub.text is not None:
+        encoded = sub.text.encode("utf-8", "replace")
+        if len(encoded) > limits.max_bytes:
+            raise Rejected(_too_big(len(encoded), limits.max_bytes))
+        raw = normalize_text(encoded.decode("utf-8"))
+    else:
+        raise Rejected("empty: nothing was submitted")
+    if not raw.strip():
+        raise Rejected("empty: no text left after cleaning")
+    fmt = sub.fmt or guess_format(sub.name, raw)
+    parsed = parse_text(
+        raw, fmt, name=sub.name, title=sub.title, default_language=limits.default_language
+    )
+    return NewBulletin(
+        source=sub.source,
+        source_ref=sub.source_ref,
+        title=parsed.title,
+        published_at=published_at(sub.name, sub.published),
+        language=parsed.language,
+        raw_text=raw,
+        clean_text=parsed.clean_text,
+        content_hash=parsed.content_hash,
+        sections=parsed.sections,
+        items=parsed.items,
+    )
+
+
+def _too_big(size: int, limit: int) -> str:
+    return f"too large: {size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB limit"
+
+
+def store(db: Database, bulletin: NewBulletin, name: str) -> Outcome:
+    """Store a prepared bulletin; a duplicate is reported, not raised."""
+    try:
+        bulletin_id = insert_bulletin(db, bulletin)
+    except DuplicateBulletin as dup:
+        return Outcome(name, "duplicate", dup.existing_id, bulletin.title)
+    log.info("added bulletin %d %r (%s)", bulletin_id, bulletin.title, bulletin.language)
+    return Outcome(name, "added", bulletin_id, bulletin.title)
+
+
+def ingest(db: Database, sub: Submission, limits: Limits) -> Outcome:
+    """Prepare and store one submission."""
+    try:
+        bulletin = prepare(sub, limits)
+    except Rejected as exc:
+        log.warning("rejected %s: %s", sub.name, exc.reason)
+        return Outcome(sub.name, "rejected", reason=exc.reason)
+    return store(db, bulletin, sub.name)
+
+
+def read_file(path: Path, limits: Limits, *, known_suffix: bool = False) -> Submission:
+    """A file as a submission; refuses oversized or unreadable files before reading."""
+    if known_suffix and path.suffix.lower() not in SUFFIXES:
+        raise Rejected(f"unsupported file type {path.suffix or '(none)'}: send .txt, .md or .html")
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise Rejected(_too_big(size, limits.max_bytes))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise Rejected(f"unreadable: {exc.strerror or exc}") from None
+    return Submission(source="file", name=path.name, data=data, source_ref=None)
+
+
+def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
+    """Files given directly, and bulletin files (by suffix) inside given folders."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(
+                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES
+            )
+        else:
+            yield path
+
+
+def ingest_paths(
+    db: Database,
+    paths: Iterable[Path],
+    limits: Limits,
+    *,
+    on_done: Callable[[Path, Outcome], None] | None = None,
+    known_suffix: bool = False,
+) -> Report:
+    """Ingest files (not moving anything); report every file's outcome."""
+    report = Report()
+    for path in paths:
+        try:
+            outcome = ingest(db, read_file(path, limits, known_suffix=known_suffix), limits)
+        except Rejected as exc:
+            outcome = Outcome(path.name, "rejected", reason=exc.reason)
+        report.outcomes.append(outcome)
+        if on_done is not None:
+            on_done(path, outcome)
+    return report
+
+
+def ingest_inbox(db: Database, inbox: Path, limits: Limits) -> Report:
+    """Ingest every file in the inbox; move each to done/ or rejected/ (+ .reason.txt)."""
+    if not inbox.is_dir():
+        return Report()
+    files = [p for p in sorted(inbox.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    return ingest_paths(db, files, limits, on_done=_file_away, known_suffix=True)
+
+
+def _file_away(path: Path, outcome: Outcome) -> None:
+    folder = path.parent / ("rejected" if outcome.status == "rejected" else "done")
+    folder.mkdir(exist_ok=True)
+    target = _free_name(folder / path.name)
+    shutil.move(str(path), target)
+    if outcome.status == "rejected":
+        Path(f"{target}.reason.txt").write_text(f"{outcome.reason}\n", encoding="utf-8")
+
+
+def _free_name(target: Path) -> Path:
+    """`x.txt`, else `x.1.txt`, `x.2.txt`…: never overwrite an earlier file."""
+    n = 0
+    candidate = target
+    while candidate.exists():
+        n += 1
+        candidate = target.with_name(f"{target.stem}.{n}{target.suffix}")
+    return candidate

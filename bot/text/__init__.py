@@ -1,0 +1,1 @@
+"""Text analysis shared by ingestion, the summariser and search."""

@@ -1,0 +1,149 @@
+"""Bulletins and their items: insert (one transaction), find duplicates, list, show."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.models import Bulletin, BulletinDetail, Item, NewBulletin
+
+
+class DuplicateBulletin(Exception):
+    """A bulletin with the same content or the same source entry is already stored."""
+
+    def __init__(self, existing_id: int) -> None:
+        super().__init__(f"duplicate of bulletin {existing_id}")
+        self.existing_id = existing_id
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with seconds."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def find_duplicate(
+    db: Database, content_hash: str, source: str, source_ref: str | None
+) -> int | None:
+    """The id of a stored bulletin with this content or this source entry, if any."""
+    row = db.execute(
+        "SELECT id FROM bulletins WHERE content_hash = ? "
+        "OR (source_ref IS NOT NULL AND source = ? AND source_ref = ?) LIMIT 1",
+        [content_hash, source, source_ref],
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def insert_bulletin(db: Database, new: NewBulletin) -> int:
+    """Store a bulletin with its sections and items atomically; return its id.
+
+    Raises `DuplicateBulletin` if the same content or source entry is already stored.
+    """
+    with db.atomic():
+        existing = find_duplicate(db, new.content_hash, new.source, new.source_ref)
+        if existing is not None:
+            raise DuplicateBulletin(existing)
+        try:
+            cursor = db.execute(
+                "INSERT INTO bulletins (source, source_ref, title, published_at, language, "
+                "raw_text, clean_text, content_hash, summary_version, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    new.source,
+                    new.source_ref,
+                    new.title,
+                    new.published_at,
+                    new.language,
+                    new.raw_text,
+                    new.clean_text,
+                    new.content_hash,
+                    new.summary_version,
+                    now_iso(),
+                ],
+            )
+        except sqlite3.IntegrityError:
+            raise DuplicateBulletin(
+                find_duplicate(db, new.content_hash, new.source, new.source_ref) or 0
+            ) from None
+        bulletin_id = int(cursor.lastrowid or 0)
+        db.conn.executemany(
+            'INSERT INTO sections (bulletin_id, idx, heading, start, "end") VALUES (?, ?, ?, ?, ?)',
+            [(bulletin_id, i, s.heading, s.start, s.end) for i, s in enumerate(new.sections)],
+        )
+        headings = [s.heading for s in new.sections]
+        db.conn.executemany(
+            "INSERT INTO items (bulletin_id, seq, section, heading, paragraph, text, start, "
+            '"end", paragraph_start, paragraph_end, headline_rank, score) '
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    bulletin_id,
+                    seq,
+                    it.section,
+                    headings[it.section] if it.section < len(headings) else "",
+                    it.paragraph,
+                    it.text,
+                    it.start,
+                    it.end,
+                    it.paragraph_start,
+                    it.paragraph_end,
+                    it.headline_rank,
+                    it.score,
+                )
+                for seq, it in enumerate(new.items)
+            ],
+        )
+    return bulletin_id
+
+
+_BULLETIN_COLUMNS = (
+    "b.id, b.source, b.source_ref, b.title, b.published_at, b.language, b.created_at, "
+    "b.deleted_at, (SELECT count(*) FROM items i WHERE i.bulletin_id = b.id)"
+)
+
+
+def _bulletin(row: Any) -> Bulletin:
+    return Bulletin(*row)
+
+
+def list_bulletins(
+    db: Database, *, limit: int = 20, offset: int = 0, include_deleted: bool = False
+) -> list[Bulletin]:
+    """Bulletins, newest publication first."""
+    where = "" if include_deleted else "WHERE b.deleted_at IS NULL"
+    rows = db.execute(
+        f"SELECT {_BULLETIN_COLUMNS} FROM bulletins b {where} "
+        "ORDER BY b.published_at DESC, b.id DESC LIMIT ? OFFSET ?",
+        [limit, offset],
+    ).fetchall()
+    return [_bulletin(r) for r in rows]
+
+
+def count_bulletins(db: Database, *, include_deleted: bool = False) -> int:
+    """How many bulletins are stored."""
+    where = "" if include_deleted else "WHERE deleted_at IS NULL"
+    return int(db.execute(f"SELECT count(*) FROM bulletins {where}").fetchone()[0])
+
+
+def get_bulletin(db: Database, bulletin_id: int) -> BulletinDetail | None:
+    """One bulletin with its clean text and items, or None."""
+    row = db.execute(
+        f"SELECT {_BULLETIN_COLUMNS}, b.clean_text, b.content_hash FROM bulletins b WHERE b.id = ?",
+        [bulletin_id],
+    ).fetchone()
+    if row is None:
+        return None
+    items = db.execute(
+        'SELECT id, bulletin_id, seq, section, heading, paragraph, text, start, "end", '
+        "paragraph_start, paragraph_end, headline_rank, score FROM items "
+        "WHERE bulletin_id = ? ORDER BY seq",
+        [bulletin_id],
+    ).fetchall()
+    return BulletinDetail(
+        bulletin=_bulletin(row[:9]),
+        clean_text=row[9],
+        content_hash=row[10],
+        items=[Item(*r) for r in items],
+    )

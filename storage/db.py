@@ -1,0 +1,205 @@
+"""Open the SQLite file (WAL mode) and bring its schema up to date."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+log = logging.getLogger(__name__)
+
+FTS_TOKENIZE = "unicode61 remove_diacritics 2"
+
+
+class StorageError(RuntimeError):
+    """The database cannot be opened or migrated."""
+
+
+def _v1_core(db: Database) -> None:
+    """Bulletins, sections, items and their full-text index."""
+    db.table("bulletins").create(
+        {
+            "id": int,
+            "source": str,
+            "source_ref": str,
+            "title": str,
+            "published_at": str,
+            "language": str,
+            "raw_text": str,
+            "clean_text": str,
+            "content_hash": str,
+            "summary_version": int,
+            "created_at": str,
+            "deleted_at": str,
+        },
+        pk="id",
+        not_null={
+            "source",
+            "title",
+            "published_at",
+            "language",
+            "raw_text",
+            "clean_text",
+            "content_hash",
+            "created_at",
+        },
+    )
+    db.table("bulletins").create_index(["content_hash"], unique=True)
+    db.table("bulletins").create_index(["published_at"])
+    db.execute(
+        "CREATE UNIQUE INDEX idx_bulletins_source_ref ON bulletins(source, source_ref) "
+        "WHERE source_ref IS NOT NULL"
+    )
+    db.table("sections").create(
+        {"bulletin_id": int, "idx": int, "heading": str, "start": int, "end": int},
+        pk=("bulletin_id", "idx"),
+        foreign_keys=[("bulletin_id", "bulletins", "id")],
+        not_null={"heading", "start", "end"},
+    )
+    db.table("items").create(
+        {
+            "id": int,
+            "bulletin_id": int,
+            "seq": int,
+            "section": int,
+            "heading": str,
+            "paragraph": int,
+            "text": str,
+            "start": int,
+            "end": int,
+            "paragraph_start": int,
+            "paragraph_end": int,
+            "headline_rank": int,
+            "score": float,
+        },
+        pk="id",
+        foreign_keys=[("bulletin_id", "bulletins", "id")],
+        not_null={"bulletin_id", "seq", "text", "start", "end"},
+    )
+    db.table("items").create_index(["bulletin_id", "seq"], unique=True)
+    db.table("items").enable_fts(["text", "heading"], tokenize=FTS_TOKENIZE, create_triggers=True)
+
+
+def _v1_people(db: Database) -> None:
+    """Subscribers, follows, digests, outbox, feeds and the audit log."""
+    db.table("subscribers").create(
+        {
+            "chat_id": int,
+            "chat_type": str,
+            "title": str,
+            "language": str,
+            "timezone": str,
+            "digest_day": int,
+            "digest_time": str,
+            "mode": str,  # weekly | every | both
+            "active": int,
+            "inactive_reason": str,
+            "subscribed": int,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="chat_id",
+        not_null={"chat_type", "language", "mode", "active", "subscribed", "created_at"},
+        defaults={"mode": "weekly", "active": 1, "subscribed": 1},
+    )
+    db.table("follows").create(
+        {"chat_id": int, "term": str, "normalized": str, "created_at": str},
+        pk=("chat_id", "normalized"),
+        foreign_keys=[("chat_id", "subscribers", "chat_id")],
+        not_null={"term", "created_at"},
+    )
+    db.table("digests").create(
+        {
+            "id": int,
+            "week": str,
+            "language": str,
+            "title": str,
+            "payload": str,
+            "bulletin_count": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"week", "language", "title", "payload", "created_at"},
+    )
+    db.table("digests").create_index(["week", "language"], unique=True)
+    db.table("outbox").create(
+        {
+            "id": int,
+            "kind": str,  # digest | bulletin | alert
+            "content_id": int,
+            "chat_id": int,
+            "status": str,  # pending | sending | sent | failed | skipped
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "message_ids": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"kind", "content_id", "chat_id", "status", "attempts", "created_at"},
+        defaults={"status": "pending", "attempts": 0},
+    )
+    db.table("outbox").create_index(["kind", "content_id", "chat_id"], unique=True)
+    db.table("outbox").create_index(["status", "next_attempt_at"])
+    db.table("feeds").create(
+        {
+            "url": str,
+            "etag": str,
+            "last_modified": str,
+            "last_checked_at": str,
+            "last_ok_at": str,
+            "last_error": str,
+            "failures": int,
+            "next_try_at": str,
+        },
+        pk="url",
+        defaults={"failures": 0},
+        not_null={"failures"},
+    )
+    db.table("audit_log").create(
+        {"id": int, "at": str, "user_id": int, "action": str, "details": str},
+        pk="id",
+        not_null={"at", "action"},
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_core, _v1_people]
+
+
+def schema_version(db: Database) -> int:
+    """The number of migrations applied to `db`."""
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database) -> int:
+    """Apply pending migrations, each in its own transaction; return the new version."""
+    version = schema_version(db)
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            migration(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        log.info("database migrated to version %d (%s)", number, migration.__doc__)
+    return schema_version(db)
+
+
+def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
+    """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
+    path = Path(path)
+    try:
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), check_same_thread=check_same_thread, timeout=30)
+        db = Database(conn)
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 30000")
+        if str(path) != ":memory:":
+            db.enable_wal()
+        db.execute("PRAGMA synchronous = NORMAL")
+        migrate(db)
+    except (sqlite3.DatabaseError, OSError) as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from exc
+    return db

@@ -1,0 +1,107 @@
+"""Plain data passed in and out of the repositories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NewSection:
+    """A run of paragraphs under one heading (the first section's heading is the title)."""
+
+    heading: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """One sentence of a bulletin, with its offsets and its paragraph's offsets."""
+
+    section: int
+    paragraph: int
+    text: str
+    start: int
+    end: int
+    paragraph_start: int
+    paragraph_end: int
+    headline_rank: int | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class NewBulletin:
+    """A parsed bulletin ready to be stored."""
+
+    source: str
+    source_ref: str | None
+    title: str
+    published_at: str  # ISO 8601, UTC
+    language: str
+    raw_text: str
+    clean_text: str
+    content_hash: str
+    sections: list[NewSection] = field(default_factory=list)
+    items: list[NewItem] = field(default_factory=list)
+    summary_version: int | None = None
+
+
+@dataclass(frozen=True)
+class Bulletin:
+    """A stored bulletin, without its full text."""
+
+    id: int
+    source: str
+    source_ref: str | None
+    title: str
+    published_at: str
+    language: str
+    created_at: str
+    deleted_at: str | None
+    item_count: int
+
+
+@dataclass(frozen=True)
+class Item:
+    """A stored item (sentence) of a bulletin."""
+
+    id: int
+    bulletin_id: int
+    seq: int
+    section: int
+    heading: str
+    paragraph: int
+    text: str
+    start: int
+    end: int
+    paragraph_start: int
+    paragraph_end: int
+    headline_rank: int | None
+    score: float | None
+
+
+@dataclass(frozen=True)
+class BulletinDetail:
+    """A stored bulletin with its text, sections and items."""
+
+    bulletin: Bulletin
+    clean_text: str
+    content_hash: str
+    items: list[Item]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One search result: an item, its bulletin, its rank and a highlighted snippet."""
+
+    item_id: int
+    bulletin_id: int
+    bulletin_title: str
+    published_at: str
+    language: str
+    heading: str
+    text: str
+    snippet: str
+    rank: float
+    paragraph_start: int
+    paragraph_end: int

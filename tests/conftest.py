@@ -1,0 +1,48 @@
+"""Shared fixtures: a real SQLite file per test, the sample bulletins, settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from bot.config import Settings
+from bot.ingest import Limits
+from storage import open_db
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT.parent / "shared" / "data" / "bulletins"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SAMPLE_FR = SAMPLES / "2025-07-11-bilan-jours-1230-1234.txt"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "hebdo.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    database = open_db(db_path)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def limits() -> Limits:
+    return Limits(max_bytes=2_000_000, default_language="fr")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_path: Path) -> Settings:
+    return Settings(database_path=db_path, inbox_dir=tmp_path / "inbox")
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    """Row counts of the tables ingestion writes, to show nothing else changed."""
+    return {
+        name: int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+        for name in ("bulletins", "sections", "items", "items_fts")
+    }

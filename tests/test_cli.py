@@ -1,0 +1,133 @@
+"""The command line, run in-process against a temporary database (and once as a process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
+
+
+@pytest.fixture(autouse=True)
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for key in list(os.environ):
+        if key.startswith(("TELEGRAM_", "DATABASE_", "INBOX_", "FEED_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("INBOX_DIR", str(tmp_path / "inbox"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ingest_twice_then_search(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ingest", str(SAMPLES))
+    assert code == 0
+    assert out.strip().endswith("added 3, duplicates 0, rejected 0")
+    code, out, _ = run(capsys, "ingest", str(SAMPLES))
+    assert out.strip().endswith("added 0, duplicates 3, rejected 0")
+    code, out, _ = run(capsys, "search", "Patriot", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["query"] == "Patriot"
+    assert len(data["results"]) >= 4
+    for hit in data["results"]:
+        assert "patriot" in hit["text"].lower()
+        assert "**Patriot**" in hit["snippet"]
+        assert set(hit) == {
+            "item_id", "bulletin_id", "bulletin_title", "published_at", "language",
+            "heading", "text", "snippet", "rank",
+        }  # fmt: skip
+    fr = [h for h in data["results"] if h["bulletin_title"].startswith("Bilan de la semaine. 1230")]
+    assert any("10 missiles pour Patriot" in h["text"] for h in fr)
+
+
+def test_ingest_json_and_rejections(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    (env / "empty.txt").write_bytes(b"")
+    code, out, _ = run(capsys, "ingest", str(SAMPLE_FR), str(env / "empty.txt"), "--json")
+    assert code == 1
+    data = json.loads(out)
+    assert (data["added"], data["duplicates"], data["rejected"]) == (1, 0, 1)
+    assert data["files"][1] == {
+        "name": "empty.txt",
+        "status": "rejected",
+        "bulletin_id": None,
+        "title": None,
+        "reason": "empty: the file has no content",
+    }
+
+
+def test_bulletins_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "bulletins")
+    assert "No bulletins yet" in out
+    run(capsys, "ingest", str(SAMPLES))
+    code, out, _ = run(capsys, "bulletins", "--json")
+    rows = json.loads(out)
+    assert [r["published_at"][:10] for r in rows] == ["2025-07-18", "2025-07-11", "2025-07-11"]
+    first = rows[-1]["id"]
+    code, out, _ = run(capsys, "show", str(first), "--json")
+    shown = json.loads(out)
+    for item in shown["items"]:
+        assert shown["text"][item["start"] : item["end"]] == item["text"]
+    code, out, err = run(capsys, "show", "999")
+    assert code == 1 and "No bulletin #999" in err
+
+
+@pytest.mark.parametrize("query", ['"', "AND(", "*", "-", "🙂", "NEAR(", "x" * 5000, "' OR 1=1 --"])
+def test_search_hostile_queries(capsys: pytest.CaptureFixture[str], query: str) -> None:
+    run(capsys, "ingest", str(SAMPLES))
+    code, out, err = run(capsys, "search", query)
+    assert code in (0, 2)
+    assert "Traceback" not in out + err
+    if code == 2:
+        assert err.startswith("Usage:")
+
+
+def test_poll_reads_inbox(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    inbox = env / "inbox"
+    inbox.mkdir()
+    (inbox / SAMPLE_FR.name).write_bytes(SAMPLE_FR.read_bytes())
+    _code, out, _ = run(capsys, "poll")
+    assert out.strip() == "added 1, duplicates 0, rejected 0"
+    assert (inbox / "done" / SAMPLE_FR.name).exists()
+
+
+def test_bad_config_is_one_clear_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLL_MINUTES", "often")
+    code, _out, err = run(capsys, "bulletins")
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "Configuration error: POLL_MINUTES: expected a whole number, got 'often'"
+    ]
+
+
+def test_run_without_token(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "run")
+    assert code == 2
+    assert "TELEGRAM_BOT_TOKEN is not set" in err
+
+
+def test_module_entry_point(env: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "ingest", str(SAMPLES)],
+        capture_output=True,
+        text=True,
+        cwd=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "added 3, duplicates 0, rejected 0" in proc.stdout

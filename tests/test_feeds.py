@@ -1,0 +1,175 @@
+"""Feeds fetched over real HTTP from a local server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import httpx
+import pytest
+from sqlite_utils import Database
+
+from bot.ingest import Limits
+from bot.ingest.feeds import feed_state, poll_feed
+from storage.bulletins import get_bulletin, list_bulletins
+
+RSS = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Hebdo test</title>
+<item><guid>rss-1</guid><title>Bilan de la semaine 1230-1234</title>
+<pubDate>Fri, 11 Jul 2025 09:00:00 +0200</pubDate>
+<description>&lt;p&gt;Les frappes sur Kharkiv ont continué.&lt;/p&gt;&lt;script&gt;x()&lt;/script&gt;&lt;p&gt;Trump promet des missiles Patriot.&lt;/p&gt;</description></item>
+<item><guid>rss-2</guid><title>Bilan de la semaine 1235-1241</title>
+<pubDate>Fri, 18 Jul 2025 09:00:00 +0200</pubDate>
+<description>L'Allemagne financera des systèmes Patriot pour l'Ukraine.</description></item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Weekly</title><id>urn:feed</id>
+<updated>2025-07-11T10:00:00Z</updated>
+<entry><id>urn:entry:1</id><title>Weekly review 1230-1234</title>
+<updated>2025-07-11T10:00:00Z</updated>
+<content type="html">&lt;p&gt;Russia launched 741 drones and missiles, a new record.&lt;/p&gt;</content>
+</entry></feed>"""
+
+
+class FeedServer:
+    """Serves /rss and /atom with ETags; /broken answers 500; /slow never answers in time."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str | None]] = []
+        self.documents = {"/rss": RSS, "/atom": ATOM, "/junk": "<html>not a feed</html>"}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.requests.append((self.path, self.headers.get("If-None-Match")))
+                if self.path == "/broken":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if self.path == "/slow":
+                    outer.release.wait(5)
+                    return
+                body = outer.documents.get(self.path)
+                if body is None:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                etag = f'"{hash(body) & 0xFFFF:x}"'
+                if self.headers.get("If-None-Match") == etag:
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                data = body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/xml; charset=utf-8")
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.release = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@pytest.fixture
+def feeds() -> Iterator[FeedServer]:
+    server = FeedServer()
+    server.thread.start()
+    yield server
+    server.release.set()
+    server.server.shutdown()
+    server.server.server_close()
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=0.3) as c:
+        yield c
+
+
+def test_rss_entries_become_bulletins(
+    db: Database, limits: Limits, feeds: FeedServer, client: httpx.Client
+) -> None:
+    report = poll_feed(db, client, feeds.url("/rss"), limits, poll_minutes=15)
+    assert report.summary() == "added 2, duplicates 0, rejected 0"
+    by_title = {b.title: b for b in list_bulletins(db)}
+    first = by_title["Bilan de la semaine 1230-1234"]
+    assert first.published_at == "2025-07-11T07:00:00+00:00"
+    assert first.source_ref == "rss-1"
+    detail = get_bulletin(db, first.id)
+    assert detail is not None
+    assert "Les frappes sur Kharkiv ont continué." in detail.clean_text
+    assert "x()" not in detail.clean_text
+
+
+def test_atom_entry(db: Database, limits: Limits, feeds: FeedServer, client: httpx.Client) -> None:
+    report = poll_feed(db, client, feeds.url("/atom"), limits, poll_minutes=15)
+    assert report.count("added") == 1
+    (bulletin,) = list_bulletins(db)
+    assert bulletin.title == "Weekly review 1230-1234"
+    assert bulletin.language == "en"
+    assert bulletin.source == f"feed:{feeds.url('/atom')}"
+
+
+def test_conditional_get_and_entry_dedupe(
+    db: Database, limits: Limits, feeds: FeedServer, client: httpx.Client
+) -> None:
+    url = feeds.url("/rss")
+    poll_feed(db, client, url, limits, poll_minutes=15)
+    etag = feed_state(db, url).etag
+    assert etag
+    # not due yet: no request at all
+    assert poll_feed(db, client, url, limits, poll_minutes=15).outcomes == []
+    assert len(feeds.requests) == 1
+    # forced: conditional GET, answered 304, nothing added
+    again = poll_feed(db, client, url, limits, poll_minutes=15, force=True)
+    assert again.outcomes == []
+    assert feeds.requests[-1] == ("/rss", etag)
+    # the document changes (new ETag) but entry ids repeat: stored once, even if edited
+    feeds.documents["/rss"] = RSS.replace("ont continué", "continuent")
+    edited = poll_feed(db, client, url, limits, poll_minutes=15, force=True)
+    assert edited.count("duplicate") == 2
+    assert len(list_bulletins(db)) == 2
+
+
+@pytest.mark.parametrize(
+    ("path", "error"), [("/broken", "HTTP 500"), ("/missing", "HTTP 404"), ("/slow", "timed out")]
+)
+def test_failing_feed_backs_off(
+    db: Database, limits: Limits, feeds: FeedServer, client: httpx.Client, path: str, error: str
+) -> None:
+    url = feeds.url(path)
+    now = datetime(2025, 7, 11, 12, tzinfo=UTC)
+    delays = []
+    for attempt in range(1, 4):
+        poll_feed(db, client, url, limits, poll_minutes=15, now=now, force=True)
+        state = feed_state(db, url)
+        assert state.failures == attempt
+        assert state.last_error == error
+        assert state.next_try_at is not None
+        delays.append(datetime.fromisoformat(state.next_try_at) - now)
+    assert delays == [timedelta(minutes=30), timedelta(minutes=60), timedelta(minutes=120)]
+    # not retried before its time
+    count = len(feeds.requests)
+    poll_feed(db, client, url, limits, poll_minutes=15, now=now + timedelta(minutes=100))
+    assert len(feeds.requests) == count
+    assert list_bulletins(db) == []
+
+
+def test_not_a_feed(db: Database, limits: Limits, feeds: FeedServer, client: httpx.Client) -> None:
+    url = feeds.url("/junk")
+    poll_feed(db, client, url, limits, poll_minutes=15)
+    assert "not a feed" in (feed_state(db, url).last_error or "")

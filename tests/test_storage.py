@@ -1,0 +1,66 @@
+"""Schema, migrations and WAL on a real file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage import open_db
+from storage.db import MIGRATIONS, StorageError, schema_version
+from storage.search import EmptyQuery, fts_query
+
+TABLES = {
+    "bulletins", "sections", "items", "items_fts", "subscribers", "follows", "digests",
+    "outbox", "feeds", "audit_log",
+}  # fmt: skip
+
+
+def test_fresh_database_is_migrated_in_wal(db_path: Path) -> None:
+    db = open_db(db_path)
+    assert set(db.table_names()) >= TABLES
+    assert schema_version(db) == len(MIGRATIONS)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    db.close()
+
+
+def test_reopening_is_a_no_op(db_path: Path) -> None:
+    db = open_db(db_path)
+    db.execute("INSERT INTO audit_log (at, action) VALUES ('now', 'test')")
+    schema = db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    db.close()
+    db = open_db(db_path)
+    assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
+    assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
+    db.close()
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="cannot open database"):
+        open_db(path)
+    assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Patriot", '"Patriot"'),
+        ("frappes Kharkiv", '"frappes" "Kharkiv"'),
+        ('NEAR("a" b)', '"NEAR" "a" "b"'),
+        ("AND(", '"AND"'),
+        ("l'OTAN", '"l" "OTAN"'),
+        ("C++", '"C"'),
+        ("title:x", '"title" "x"'),
+    ],
+)
+def test_fts_query_quotes_everything(text: str, expected: str) -> None:
+    assert fts_query(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", '"', '""', "*", "-", "🙂", "   ", "(", "^"])
+def test_fts_query_empty(text: str) -> None:
+    with pytest.raises(EmptyQuery):
+        fts_query(text)
