@@ -7,13 +7,26 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
-from bot.config import ConfigError, Settings, load_settings
-from bot.ingest import Outcome, expand_paths, ingest_paths, limits_for, poll_sources
+from bot.config import LANGUAGES, ConfigError, Settings, load_settings
+from bot.digest import BadWeek, build_digest, parse_week, store_digest, week_of
+from bot.headlines import refresh_summaries
+from bot.ingest import (
+    Outcome,
+    Rejected,
+    expand_paths,
+    ingest_paths,
+    limits_for,
+    poll_sources,
+    prepare,
+)
+from bot.ingest.pipeline import read_file
 from storage import open_db
 from storage.bulletins import get_bulletin, list_bulletins
 from storage.db import StorageError
@@ -205,6 +218,69 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
     return 0
 
 
+def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
+    """Summarise a file without touching the database."""
+    path = Path(args.file)
+    limits = limits_for(settings)
+    if args.items is not None:
+        limits = replace(limits, summary_items=args.items)
+    try:
+        bulletin = prepare(read_file(path, limits), limits)
+    except Rejected as exc:
+        print(f"{path.name}: {exc.reason}", file=sys.stderr)
+        return 1
+    picks = sorted(
+        (i for i in bulletin.items if i.headline_rank), key=lambda i: i.headline_rank or 0
+    )
+    headings = [s.heading for s in bulletin.sections]
+    if args.json:
+        _print_json(
+            {
+                "title": bulletin.title,
+                "language": bulletin.language,
+                "items": [
+                    {
+                        "text": i.text,
+                        "section": headings[i.section] if i.section < len(headings) else "",
+                        "sentence_start": i.start,
+                        "sentence_end": i.end,
+                        "paragraph_start": i.paragraph_start,
+                        "paragraph_end": i.paragraph_end,
+                        "score": i.score,
+                    }
+                    for i in picks
+                ],
+            }
+        )
+        return 0
+    print(f"{bulletin.title}  ({bulletin.language}, {len(bulletin.items)} sentences)\n")
+    for n, item in enumerate(picks, start=1):
+        print(f"{n}. {item.text}")
+    return 0
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Build, store and print a week's digest."""
+    try:
+        week = args.week or week_of(datetime.now(UTC), settings.tz)
+        parse_week(week)
+    except BadWeek as exc:
+        print(f"Usage: python -m bot digest [--week 2025-W28]: {exc}", file=sys.stderr)
+        return 2
+    language = args.lang or settings.default_language
+    digest = build_digest(db, week, language, settings.tz)
+    store_digest(db, digest)
+    if args.json:
+        _print_json(digest.to_json())
+        return 0
+    print(f"{digest.title} — {digest.bulletin_count} bulletin(s)\n")
+    for n, item in enumerate(digest.items, start=1):
+        print(f"{n}. {item.text}\n   #{item.bulletin_id} {item.bulletin_title}")
+    if not digest.items:
+        print(f"Nothing published in {week}.")
+    return 0
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot (polling) until interrupted."""
     from bot.app import run_bot
@@ -241,6 +317,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("summarize", help="pick a file's headline items (no database)")
+    p.add_argument("file")
+    p.add_argument("--items", type=int, default=None, help="how many (default: by length)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("digest", help="build and show a week's digest")
+    p.add_argument("--week", help="ISO week such as 2025-W28 (default: this week)")
+    p.add_argument(
+        "--lang", choices=LANGUAGES, help="readers' language (default: DEFAULT_LANGUAGE)"
+    )
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query", nargs="+")
     p.add_argument("--limit", type=int, default=10)
@@ -254,6 +342,7 @@ _DB_COMMANDS = {
     "bulletins": cmd_bulletins,
     "show": cmd_show,
     "search": cmd_search,
+    "digest": cmd_digest,
 }
 
 
@@ -268,8 +357,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level if args.command == "run" else "WARNING")
     if args.command == "run":
         return cmd_run(args, settings)
+    if args.command == "summarize":
+        return cmd_summarize(args, settings)
     try:
         db = open_db(settings.database_path)
+        refresh_summaries(db, max_items=settings.summary_items)
     except StorageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

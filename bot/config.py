@@ -43,6 +43,7 @@ class Settings:
     telegram_api_base_url: str = DEFAULT_API_BASE_URL
     max_bulletin_bytes: int = 2_000_000
     feed_timeout_seconds: float = 20.0
+    summary_items: int | None = None  # None: by length (about 3 to 8)
     log_level: str = "INFO"
 
     @property
@@ -170,6 +171,8 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["max_bulletin_bytes"] = _int("MAX_BULLETIN_BYTES", raw, 1)
     if (raw := get("FEED_TIMEOUT_SECONDS")) is not None:
         kwargs["feed_timeout_seconds"] = _positive_float("FEED_TIMEOUT_SECONDS", raw)
+    if (raw := get("SUMMARY_ITEMS")) is not None and raw.strip().lower() != "auto":
+        kwargs["summary_items"] = _int("SUMMARY_ITEMS", raw, 1, 20)
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

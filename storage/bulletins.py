@@ -147,3 +147,36 @@ def get_bulletin(db: Database, bulletin_id: int) -> BulletinDetail | None:
         content_hash=row[10],
         items=[Item(*r) for r in items],
     )
+
+
+def section_headings(db: Database, bulletin_id: int) -> list[str]:
+    """The headings of a bulletin's sections, in order."""
+    rows = db.execute(
+        "SELECT heading FROM sections WHERE bulletin_id = ? ORDER BY idx", [bulletin_id]
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def stale_summaries(db: Database, version: int) -> list[int]:
+    """Ids of bulletins whose headlines were not computed by summariser `version`."""
+    rows = db.execute(
+        "SELECT id FROM bulletins WHERE summary_version IS NULL OR summary_version != ? "
+        "ORDER BY id",
+        [version],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def set_headlines(
+    db: Database,
+    bulletin_id: int,
+    ranks: list[tuple[int, int | None, float]],
+    version: int,
+) -> None:
+    """Store (item id, headline rank, score) for a bulletin's items, in one transaction."""
+    with db.atomic():
+        db.conn.executemany(
+            "UPDATE items SET headline_rank = ?, score = ? WHERE id = ? AND bulletin_id = ?",
+            [(rank, score, item_id, bulletin_id) for item_id, rank, score in ranks],
+        )
+        db.execute("UPDATE bulletins SET summary_version = ? WHERE id = ?", [version, bulletin_id])

@@ -12,10 +12,12 @@ from typing import Literal
 
 from sqlite_utils import Database
 
+from bot.headlines import with_headlines
 from bot.ingest.decode import decode_bytes, normalize_text
 from bot.ingest.errors import Rejected
 from bot.ingest.markup import Format, guess_format
 from bot.ingest.parse import parse_text, published_at
+from bot.summarize import SUMMARY_VERSION
 from storage.bulletins import DuplicateBulletin, insert_bulletin
 from storage.models import NewBulletin
 
@@ -31,6 +33,7 @@ class Limits:
 
     max_bytes: int = 2_000_000
     default_language: str = "fr"
+    summary_items: int | None = None  # headline items per bulletin; None = by length
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,13 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
     parsed = parse_text(
         raw, fmt, name=sub.name, title=sub.title, default_language=limits.default_language
     )
+    items = with_headlines(
+        parsed.items,
+        language=parsed.language,
+        title=parsed.title,
+        headings=[s.heading for s in parsed.sections],
+        max_items=limits.summary_items,
+    )
     return NewBulletin(
         source=sub.source,
         source_ref=sub.source_ref,
@@ -110,7 +120,8 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         clean_text=parsed.clean_text,
         content_hash=parsed.content_hash,
         sections=parsed.sections,
-        items=parsed.items,
+        items=items,
+        summary_version=SUMMARY_VERSION,
     )
 
 

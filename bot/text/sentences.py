@@ -36,6 +36,7 @@ _OPENERS = "«“„\"'([—–-"
 _LIST_MARKER = re.compile(r"\s*(?:[-•*–—]|\d{1,3}[.)])\s")
 _WORD_BEFORE = re.compile(r"([\w.\-°]+)$")
 _SPACE = " \t\u00a0\u202f\u2009"
+_SPECIAL = re.compile(r"[«“»”\n.!?…]")
 
 
 def _is_sentence_start(ch: str) -> bool:
@@ -69,7 +70,11 @@ def split_spans(text: str) -> list[tuple[int, int]]:
     depth = 0
     closers_left = _closing_quotes_ahead(text, 0)
     i = 0
-    while i < n:
+    while True:
+        found = _SPECIAL.search(text, i)
+        if found is None:
+            break
+        i = found.start()
         ch = text[i]
         if ch in "«“":
             closer = "»" if ch == "«" else "”"
@@ -124,6 +129,8 @@ def _sentence_end(text: str, i: int) -> int | None:
     j = i
     while j < n and text[j] in _TERMINATORS:
         j += 1
+    if j + 1 < n and text[j] == '"' and text[j + 1].isupper() and i >= 1 and text[i - 1].islower():
+        return j  # a glued opening quote: `… l'Economie."Les difficultés …`
     # closing quotes/brackets, possibly after a (French) space: `… fin. »`
     k = j
     while k < n:

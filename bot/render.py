@@ -1,0 +1,105 @@
+"""Telegram HTML rendering: escaping, message splitting under 4096 UTF-16 units, digests.
+
+Every value interpolated into a message goes through `esc`. Messages are built from
+blocks (an item, a heading) that are joined and split only between blocks or lines, so
+tags never straddle two messages.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import datetime
+
+from bot.digest import Digest
+
+LIMIT = 4096
+MAX_ITEM_CHARS = 700
+
+
+def esc(value: object) -> str:
+    """Escape any value for Telegram HTML (only &, <, > matter there)."""
+    return html.escape(str(value), quote=False)
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int = MAX_ITEM_CHARS) -> str:
+    """At most `limit` characters, cut at a word with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def split_blocks(blocks: Iterable[str], limit: int = LIMIT, sep: str = "\n\n") -> list[str]:
+    """Join blocks into messages under `limit` UTF-16 units, splitting between blocks.
+
+    A block longer than the limit is split between its lines; a line longer than the
+    limit (which rendering never produces) is cut between words.
+    """
+    messages: list[str] = []
+    current = ""
+    for block in blocks:
+        for piece in _fit(block, limit):
+            candidate = f"{current}{sep}{piece}" if current else piece
+            if utf16_len(candidate) <= limit:
+                current = candidate
+            else:
+                messages.append(current)
+                current = piece
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _fit(block: str, limit: int) -> list[str]:
+    if utf16_len(block) <= limit:
+        return [block]
+    pieces: list[str] = []
+    for line in block.split("\n"):
+        while utf16_len(line) > limit:
+            cut = line[: limit // 2].rsplit(" ", 1)[0] or line[: limit // 2]
+            pieces.append(cut)
+            line = line[len(cut) :].lstrip()
+        pieces.append(line)
+    return pieces
+
+
+def _day(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).strftime("%d/%m")
+    except ValueError:
+        return iso[:10]
+
+
+_HEADERS = {
+    "fr": ("{n} bulletin(s) cette semaine", "Rien de publié cette semaine."),
+    "en": ("{n} bulletin(s) this week", "Nothing was published this week."),
+    "uk": ("Бюлетенів цього тижня: {n}", "Цього тижня нічого не опубліковано."),
+}
+
+
+def bulletin_link(bulletin_id: int, title: str, bot_username: str | None) -> str:
+    """The bulletin's title, linked to open it in the bot when its username is known."""
+    if bot_username:
+        return f'<a href="https://t.me/{esc(bot_username)}?start=b{bulletin_id}">{esc(title)}</a>'
+    return esc(title)
+
+
+def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
+    """A digest as Telegram HTML messages, split at item boundaries."""
+    count, empty = _HEADERS.get(digest.language, _HEADERS["fr"])
+    header = f"<b>{esc(digest.title)}</b>\n<i>{esc(count.format(n=digest.bulletin_count))}</i>"
+    if not digest.items:
+        return [f"{header}\n\n{esc(empty)}"]
+    blocks = [header]
+    for n, item in enumerate(digest.items, start=1):
+        source = bulletin_link(item.bulletin_id, item.bulletin_title, bot_username)
+        blocks.append(
+            f"{n}. {esc(shorten(item.text))}\n<i>{_day(item.published_at)} · {source}</i>"
+        )
+    return split_blocks(blocks)

@@ -1,0 +1,243 @@
+"""Weekly digests: windows in time zones, ranking across bulletins, storage, rendering."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlite_utils import Database
+
+from bot.cli import main
+from bot.digest import (
+    BadWeek,
+    Digest,
+    DigestItem,
+    build_digest,
+    parse_week,
+    store_digest,
+    week_bounds,
+    week_of,
+    week_title,
+)
+from bot.ingest import Limits, Submission, expand_paths, ingest, ingest_paths
+from bot.render import LIMIT, esc, render_digest, split_blocks, utf16_len
+from storage.digests import load_digest
+from tests.conftest import SAMPLES
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.fixture
+def loaded(db: Database, limits: Limits) -> Database:
+    ingest_paths(db, list(expand_paths([SAMPLES])), limits)
+    return db
+
+
+@pytest.mark.parametrize("text", ["2025-W28", "2025W28", "2025-w28", " 2025-W28 "])
+def test_parse_week(text: str) -> None:
+    assert parse_week(text) == (2025, 28)
+
+
+@pytest.mark.parametrize("text", ["", "2025", "2025-W54", "2025-W00", "W28", "2025-28", "😀"])
+def test_bad_week(text: str) -> None:
+    with pytest.raises(BadWeek):
+        parse_week(text)
+
+
+def test_week_bounds_in_time_zones() -> None:
+    start, end = week_bounds("2025-W28", PARIS)
+    assert start.astimezone(UTC).isoformat() == "2025-07-06T22:00:00+00:00"
+    assert end.astimezone(UTC).isoformat() == "2025-07-13T22:00:00+00:00"
+    start, _ = week_bounds("2025-W28", ZoneInfo("Asia/Kathmandu"))
+    assert start.astimezone(UTC).isoformat() == "2025-07-06T18:15:00+00:00"
+    # Sunday 23:30 in Paris is still week 28, though UTC is on Sunday too and New York earlier
+    moment = datetime(2025, 7, 13, 21, 30, tzinfo=UTC)
+    assert week_of(moment, PARIS) == "2025-W28"
+    assert week_of(datetime(2025, 7, 13, 22, 30, tzinfo=UTC), PARIS) == "2025-W29"
+
+
+@pytest.mark.parametrize(
+    ("week", "language", "title"),
+    [
+        ("2025-W28", "fr", "Semaine du 7 au 13 juillet 2025"),
+        ("2025-W28", "en", "Week of 7–13 July 2025"),
+        ("2025-W28", "uk", "Тиждень 7–13 липня 2025"),
+        ("2025-W31", "fr", "Semaine du 28 juillet au 3 août 2025"),
+        ("2026-W01", "en", "Week of 29 December – 4 January 2026"),
+    ],
+)
+def test_titles(week: str, language: str, title: str) -> None:
+    assert week_title(week, language) == title
+
+
+def test_french_digest_of_the_sample_week(loaded: Database) -> None:
+    digest = build_digest(loaded, "2025-W28", "fr", PARIS)
+    assert digest.bulletin_count == 1
+    assert 5 <= len(digest.items) <= 10
+    assert {i.bulletin_id for i in digest.items} == {1}
+    assert any("741" in i.text for i in digest.items)
+
+
+def test_languages_are_not_merged(loaded: Database) -> None:
+    english = build_digest(loaded, "2025-W28", "en", PARIS)
+    assert english.bulletin_count == 1
+    assert all(i.bulletin_title.startswith("Weekly review") for i in english.items)
+
+
+def test_language_without_bulletins_falls_back_to_all(loaded: Database) -> None:
+    ukrainian = build_digest(loaded, "2025-W28", "uk", PARIS)
+    assert ukrainian.bulletin_count == 2
+    assert ukrainian.title == "Тиждень 7–13 липня 2025"
+
+
+def test_ranked_across_bulletins_without_repeats(db: Database, limits: Limits) -> None:
+    first = (
+        "Bilan du lundi\n\n"
+        "La Russie a lancé 741 drones et missiles contre l’Ukraine, un record. "
+        "Le Royaume-Uni livre 5000 missiles Thales à Kyiv."
+    )
+    second = (
+        "Bilan du jeudi\n\n"
+        "La Russie a lancé 741 drones et missiles contre l’Ukraine, un nouveau record. "
+        "L’Allemagne financera deux systèmes Patriot supplémentaires."
+    )
+    for name, text in (("2025-07-07-a.txt", first), ("2025-07-10-b.txt", second)):
+        assert ingest(db, Submission("file", name, data=text.encode()), limits).status == "added"
+    digest = build_digest(db, "2025-W28", "fr", PARIS)
+    texts = [i.text for i in digest.items]
+    assert sum("741 drones" in t for t in texts) == 1
+    assert any("Thales" in t for t in texts) and any("Patriot" in t for t in texts)
+    assert {i.bulletin_id for i in digest.items} == {1, 2}
+
+
+def test_stored_once_per_week_and_language(loaded: Database) -> None:
+    digest = build_digest(loaded, "2025-W28", "fr", PARIS)
+    first = store_digest(loaded, digest)
+    assert store_digest(loaded, digest) == first
+    assert loaded.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
+    assert load_digest(loaded, "2025-W28", "fr") == json.loads(json.dumps(digest.to_json()))
+
+
+def test_deleted_bulletins_left_out(loaded: Database) -> None:
+    loaded.execute("UPDATE bulletins SET deleted_at = '2025-07-12' WHERE id = 1")
+    digest = build_digest(loaded, "2025-W28", "fr", PARIS)
+    assert 1 not in {i.bulletin_id for i in digest.items}
+
+
+class TagChecker(HTMLParser):
+    """Fails on tags Telegram does not know or that are not balanced."""
+
+    ALLOWED: ClassVar[set[str]] = {
+        "b",
+        "i",
+        "a",
+        "u",
+        "s",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-spoiler",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        assert tag in self.ALLOWED, tag
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack.pop() == tag, tag
+
+
+def assert_valid_html(message: str) -> None:
+    assert utf16_len(message) <= LIMIT
+    checker = TagChecker()
+    checker.feed(message)
+    checker.close()
+    assert checker.stack == []
+
+
+def test_render_sample_digest(loaded: Database) -> None:
+    messages = render_digest(
+        build_digest(loaded, "2025-W28", "fr", PARIS), bot_username="hebdo_bot"
+    )
+    assert len(messages) == 1
+    assert_valid_html(messages[0])
+    assert messages[0].startswith("<b>Semaine du 7 au 13 juillet 2025</b>")
+    assert 'href="https://t.me/hebdo_bot?start=b1"' in messages[0]
+
+
+def test_render_escapes_and_splits() -> None:
+    hostile = '<script>alert("x")</script> & <b>bold</b> 🇺🇦' * 20
+    items = [
+        DigestItem(n, n, f"Titre <i>{n}</i> & co", "2025-07-11T12:00:00+00:00", hostile, 1.0)
+        for n in range(60)
+    ]
+    digest = Digest("2025-W28", "fr", "Semaine <du> 7", "2025-07-07", "2025-07-13", 60, items)
+    messages = render_digest(digest)
+    assert len(messages) > 1
+    for message in messages:
+        assert_valid_html(message)
+        assert "<script>" not in message
+    joined = "\n\n".join(messages)
+    assert len(re.findall(r"^\d+\. ", joined, re.M)) == 60  # no item lost or cut in two
+
+
+def test_empty_digest_renders() -> None:
+    digest = Digest("2025-W28", "en", "Week of 7–13 July 2025", "2025-07-07", "2025-07-13", 0, [])
+    (message,) = render_digest(digest)
+    assert "Nothing was published this week." in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<b>", "&lt;b&gt;"),
+        ("a & b", "a &amp; b"),
+        ('"quoted"', '"quoted"'),
+        ("l’OTAN", "l’OTAN"),
+        (42, "42"),
+    ],
+)
+def test_esc(value: object, expected: str) -> None:
+    assert esc(value) == expected
+
+
+def test_split_counts_utf16_units() -> None:
+    blocks = ["🇺🇦" * 600, "🇺🇦" * 600, "é" * 1000]  # each flag is 4 UTF-16 units
+    messages = split_blocks(blocks)
+    assert [utf16_len(m) for m in messages] == [2400, 2400 + 2 + 1000]
+    long_line = "mot " * 3000
+    assert all(utf16_len(m) <= LIMIT for m in split_blocks([long_line]))
+
+
+def test_cli_digest(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "d.db"))
+    assert main(["ingest", str(SAMPLES)]) == 0
+    capsys.readouterr()
+    assert main(["digest", "--week", "2025-W28", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) == {"week", "language", "title", "start", "end", "bulletin_count", "items"}
+    assert data["title"] == "Semaine du 7 au 13 juillet 2025"
+    assert set(data["items"][0]) == {
+        "item_id",
+        "bulletin_id",
+        "bulletin_title",
+        "published_at",
+        "text",
+        "score",
+    }
+    assert main(["digest", "--week", "2025-W99"]) == 2
+    assert capsys.readouterr().err.startswith("Usage:")
+    assert main(["digest", "--week", "2020-W01"]) == 0
+    assert "Nothing published in 2020-W01." in capsys.readouterr().out
