@@ -22,8 +22,10 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.ingest import poll_sources
+from bot.maintenance import prepare_database
+from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, search
+from bot.text.analyze import analyzer_for
 from storage import open_db
-from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, EmptyQuery, search_items
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,11 @@ async def cmd_search(update: Update, context: Context) -> None:
     if message is None or db is None:
         return
     query = " ".join(context.args or [])
+    settings = context.bot_data.settings
+    assert settings is not None
     try:
-        hits = search_items(db, query, limit=5)
-    except EmptyQuery:
+        hits = search(db, query, analyzer_for(settings.variants_file)).hits
+    except QueryError:
         await message.reply_text("Usage: /search WORDS — for example /search patriot")
         return
     if not hits:
@@ -107,6 +111,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     data: BotData = app.bot_data
     assert data.settings is not None
     data.db = open_db(data.settings.database_path)
+    prepare_database(data.db, data.settings)
     await app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
 
 

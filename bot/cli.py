@@ -16,7 +16,6 @@ from sqlite_utils import Database
 
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.digest import BadWeek, build_digest, parse_week, store_digest, week_of
-from bot.headlines import refresh_summaries
 from bot.ingest import (
     Outcome,
     Rejected,
@@ -27,10 +26,13 @@ from bot.ingest import (
     prepare,
 )
 from bot.ingest.pipeline import read_file
+from bot.maintenance import prepare_database
+from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, QueryError, search
+from bot.text.analyze import analyzer_for
 from storage import open_db
 from storage.bulletins import get_bulletin, list_bulletins
 from storage.db import StorageError
-from storage.search import HIGHLIGHT_END, HIGHLIGHT_START, EmptyQuery, search_items
+from storage.search import SearchSyntaxError
 
 log = logging.getLogger("bot")
 
@@ -180,17 +182,30 @@ def cmd_show(args: argparse.Namespace, settings: Settings, db: Database) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    """Search the archive's items."""
+    """Search the archive (the operator may use raw FTS5 syntax after `raw:`)."""
     query = " ".join(args.query)
     try:
-        hits = search_items(db, query, limit=args.limit)
-    except EmptyQuery:
-        print('Usage: python -m bot search WORDS  (for example: search "Patriot")', file=sys.stderr)
+        results = search(
+            db,
+            query,
+            analyzer_for(settings.variants_file),
+            page=args.page,
+            per_page=args.limit,
+            admin=True,
+            half_life_days=settings.search_half_life_days,
+        )
+    except QueryError as exc:
+        print(f"Usage: python -m bot search WORDS ({exc}). {USAGE}", file=sys.stderr)
+        return 2
+    except SearchSyntaxError as exc:
+        print(f"FTS syntax error: {exc}", file=sys.stderr)
         return 2
     if args.json:
         _print_json(
             {
                 "query": query,
+                "page": results.page,
+                "total": results.total,
                 "results": [
                     {
                         "item_id": h.item_id,
@@ -203,16 +218,17 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
                         "snippet": h.snippet.replace(HIGHLIGHT_START, "**").replace(
                             HIGHLIGHT_END, "**"
                         ),
-                        "rank": round(h.rank, 4),
+                        "headline": h.headline,
+                        "score": h.score,
                     }
-                    for h in hits
+                    for h in results.hits
                 ],
             }
         )
         return 0
-    if not hits:
+    if not results.hits:
         print(f"Nothing found for {query!r}.")
-    for h in hits:
+    for h in results.hits:
         snippet = h.snippet.replace(HIGHLIGHT_START, "[").replace(HIGHLIGHT_END, "]")
         print(f"#{h.bulletin_id} {h.published_at[:10]} {h.bulletin_title}\n  {snippet}")
     return 0
@@ -331,7 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query", nargs="+")
-    p.add_argument("--limit", type=int, default=10)
+    p.add_argument("--limit", type=int, default=10, help="results per page")
+    p.add_argument("--page", type=int, default=0, help="page number, from 0")
     p.add_argument("--json", action="store_true")
     return parser
 
@@ -361,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_summarize(args, settings)
     try:
         db = open_db(settings.database_path)
-        refresh_summaries(db, max_items=settings.summary_items)
+        prepare_database(db, settings)
     except StorageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

@@ -44,6 +44,8 @@ class Settings:
     max_bulletin_bytes: int = 2_000_000
     feed_timeout_seconds: float = 20.0
     summary_items: int | None = None  # None: by length (about 3 to 8)
+    variants_file: Path = Path("data/variants.txt")
+    search_half_life_days: float = 90.0
     log_level: str = "INFO"
 
     @property
@@ -124,7 +126,7 @@ def _positive_float(key: str, raw: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ConfigError(key, f"expected a number of seconds, got {raw!r}") from None
+        raise ConfigError(key, f"expected a number, got {raw!r}") from None
     if not value > 0:
         raise ConfigError(key, f"must be greater than 0, got {raw!r}")
     return value
@@ -173,6 +175,10 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["feed_timeout_seconds"] = _positive_float("FEED_TIMEOUT_SECONDS", raw)
     if (raw := get("SUMMARY_ITEMS")) is not None and raw.strip().lower() != "auto":
         kwargs["summary_items"] = _int("SUMMARY_ITEMS", raw, 1, 20)
+    if (raw := get("VARIANTS_FILE")) is not None:
+        kwargs["variants_file"] = Path(raw.strip())
+    if (raw := get("SEARCH_HALF_LIFE_DAYS")) is not None:
+        kwargs["search_half_life_days"] = _positive_float("SEARCH_HALF_LIFE_DAYS", raw)
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

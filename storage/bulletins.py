@@ -73,12 +73,14 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
             [(bulletin_id, i, s.heading, s.start, s.end) for i, s in enumerate(new.sections)],
         )
         headings = [s.heading for s in new.sections]
+        first_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM items").fetchone()[0]
         db.conn.executemany(
-            "INSERT INTO items (bulletin_id, seq, section, heading, paragraph, text, start, "
+            "INSERT INTO items (id, bulletin_id, seq, section, heading, paragraph, text, start, "
             '"end", paragraph_start, paragraph_end, headline_rank, score) '
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
+                    first_id + seq,
                     bulletin_id,
                     seq,
                     it.section,
@@ -91,6 +93,18 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
                     it.paragraph_end,
                     it.headline_rank,
                     it.score,
+                )
+                for seq, it in enumerate(new.items)
+            ],
+        )
+        heads = [s.search_text for s in new.sections]
+        db.conn.executemany(
+            "INSERT INTO search_fts (rowid, body, head) VALUES (?, ?, ?)",
+            [
+                (
+                    first_id + seq,
+                    it.search_text,
+                    heads[it.section] if it.section < len(heads) else "",
                 )
                 for seq, it in enumerate(new.items)
             ],

@@ -167,7 +167,19 @@ def _v1_people(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_core, _v1_people]
+def _v2_search(db: Database) -> None:
+    """Analysed search index (filled by the application), replacing the raw one."""
+    for suffix in ("ai", "ad", "au"):
+        db.execute(f"DROP TRIGGER IF EXISTS items_{suffix}")
+    db.execute("DROP TABLE IF EXISTS items_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE search_fts USING fts5(body, head, "
+        "tokenize = 'unicode61 remove_diacritics 0')"
+    )
+    db.execute("CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_v1_core, _v1_people, _v2_search]
 
 
 def schema_version(db: Database) -> int:

@@ -12,6 +12,7 @@ class NewSection:
     heading: str
     start: int
     end: int
+    search_text: str = ""  # the heading's analysed terms
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class NewItem:
     paragraph_end: int
     headline_rank: int | None = None
     score: float | None = None
+    search_text: str = ""  # the analysed terms stored in the search index
 
 
 @dataclass(frozen=True)

@@ -44,5 +44,5 @@ def table_counts(db: Database) -> dict[str, int]:
     """Row counts of the tables ingestion writes, to show nothing else changed."""
     return {
         name: int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
-        for name in ("bulletins", "sections", "items", "items_fts")
+        for name in ("bulletins", "sections", "items", "search_fts")
     }

@@ -41,13 +41,14 @@ def test_ingest_twice_then_search(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     data = json.loads(out)
     assert data["query"] == "Patriot"
+    assert data["page"] == 0
     assert len(data["results"]) >= 4
     for hit in data["results"]:
         assert "patriot" in hit["text"].lower()
         assert "**Patriot**" in hit["snippet"]
         assert set(hit) == {
             "item_id", "bulletin_id", "bulletin_title", "published_at", "language",
-            "heading", "text", "snippet", "rank",
+            "heading", "text", "snippet", "headline", "score",
         }  # fmt: skip
     fr = [h for h in data["results"] if h["bulletin_title"].startswith("Bilan de la semaine. 1230")]
     assert any("10 missiles pour Patriot" in h["text"] for h in fr)

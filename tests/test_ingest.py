@@ -226,4 +226,4 @@ def test_failed_insert_leaves_nothing(db: Database, limits: Limits) -> None:
     broken = replace(bulletin, items=[*bulletin.items, replace(bulletin.items[0], text=None)])
     with pytest.raises(Exception, match="NOT NULL"):
         insert_bulletin(db, broken)
-    assert table_counts(db) == {"bulletins": 0, "sections": 0, "items": 0, "items_fts": 0}
+    assert table_counts(db) == {"bulletins": 0, "sections": 0, "items": 0, "search_fts": 0}

@@ -8,10 +8,9 @@ import pytest
 
 from storage import open_db
 from storage.db import MIGRATIONS, StorageError, schema_version
-from storage.search import EmptyQuery, fts_query
 
 TABLES = {
-    "bulletins", "sections", "items", "items_fts", "subscribers", "follows", "digests",
+    "bulletins", "sections", "items", "search_fts", "search_meta", "subscribers", "follows", "digests",
     "outbox", "feeds", "audit_log",
 }  # fmt: skip
 
@@ -42,25 +41,3 @@ def test_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open database"):
         open_db(path)
     assert path.read_bytes() == b"this is not sqlite" * 100
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Patriot", '"Patriot"'),
-        ("frappes Kharkiv", '"frappes" "Kharkiv"'),
-        ('NEAR("a" b)', '"NEAR" "a" "b"'),
-        ("AND(", '"AND"'),
-        ("l'OTAN", '"l" "OTAN"'),
-        ("C++", '"C"'),
-        ("title:x", '"title" "x"'),
-    ],
-)
-def test_fts_query_quotes_everything(text: str, expected: str) -> None:
-    assert fts_query(text) == expected
-
-
-@pytest.mark.parametrize("text", ["", '"', '""', "*", "-", "🙂", "   ", "(", "^"])
-def test_fts_query_empty(text: str) -> None:
-    with pytest.raises(EmptyQuery):
-        fts_query(text)

@@ -19,6 +19,7 @@ from bot.ingest.pipeline import (
     prepare,
     store,
 )
+from bot.text.analyze import analyzer_for
 
 __all__ = [
     "Limits",
@@ -39,7 +40,12 @@ __all__ = [
 
 def limits_for(settings: Settings) -> Limits:
     """Ingestion limits from the settings."""
-    return Limits(max_bytes=settings.max_bulletin_bytes, default_language=settings.default_language)
+    return Limits(
+        max_bytes=settings.max_bulletin_bytes,
+        default_language=settings.default_language,
+        summary_items=settings.summary_items,
+        analyzer=analyzer_for(settings.variants_file),
+    )
 
 
 def poll_sources(db: Database, settings: Settings, *, force: bool = False) -> Report:

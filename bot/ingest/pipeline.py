@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -18,6 +18,7 @@ from bot.ingest.errors import Rejected
 from bot.ingest.markup import Format, guess_format
 from bot.ingest.parse import parse_text, published_at
 from bot.summarize import SUMMARY_VERSION
+from bot.text.analyze import Analyzer, analyzer_for
 from storage.bulletins import DuplicateBulletin, insert_bulletin
 from storage.models import NewBulletin
 
@@ -34,6 +35,7 @@ class Limits:
     max_bytes: int = 2_000_000
     default_language: str = "fr"
     summary_items: int | None = None  # headline items per bulletin; None = by length
+    analyzer: Analyzer = field(default_factory=analyzer_for)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,10 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         headings=[s.heading for s in parsed.sections],
         max_items=limits.summary_items,
     )
+    analyse = limits.analyzer.index_text
+    language = parsed.language
+    items = [replace(i, search_text=analyse(i.text, language)) for i in items]
+    sections = [replace(s, search_text=analyse(s.heading, language)) for s in parsed.sections]
     return NewBulletin(
         source=sub.source,
         source_ref=sub.source_ref,
@@ -119,7 +125,7 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         raw_text=raw,
         clean_text=parsed.clean_text,
         content_hash=parsed.content_hash,
-        sections=parsed.sections,
+        sections=sections,
         items=items,
         summary_version=SUMMARY_VERSION,
     )

@@ -7,13 +7,16 @@ bulletins and on queries, so both meet on the same forms: `Frappés` and `frappe
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
 
 from bot.text.stopwords import STOPWORDS
+from bot.text.variants import DEFAULT_FILE, Variants, parse_groups
 
 # Snowball has no Ukrainian stemmer; the Russian one handles most Ukrainian endings.
 _STEMMERS = {"fr": "french", "en": "english", "uk": "russian", "ru": "russian"}
@@ -55,3 +58,72 @@ def terms(text: str, language: str) -> list[str]:
 @lru_cache(maxsize=200_000)
 def _fold_stem(stem: str) -> str:
     return fold(stem) if not stem.isascii() else stem
+
+
+ANALYZER_VERSION = 1
+QUERY_LANGUAGES = ("fr", "en", "uk")
+
+
+def is_stopword(word: str) -> bool:
+    """A function word in any language we search."""
+    return any(word in STOPWORDS[lang] for lang in STOPWORDS)
+
+
+class Analyzer:
+    """The index/query text pipeline with a spelling-variant table."""
+
+    def __init__(self, variants: Variants | None = None) -> None:
+        self.variants = variants or Variants()
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever indexed terms would change."""
+        return f"{ANALYZER_VERSION}:{self.variants.fingerprint}"
+
+    def index_terms(self, text: str, language: str) -> list[str]:
+        """Terms stored in the search index for `text` written in `language`."""
+        return [self.variants.key(t) for t in terms(text, language)]
+
+    def index_text(self, text: str, language: str) -> str:
+        """`index_terms` joined by spaces, as stored in FTS."""
+        return " ".join(self.index_terms(text, language))
+
+    def word_forms(self, word: str) -> list[set[str]]:
+        """For each sub-word of a query word, its analysed forms in every language.
+
+        `l'OTAN` → [{otan}]; `Royaume-Uni` → [{royaum}, {uni}]; a stop word → [].
+        """
+        forms: list[set[str]] = []
+        for sub in words(word):
+            if is_stopword(sub) or (len(sub) < 2 and not sub.isdigit()):
+                continue
+            found = {
+                self.variants.key(_fold_stem(_stemmer(lang).stemWord(sub)))
+                for lang in QUERY_LANGUAGES
+            }
+            forms.append(found)
+        return forms
+
+
+def load_variants(path: Path | None) -> Variants:
+    """The variant table from `path` (or the shipped one), keyed on analysed forms."""
+    source = path if path is not None and path.is_file() else DEFAULT_FILE
+    text = source.read_text(encoding="utf-8")
+    mapping: dict[str, str] = {}
+    for group in parse_groups(text):
+        first = terms(group[0], "fr")
+        if len(first) != 1:
+            continue
+        key = first[0]
+        for name in group:
+            for lang in STOPWORDS:
+                for term in terms(name, lang):
+                    mapping[term] = key
+    fingerprint = hashlib.sha256(repr(sorted(mapping.items())).encode()).hexdigest()[:16]
+    return Variants(mapping, fingerprint)
+
+
+@lru_cache(maxsize=4)
+def analyzer_for(path: Path | None = None) -> Analyzer:
+    """The analyzer for a variants file, built once per process."""
+    return Analyzer(load_variants(path))

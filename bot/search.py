@@ -1,0 +1,283 @@
+"""Search that understands French: safe query parsing, ranking, highlighted snippets.
+
+User text never reaches FTS `MATCH` raw. A query is split into:
+
+- words, each analysed like the index (accents, elisions, stems, variants) in every
+  language, its forms OR-ed: `frappé` → `("frapp" OR "frappe")`;
+- `"exact phrases"` (the analysed words, adjacent);
+- `-word` or `-"phrase"` to exclude; `word*` for a prefix;
+- filters `since:2025-07`, `until:2025-08-01`, `lang:fr`;
+
+everything else is literal text. Admins may send raw FTS5 syntax with `raw:`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from sqlite_utils import Database
+
+from bot.text.analyze import QUERY_LANGUAGES, Analyzer, words
+from storage.search import Candidate, match
+
+HIGHLIGHT_START = "\ue000"
+HIGHLIGHT_END = "\ue001"
+MAX_TERMS = 12
+RECENCY_WEIGHT = 0.3  # at most +30 % for an item published today
+HEADLINE_BOOST = 1.25
+PER_BULLETIN = 2  # items of one bulletin before others get their turn
+USAGE = (
+    'words to find, e.g. patriot kharkiv; "exact phrase"; -word to exclude; '
+    "prefix*; since:2025-07 until:2025-08 lang:fr"
+)
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_FILTER = re.compile(r"(since|until|lang):(\S*)", re.IGNORECASE)
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+
+
+class QueryError(ValueError):
+    """The query cannot be searched; the message says what to fix."""
+
+
+@dataclass
+class Query:
+    """A parsed query: FTS expression parts and what to highlight."""
+
+    groups: list[str] = field(default_factory=list)  # AND-ed
+    excluded: list[str] = field(default_factory=list)
+    highlight: set[str] = field(default_factory=set)  # analysed forms to mark
+    prefixes: set[str] = field(default_factory=set)
+    language: str | None = None
+    since: str | None = None
+    until: str | None = None
+    raw: str | None = None
+
+    def fts(self) -> str:
+        """The FTS5 expression: quoted terms only (or the admin's raw text)."""
+        if self.raw is not None:
+            return self.raw
+        expression = " AND ".join(self.groups)
+        for group in self.excluded:
+            expression = f"({expression}) NOT {group}"
+        return expression
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _any_of(forms: set[str]) -> str:
+    quoted = sorted(_quote(f) for f in forms)
+    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+
+
+def _day(text: str, *, end: bool) -> str:
+    """`2025-07` → first day (or the first day after, for `until`) as ISO UTC."""
+    found = _DATE.fullmatch(text)
+    if not found:
+        raise QueryError(f"dates look like 2025-07 or 2025-07-11, not {text!r}")
+    year, month, day = int(found[1]), int(found[2] or 1), int(found[3] or 1)
+    try:
+        moment = date(year, month, day)
+    except ValueError:
+        raise QueryError(f"{text!r} is not a date") from None
+    if end and not found[3]:  # until:2025-07 means to the end of July
+        moment = date(year + (month == 12), month % 12 + 1, 1) if found[2] else date(year + 1, 1, 1)
+    elif end:
+        moment = date.fromordinal(moment.toordinal() + 1)
+    return datetime(moment.year, moment.month, moment.day, tzinfo=UTC).isoformat(timespec="seconds")
+
+
+def parse_query(text: str, analyzer: Analyzer, *, admin: bool = False) -> Query:
+    """Parse user text into a safe query; raises `QueryError` when nothing is searchable."""
+    text = text.strip()
+    if admin and text.lower().startswith("raw:"):
+        raw = text[4:].strip()
+        if not raw:
+            raise QueryError("raw: needs an FTS5 expression")
+        return Query(raw=raw)
+    query = Query()
+
+    def apply_filter(found: re.Match[str]) -> str:
+        key, value = found[1].lower(), found[2]
+        if key == "lang":
+            if value.lower() not in ("fr", "en", "uk", "ru"):
+                raise QueryError("lang: is fr, en or uk")
+            query.language = value.lower()
+        elif key == "since":
+            query.since = _day(value, end=False)
+        else:
+            query.until = _day(value, end=True)
+        return " "
+
+    text = _FILTER.sub(apply_filter, text)
+    for found in _TOKEN.finditer(text):
+        if len(query.groups) + len(query.excluded) >= MAX_TERMS:
+            break
+        negative, phrase, word = found[1] == "-", found[2], found[3]
+        if phrase is not None:
+            part = _phrase(phrase, analyzer, query, mark=not negative)
+        else:
+            negative = word.startswith("-") and len(word) > 1
+            part = _word(word[1:] if negative else word, analyzer, query, mark=not negative)
+        if part:
+            (query.excluded if negative else query.groups).append(part)
+    if not query.groups:
+        if query.excluded:
+            raise QueryError("add at least one word to look for, not only words to exclude")
+        raise QueryError("no word to search for")
+    return query
+
+
+def _word(word: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str | None:
+    prefix = word.endswith("*") and len(word.rstrip("*")) >= 2
+    forms = analyzer.word_forms(word.rstrip("*"))
+    if not forms:
+        return None
+    parts = []
+    for sub_forms in forms:
+        if mark:
+            query.highlight |= sub_forms
+        if prefix:
+            stems = {f for f in sub_forms if len(f) >= 2}
+            if mark:
+                query.prefixes |= stems
+            parts.append("(" + " OR ".join(sorted(f"{_quote(f)}*" for f in stems)) + ")")
+        else:
+            parts.append(_any_of(sub_forms))
+    return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+
+
+def _phrase(phrase: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str | None:
+    """Adjacent analysed words, read as each language's index would store them."""
+    readings = {r for lang in QUERY_LANGUAGES if (r := tuple(analyzer.index_terms(phrase, lang)))}
+    if not readings:
+        return None
+    if mark:
+        for reading in readings:
+            query.highlight |= set(reading)
+    quoted = sorted('"' + " ".join(r).replace('"', '""') + '"' for r in readings)
+    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A ranked result with a highlighted snippet (markers, not HTML)."""
+
+    item_id: int
+    bulletin_id: int
+    bulletin_title: str
+    published_at: str
+    language: str
+    heading: str
+    text: str
+    snippet: str
+    headline: bool
+    score: float
+    paragraph_start: int
+    paragraph_end: int
+
+
+@dataclass(frozen=True)
+class Results:
+    """One page of results."""
+
+    hits: list[Hit]
+    page: int
+    per_page: int
+    total: int  # candidates found (capped)
+
+    @property
+    def has_next(self) -> bool:
+        """Whether another page follows."""
+        return (self.page + 1) * self.per_page < self.total
+
+
+def search(
+    db: Database,
+    text: str,
+    analyzer: Analyzer,
+    *,
+    page: int = 0,
+    per_page: int = 5,
+    admin: bool = False,
+    now: datetime | None = None,
+    half_life_days: float = 90.0,
+) -> Results:
+    """Search the archive. Raises `QueryError` (usage) or `SearchSyntaxError` (admin raw)."""
+    query = parse_query(text, analyzer, admin=admin)
+    candidates = match(
+        db, query.fts(), language=query.language, since=query.since, until=query.until
+    )
+    ranked = rank(candidates, now=now or datetime.now(UTC), half_life_days=half_life_days)
+    chosen = ranked[page * per_page : (page + 1) * per_page]
+    hits = [
+        Hit(
+            c.item_id,
+            c.bulletin_id,
+            c.bulletin_title,
+            c.published_at,
+            c.language,
+            c.heading,
+            c.text,
+            highlight(c.text, c.language, query, analyzer),
+            c.headline_rank is not None,
+            round(score, 4),
+            c.paragraph_start,
+            c.paragraph_end,
+        )
+        for c, score in chosen
+    ]
+    return Results(hits, page, per_page, len(ranked))
+
+
+def rank(
+    candidates: Sequence[Candidate], *, now: datetime, half_life_days: float
+) -> list[tuple[Candidate, float]]:
+    """bm25 with a mild recency boost and headline items first; one bulletin can't flood."""
+    scored = []
+    for c in candidates:
+        try:
+            age = (now - datetime.fromisoformat(c.published_at)).total_seconds() / 86400
+        except ValueError:
+            age = 10_000.0
+        recency = 1 + RECENCY_WEIGHT * math.pow(0.5, max(age, 0.0) / half_life_days)
+        headline = HEADLINE_BOOST if c.headline_rank is not None else 1.0
+        scored.append((c, -c.bm25 * recency * headline))
+    scored.sort(key=lambda pair: (-pair[1], pair[0].item_id))
+    seen: dict[int, int] = {}
+    first: list[tuple[Candidate, float]] = []
+    later: list[tuple[Candidate, float]] = []
+    for pair in scored:
+        n = seen.get(pair[0].bulletin_id, 0)
+        seen[pair[0].bulletin_id] = n + 1
+        (first if n < PER_BULLETIN else later).append(pair)
+    return first + later
+
+
+def highlight(text: str, language: str, query: Query, analyzer: Analyzer, width: int = 240) -> str:
+    """The text (cut around the first match if long) with matched words between markers."""
+    marks: list[tuple[int, int]] = []
+    for found in re.finditer(r"[^\W_]+(?:['’][^\W_]+)?", text):
+        forms = {t for w in words(found[0]) for t in analyzer.index_terms(w, language)}
+        hit = forms & query.highlight or any(f.startswith(p) for f in forms for p in query.prefixes)
+        if hit:
+            marks.append(found.span())
+    start, end = 0, len(text)
+    if len(text) > width:
+        center = marks[0][0] if marks else 0
+        start = max(0, min(center - width // 3, len(text) - width))
+        end = min(len(text), start + width)
+    out, pos = [], start
+    for s, e in marks:
+        if s < start or e > end:
+            continue
+        out += [text[pos:s], HIGHLIGHT_START, text[s:e], HIGHLIGHT_END]
+        pos = e
+    out.append(text[pos:end])
+    return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
