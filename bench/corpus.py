@@ -13,15 +13,26 @@ from datetime import date, timedelta
 PLACES = [
     "Kharkiv", "Zaporijjia", "Kyiv", "Odessa", "Dnipro", "Soumy", "Kherson", "Pokrovsk",
     "Koursk", "Belgorod", "Lviv", "Mykolaïv", "Donetsk", "Louhansk", "Tchernihiv", "Krasnodar",
+    "Kramatorsk", "Sloviansk", "Bakhmout", "Avdiïvka", "Vovtchansk", "Koupiansk", "Izioum",
+    "Lyman", "Toretsk", "Tchassiv Iar", "Kostiantynivka", "Orikhiv", "Houliaïpole", "Nikopol",
+    "Kryvyï Rih", "Poltava", "Vinnytsia", "Jytomyr", "Rivne", "Loutsk", "Ternopil", "Ouman",
+    "Tcherkassy", "Kropyvnytskyï", "Sébastopol", "Marioupol", "Berdiansk", "Melitopol",
 ]  # fmt: skip
 ACTORS = [
     "le président Zelensky", "Donald Trump", "le Pentagone", "l’OTAN", "la Commission européenne",
     "le ministère de la Défense", "l’état-major ukrainien", "le Kremlin", "Mark Rutte",
     "le renseignement militaire (HUR)", "le gouvernement britannique", "l’Union européenne",
+    "Emmanuel Macron", "Keir Starmer", "Friedrich Merz", "Ursula von der Leyen", "Kaja Kallas",
+    "le général Syrsky", "Ioulia Svyrydenko", "Denys Chmyhal", "Roustem Oumerov", "Keith Kellogg",
+    "le Conseil de sécurité de l’ONU", "l’AIEA", "la Banque mondiale", "le FMI", "Andriï Iermak",
+    "le ministère des Affaires étrangères", "la police nationale", "les services d’urgence (DSNS)",
 ]  # fmt: skip
 WEAPONS = [
     "missiles Patriot", "drones Shahed", "missiles Thales", "obus d’artillerie", "drones d’interception",
     "systèmes IRIS-T", "véhicules blindés", "robots terrestres", "missiles de croisière",
+    "chars Leopard", "avions F-16", "systèmes NASAMS", "missiles ATACMS", "lance-roquettes HIMARS",
+    "missiles Storm Shadow", "canons Caesar", "drones FPV", "bombes planantes", "missiles Iskander",
+    "missiles Kinjal", "systèmes SAMP/T", "obus de 155 mm", "véhicules Bradley", "hélicoptères",
 ]  # fmt: skip
 PATTERNS = [
     "Au début de la semaine, la Russie a frappé {place} avec {n} {weapon}, endommageant des immeubles résidentiels.",

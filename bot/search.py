@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
 
-from bot.text.analyze import QUERY_LANGUAGES, Analyzer, words
+from bot.text.analyze import QUERY_LANGUAGES, Analyzer
 from storage.search import Candidate, match
 
 HIGHLIGHT_START = "\ue000"
@@ -264,7 +264,7 @@ def highlight(text: str, language: str, query: Query, analyzer: Analyzer, width:
     """The text (cut around the first match if long) with matched words between markers."""
     marks: list[tuple[int, int]] = []
     for found in re.finditer(r"[^\W_]+(?:['’][^\W_]+)?", text):
-        forms = {t for w in words(found[0]) for t in analyzer.index_terms(w, language)}
+        forms = set(analyzer.word_terms(found[0], language))
         hit = forms & query.highlight or any(f.startswith(p) for f in forms for p in query.prefixes)
         if hit:
             marks.append(found.span())

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from storage.search import HEAD_WEIGHT
+
 log = logging.getLogger(__name__)
 
 FTS_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -177,6 +179,11 @@ def _v2_search(db: Database) -> None:
         "tokenize = 'unicode61 remove_diacritics 0')"
     )
     db.execute("CREATE TABLE search_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    # the default rank of the index: bm25 with the heading weighing more than the text
+    db.execute(
+        "INSERT INTO search_fts (search_fts, rank) VALUES ('rank', ?)",
+        [f"bm25(1.0, {HEAD_WEIGHT})"],
+    )
 
 
 MIGRATIONS: list[Callable[[Database], None]] = [_v1_core, _v1_people, _v2_search]

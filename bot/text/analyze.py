@@ -74,6 +74,7 @@ class Analyzer:
 
     def __init__(self, variants: Variants | None = None) -> None:
         self.variants = variants or Variants()
+        self._word_terms = lru_cache(maxsize=100_000)(self.index_terms)
 
     @property
     def fingerprint(self) -> str:
@@ -87,6 +88,10 @@ class Analyzer:
     def index_text(self, text: str, language: str) -> str:
         """`index_terms` joined by spaces, as stored in FTS."""
         return " ".join(self.index_terms(text, language))
+
+    def word_terms(self, word: str, language: str) -> list[str]:
+        """`index_terms` of one word, memoised (snippets analyse the same words often)."""
+        return self._word_terms(word, language)
 
     def word_forms(self, word: str) -> list[set[str]]:
         """For each sub-word of a query word, its analysed forms in every language.
