@@ -35,9 +35,9 @@ from storage.bulletins import insert_bulletin
 from storage.models import NewBulletin
 
 OUT = Path(__file__).resolve().parent / "out"
-WORDS = ["frappe", "frappes", "missile", "drones", "accord", "livraison", "évacuation", "raffinerie",
-         "sanctions", "record", "blessés", "défense", "aérienne", "secouristes", "production",
-         "Kharkov", "Zaporizhzhia", "Kiev", "nato", "Харків", "Patriot", "Shahed", "HIMARS"]  # fmt: skip
+WORDS = """frappe frappes missile drones accord livraison évacuation raffinerie sanctions record
+blessés défense aérienne secouristes production Kharkov Zaporizhzhia Kiev nato Харків Patriot
+Shahed HIMARS""".split()
 
 
 def _prepare(item: tuple[str, str]) -> NewBulletin:
@@ -155,9 +155,8 @@ def main() -> None:
             re.findall(r"[^\W_]+", t.lower()) for (t,) in db.execute("SELECT text FROM items")
         ]
         bm25 = BM25Okapi(corpus)
-        print(
-            f"\n  rank-bm25 index over {len(corpus)} items built in {time.perf_counter() - start:.0f} s"
-        )
+        built = time.perf_counter() - start
+        print(f"\n  rank-bm25 index over {len(corpus)} items built in {built:.0f} s")
         sample = qs[: args.bm25_queries]
         bm25_ms = []
         for q in sample:
