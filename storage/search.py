@@ -89,7 +89,7 @@ def match(
     if not ranks:
         return []
     rows = db.execute(_DETAILS.format(ids=",".join("?" * len(ranks))), list(ranks)).fetchall()
-    found = [Candidate(*row, ranks[row[0]]) for row in rows]
+    found = [Candidate(*[*row, ranks[row[0]]]) for row in rows]
     found.sort(key=lambda c: (c.bm25, c.item_id))
     return found
 
