@@ -1,99 +1,80 @@
-"""The Telegram application: built from settings, resources opened in post_init."""
+"""The Telegram application: built from settings; resources opened in post_init, closed after."""
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-from dataclasses import dataclass, field
 
-from sqlite_utils import Database
-from telegram import BotCommand, Update
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackContext,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
-    ExtBot,
+    MessageHandler,
+    filters,
 )
 
 from bot.config import Settings
+from bot.handlers import admin, follow, reading, search, subscribe
+from bot.handlers.common import BotData, Context, chat_language, is_admin, reply
+from bot.i18n import Html, t
 from bot.ingest import poll_sources
 from bot.maintenance import prepare_database
-from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, search
-from bot.text.analyze import analyzer_for
+from bot.render import esc
 from storage import open_db
+from storage.people import mark_inactive
 
 log = logging.getLogger(__name__)
+FEATURES = (subscribe, reading, search, follow, admin)
+HELP = [("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False)]
 
 
-@dataclass
-class BotData:
-    """What handlers reach through `context.bot_data`: settings and the database."""
-
-    settings: Settings | None = None
-    db: Database | None = field(default=None, repr=False)
-
-
-Context = CallbackContext[ExtBot[None], dict[object, object], dict[object, object], BotData]
-COMMANDS = [
-    ("start", "what Hebdo does"),
-    ("help", "list the commands"),
-    ("search", "search the archive: /search patriot"),
-]
-
-
-async def cmd_start(update: Update, context: Context) -> None:
-    """Greet the user."""
-    if update.effective_message:
-        await update.effective_message.reply_text(
-            "<b>Hebdo</b> turns news bulletins into a weekly digest.\n"
-            "Try /search patriot, or /help for every command."
-        )
+def all_commands() -> list[tuple[str, dict[str, str], bool]]:
+    """Every command the bot registers: (name, descriptions by language, admin only)."""
+    return [*HELP, *(c for feature in FEATURES for c in feature.COMMANDS)]
 
 
 async def cmd_help(update: Update, context: Context) -> None:
-    """List every registered command."""
-    if update.effective_message:
-        lines = [f"/{name} — {html.escape(text)}" for name, text in COMMANDS]
-        await update.effective_message.reply_text("\n".join(lines))
+    """Every command this user can run, generated from the registered ones."""
+    language = chat_language(update, context)
+    admin_user = is_admin(update, context)
+    lines = [
+        f"/{name} — {esc(texts.get(language, texts['en']))}" + (" 🔒" if only_admin else "")
+        for name, texts, only_admin in all_commands()
+        if admin_user or not only_admin
+    ]
+    await reply(update, context, t(language, "help", commands=Html("\n".join(lines))))
 
 
-async def cmd_search(update: Update, context: Context) -> None:
-    """Search the archive and answer with the best items."""
-    message = update.effective_message
-    db = context.bot_data.db
-    if message is None or db is None:
-        return
-    query = " ".join(context.args or [])
-    settings = context.bot_data.settings
-    assert settings is not None
-    try:
-        hits = search(db, query, analyzer_for(settings.variants_file)).hits
-    except QueryError:
-        await message.reply_text("Usage: /search WORDS — for example /search patriot")
-        return
-    if not hits:
-        await message.reply_text(f"Nothing found for <i>{html.escape(query[:100])}</i>.")
-        return
-    blocks = []
-    for h in hits:
-        snippet = (
-            html.escape(h.snippet).replace(HIGHLIGHT_START, "<b>").replace(HIGHLIGHT_END, "</b>")
-        )
-        title = html.escape(h.bulletin_title)
-        blocks.append(f"<i>{h.published_at[:10]} · {title}</i>\n{snippet}")
-    await message.reply_text("\n\n".join(blocks))
+async def on_text(update: Update, context: Context) -> None:
+    """Plain text: a pending answer (time zone, post text, title) or a search."""
+    for handler in (subscribe.on_text, admin.on_text, search.on_plain_text):
+        if await handler(update, context):
+            return
+
+
+async def on_unknown_command(update: Update, context: Context) -> None:
+    """A command the bot does not know."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        await reply(update, context, t(chat_language(update, context), "unknown_command"))
+
+
+async def on_stale_button(update: Update, context: Context) -> None:
+    """Any callback data no handler accepted: old, forged or malformed."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(chat_language(update, context), "expired"))
 
 
 async def poll_job(context: Context) -> None:
     """Ingest the inbox and the feeds in a worker thread, with its own connection."""
-    settings = context.bot_data.settings
-    if settings is None:
-        return
+    settings, _ = context.bot_data.ready
 
     def work() -> str:
         db = open_db(settings.database_path)
@@ -102,17 +83,20 @@ async def poll_job(context: Context) -> None:
         finally:
             db.close()
 
-    summary = await asyncio.to_thread(work)
-    log.info("poll: %s", summary)
+    log.info("poll: %s", await asyncio.to_thread(work))
 
 
 async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-    """Open the database and announce the commands."""
+    """Open the database, bring it up to date, announce the commands."""
     data: BotData = app.bot_data
     assert data.settings is not None
     data.db = open_db(data.settings.database_path)
     prepare_database(data.db, data.settings)
-    await app.bot.set_my_commands([BotCommand(n, d) for n, d in COMMANDS])
+    public = [BotCommand(n, d["en"]) for n, d, only_admin in all_commands() if not only_admin]
+    try:
+        await app.bot.set_my_commands(public)
+    except TelegramError as exc:
+        log.warning("could not set the command list: %s", exc)
 
 
 async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
@@ -124,37 +108,83 @@ async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log unexpected errors (never the token) and tell the user briefly."""
-    log.error("unhandled error", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_message:
-        await update.effective_message.reply_text("Sorry, something went wrong. Try again.")
+    """Log unexpected errors (never the token), mark unreachable chats, answer briefly."""
+    error = context.error
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if isinstance(error, Forbidden) or (
+        isinstance(error, BadRequest) and "chat not found" in str(error).lower()
+    ):
+        if chat is not None and context.bot_data.db is not None:
+            mark_inactive(context.bot_data.db, chat.id, str(error))
+            log.info("chat %s marked inactive: %s", chat.id, error)
+        return
+    log.error("unhandled error while handling an update", exc_info=error)
+    if isinstance(update, Update) and chat is not None:
+        try:
+            if update.callback_query is not None:
+                await update.callback_query.answer(t(chat_language(update, context), "error"))
+            else:
+                await context.bot.send_message(chat.id, t(chat_language(update, context), "error"))
+        except Exception:  # the error answer must never raise in turn
+            log.warning("could not tell the user about the error")
 
 
-def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
-    """The application, with handlers and the poll job, not yet started."""
-    assert settings.telegram_bot_token
-    context_types = ContextTypes(bot_data=BotData)
+def build_application(settings: Settings, *, token: str | None = None) -> Application:  # type: ignore[type-arg]
+    """The application with every feature registered and the poll job; not started."""
     app = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
+        .token(token or settings.telegram_bot_token or "")
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .context_types(context_types)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=settings.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(bot_data=BotData))
+        .rate_limiter(AIORateLimiter(max_retries=2))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .concurrent_updates(False)
         .build()
     )
     app.bot_data.settings = settings
-    app.add_handler(CommandHandler("start", cmd_start))
     app.add_handler(CommandHandler("help", cmd_help))
-    app.add_handler(CommandHandler("search", cmd_search))
+    for feature in FEATURES:
+        feature.register(app)
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(filters.COMMAND, on_unknown_command))
+    app.add_handler(CallbackQueryHandler(on_stale_button))
     app.add_error_handler(on_error)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
-            poll_job, interval=settings.poll_minutes * 60, first=5, name="poll"
-        )
+            poll_job, interval=settings.poll_minutes * 60, first=10, name="poll",
+            job_kwargs={"misfire_grace_time": 60, "coalesce": True},
+        )  # fmt: skip
     return app
+
+
+async def start_app(app: Application, *, poll_timeout: float = 10.0) -> None:  # type: ignore[type-arg]
+    """Start without `run_polling` (the console, tests, benchmarks): the same steps, in order."""
+    await app.initialize()
+    if app.post_init is not None:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=int(poll_timeout))
+
+
+async def stop_app(app: Application) -> None:  # type: ignore[type-arg]
+    """Undo `start_app`."""
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+    if app.post_shutdown is not None:
+        await app.post_shutdown(app)
 
 
 def run_bot(settings: Settings) -> None:

@@ -194,3 +194,42 @@ def set_headlines(
             [(rank, score, item_id, bulletin_id) for item_id, rank, score in ranks],
         )
         db.execute("UPDATE bulletins SET summary_version = ? WHERE id = ?", [version, bulletin_id])
+
+
+def set_deleted(db: Database, bulletin_id: int, deleted: bool) -> bool:
+    """Soft-delete (or restore) a bulletin; False if there was nothing to change."""
+    if deleted:
+        cursor = db.execute(
+            "UPDATE bulletins SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+            [now_iso(), bulletin_id],
+        )
+    else:
+        cursor = db.execute(
+            "UPDATE bulletins SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL",
+            [bulletin_id],
+        )
+    return cursor.rowcount > 0
+
+
+def latest_bulletin_id(db: Database) -> int | None:
+    """The newest published bulletin that is not deleted."""
+    row = db.execute(
+        "SELECT id FROM bulletins WHERE deleted_at IS NULL ORDER BY published_at DESC, id DESC "
+        "LIMIT 1"
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+def get_item(db: Database, item_id: int) -> tuple[Item, str, str] | None:
+    """An item with its paragraph's text and its bulletin's title."""
+    row = db.execute(
+        "SELECT i.id, i.bulletin_id, i.seq, i.section, i.heading, i.paragraph, i.text, i.start, "
+        'i."end", i.paragraph_start, i.paragraph_end, i.headline_rank, i.score, '
+        "substr(b.clean_text, i.paragraph_start + 1, i.paragraph_end - i.paragraph_start), "
+        "b.title FROM items i JOIN bulletins b ON b.id = i.bulletin_id "
+        "WHERE i.id = ? AND b.deleted_at IS NULL",
+        [item_id],
+    ).fetchone()
+    if row is None:
+        return None
+    return Item(*row[:13]), row[13], row[14]

@@ -186,7 +186,18 @@ def _v2_search(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_v1_core, _v1_people, _v2_search]
+def _v3_admin_feeds(db: Database) -> None:
+    """Feeds added by admins from Telegram, beside those in FEED_URLS."""
+    db.execute("ALTER TABLE feeds ADD COLUMN origin TEXT NOT NULL DEFAULT 'config'")
+    db.execute("ALTER TABLE feeds ADD COLUMN removed_at TEXT")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _v1_core,
+    _v1_people,
+    _v2_search,
+    _v3_admin_feeds,
+]
 
 
 def schema_version(db: Database) -> int:

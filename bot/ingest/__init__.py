@@ -6,7 +6,7 @@ from sqlite_utils import Database
 
 from bot.config import Settings
 from bot.ingest.errors import Rejected
-from bot.ingest.feeds import poll_feeds
+from bot.ingest.feeds import admin_feeds, poll_feeds
 from bot.ingest.pipeline import (
     Limits,
     Outcome,
@@ -52,9 +52,10 @@ def poll_sources(db: Database, settings: Settings, *, force: bool = False) -> Re
     """What the scheduler runs: the inbox folder, then every feed that is due."""
     limits = limits_for(settings)
     report = ingest_inbox(db, settings.inbox_dir, limits)
+    urls = tuple(dict.fromkeys([*settings.feed_urls, *admin_feeds(db)]))
     feeds = poll_feeds(
         db,
-        settings.feed_urls,
+        urls,
         limits,
         poll_minutes=settings.poll_minutes,
         timeout=settings.feed_timeout_seconds,

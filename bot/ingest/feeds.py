@@ -182,6 +182,37 @@ def _record_failure(
     )
 
 
+def admin_feeds(db: Database) -> list[str]:
+    """Feed URLs added by admins and not removed."""
+    rows = db.execute(
+        "SELECT url FROM feeds WHERE origin = 'admin' AND removed_at IS NULL ORDER BY url"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def add_admin_feed(db: Database, url: str) -> bool:
+    """Add (or restore) a feed; False if it is already polled."""
+    state = db.execute("SELECT origin, removed_at FROM feeds WHERE url = ?", [url]).fetchone()
+    if state is not None and state[1] is None:
+        return False
+    db.execute(
+        "INSERT INTO feeds (url, origin, failures) VALUES (?, 'admin', 0) "
+        "ON CONFLICT(url) DO UPDATE SET origin = 'admin', removed_at = NULL",
+        [url],
+    )
+    return True
+
+
+def remove_admin_feed(db: Database, url: str) -> bool:
+    """Stop polling a feed added by an admin (its history is kept)."""
+    cursor = db.execute(
+        "UPDATE feeds SET removed_at = datetime('now') WHERE url = ? AND origin = 'admin' "
+        "AND removed_at IS NULL",
+        [url],
+    )
+    return cursor.rowcount > 0
+
+
 def poll_feeds(
     db: Database,
     urls: tuple[str, ...],

@@ -1,0 +1,473 @@
+"""A local Bot API emulator over real HTTP, for the tests and the offline console.
+
+It implements what Hebdo uses — getMe, getUpdates (long polling with offsets),
+sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
+answerInlineQuery, getFile and file download, setMyCommands, deleteWebhook,
+getChatMember, getChat — records every request, validates HTML the way Telegram does
+(unknown or unbalanced tags → 400 "can't parse entities", over 4096 UTF-16 units → 400
+"message is too long"), and can be told to fail a call with 429, 403, 400 or 5xx.
+
+Point python-telegram-bot at it with `base_url=f"{server.url}/bot"`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {
+    "id": 4242,
+    "is_bot": True,
+    "first_name": "Hebdo",
+    "username": "hebdo_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
+_ALLOWED_TAGS = {
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+    "tg-spoiler", "span", "blockquote", "tg-emoji",
+}  # fmt: skip
+
+
+class ApiError(Exception):
+    """An error answer: `error_code`, `description`, optional `retry_after`."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.retry_after = code, description, retry_after
+
+
+class _EntityChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.text: list[str] = []
+        self.error: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _ALLOWED_TAGS:
+            self.error = self.error or f'unsupported start tag "{tag}"'
+        if tag == "a" and not dict(attrs).get("href"):
+            self.error = self.error or "a tag without href"
+        self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.error = self.error or f'unexpected end tag "{tag}"'
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse_html(text: str) -> str:
+    """The plain text of Telegram HTML, or `ApiError(400)` as Telegram would answer."""
+    if re.search(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", text):
+        raise ApiError(400, "Bad Request: can't parse entities: unsupported entity")
+    checker = _EntityChecker()
+    checker.feed(text)
+    checker.close()
+    if checker.error or checker.stack:
+        problem = checker.error or f'unclosed tag "{checker.stack[-1]}"'
+        raise ApiError(400, f"Bad Request: can't parse entities: {problem}")
+    return html.unescape("".join(checker.text))
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Failure:
+    """An injected error for the next `count` calls of `method` (to `chat_id` if given)."""
+
+    method: str
+    code: int
+    description: str
+    retry_after: int | None = None
+    count: int = 1
+    chat_id: int | None = None
+
+
+@dataclass
+class Sent:
+    """A message the bot sent (or edited), as the fake stores it."""
+
+    chat_id: int
+    message_id: int
+    text: str  # plain text
+    html: str  # as sent
+    reply_markup: dict[str, Any] | None
+    method: str
+
+
+@dataclass
+class FakeBotApi:
+    """The emulator's state; `start()` serves it on 127.0.0.1 at a free port."""
+
+    token_check: str | None = None
+    requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    sent: list[Sent] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    chat_admins: dict[int, set[int]] = field(default_factory=dict)
+    delay: float = 0.0
+    rate_limit: float | None = None  # messages/s before answering 429
+
+    def __post_init__(self) -> None:
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._new_update = asyncio.Event()
+        self._sent_event = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._window: list[float] = []
+        self.url = ""
+
+    # ---- lifecycle -------------------------------------------------------------------
+    async def start(self) -> str:
+        """Serve on 127.0.0.1 at a free port; return the base URL."""
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._file)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self.url
+
+    async def stop(self) -> None:
+        """Stop serving; wakes pending long polls."""
+        self._new_update.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # ---- what users do -----------------------------------------------------------------
+    def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update of `kind` (message, callback_query, inline_query, …)."""
+        update = {"update_id": next(self._update_ids), kind: payload}
+        self._updates.append(update)
+        self._new_update.set()
+        return update
+
+    @staticmethod
+    def user(user_id: int, language: str = "fr", name: str = "Lecteur") -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": language}
+
+    @staticmethod
+    def chat(chat_id: int, kind: str = "private", title: str = "Groupe") -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": chat_id, "type": kind}
+        if kind != "private":
+            chat["title"] = title
+        return chat
+
+    def message(
+        self,
+        user_id: int,
+        text: str | None = None,
+        *,
+        chat_id: int | None = None,
+        chat_type: str = "private",
+        language: str = "fr",
+        document: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A user's message (text or document) as an update."""
+        msg: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id if chat_id is not None else user_id, chat_type),
+            "from": self.user(user_id, language),
+        }
+        if text is not None:
+            msg["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if document is not None:
+            msg["document"] = document
+        return self.push("message", msg)
+
+    def document(
+        self, user_id: int, name: str, data: bytes, *, mime: str = "text/plain"
+    ) -> dict[str, Any]:
+        """A user sending a file."""
+        file_id = f"file{len(self.files) + 1}"
+        self.files[file_id] = data
+        doc = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": name,
+            "mime_type": mime,
+            "file_size": len(data),
+        }
+        return self.message(user_id, None, document=doc)
+
+    def tap(self, user_id: int, sent: Sent, data: str, language: str = "fr") -> dict[str, Any]:
+        """A user tapping a button (any callback data, even forged) under a bot message."""
+        return self.push(
+            "callback_query",
+            {
+                "id": str(next(self._update_ids)),
+                "from": self.user(user_id, language),
+                "chat_instance": "ci",
+                "data": data,
+                "message": {
+                    "message_id": sent.message_id,
+                    "date": int(time.time()),
+                    "chat": self.chat(sent.chat_id, "private" if sent.chat_id > 0 else "group"),
+                    "from": BOT_USER,
+                    "text": sent.text,
+                },
+            },
+        )
+
+    def inline(self, user_id: int, query: str, language: str = "fr") -> dict[str, Any]:
+        """A user typing `@bot query` in any chat."""
+        return self.push(
+            "inline_query",
+            {
+                "id": str(next(self._update_ids)),
+                "from": self.user(user_id, language),
+                "query": query,
+                "offset": "",
+            },
+        )
+
+    def fail(self, method: str, code: int, description: str = "", **kwargs: Any) -> None:
+        """Make the next call(s) of `method` fail with `code`."""
+        defaults = {
+            429: "Too Many Requests: retry after 1",
+            403: "Forbidden: bot was blocked by the user",
+            400: "Bad Request: chat not found",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+        }
+        self.failures.append(
+            Failure(method, code, description or defaults.get(code, "Error"), **kwargs)
+        )
+
+    # ---- what tests read -----------------------------------------------------------------
+    def calls(self, method: str) -> list[dict[str, Any]]:
+        """Parameters of every request to `method`."""
+        return [params for name, params in self.requests if name == method]
+
+    def messages_to(self, chat_id: int) -> list[Sent]:
+        """Messages sent (and edits) to a chat, in order."""
+        return [s for s in self.sent if s.chat_id == chat_id]
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0) -> Sent:
+        """The first sent message (from now on or already) matching `predicate`."""
+        seen = 0
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            for s in self.sent[seen:]:
+                if predicate(s):
+                    return s
+            seen = len(self.sent)
+            self._sent_event.clear()
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError("the bot did not send the expected message")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sent_event.wait(), remaining)
+
+    async def reply(self, chat_id: int, after: int, timeout: float = 10.0) -> Sent:
+        """The next message to `chat_id` after the first `after` recorded ones."""
+        count = 0
+
+        def nth(s: Sent) -> bool:
+            nonlocal count
+            if s.chat_id != chat_id:
+                return False
+            count += 1
+            return count > after
+
+        return await self.wait_for(nth, timeout)
+
+    async def wait_calls(self, method: str, n: int, timeout: float = 10.0) -> None:
+        """Until `method` has been called `n` times."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.calls(method)) < n:
+            self._sent_event.clear()
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"{method} was not called {n} times")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sent_event.wait(), remaining)
+
+    # ---- HTTP ------------------------------------------------------------------------------
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            return dict(await request.json())
+        data = await request.post() if request.can_read_body else {}
+        params: dict[str, Any] = dict(request.query)
+        for key, value in data.items():
+            params[key] = value if isinstance(value, str) else "<file>"
+        for key in ("reply_markup", "results", "commands", "allowed_updates"):
+            if isinstance(params.get(key), str):
+                with contextlib.suppress(ValueError):
+                    params[key] = json.loads(params[key])
+        return params
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.requests.append((method, params))
+        self._sent_event.set()
+        if self.delay and method != "getUpdates":
+            await asyncio.sleep(self.delay)
+        try:
+            self._maybe_fail(method, params)
+            result = await getattr(self, f"_api_{method}", self._api_unknown)(params)
+        except ApiError as err:
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": err.code,
+                "description": err.description,
+            }
+            if err.retry_after is not None:
+                body["parameters"] = {"retry_after": err.retry_after}
+            return web.json_response(body, status=err.code)
+        return web.json_response({"ok": True, "result": result})
+
+    def _maybe_fail(self, method: str, params: dict[str, Any]) -> None:
+        for failure in self.failures:
+            if failure.method != method or failure.count <= 0:
+                continue
+            if failure.chat_id is not None and str(params.get("chat_id")) != str(failure.chat_id):
+                continue
+            failure.count -= 1
+            raise ApiError(failure.code, failure.description, failure.retry_after)
+        if self.rate_limit and method in ("sendMessage", "editMessageText"):
+            now = time.monotonic()
+            self._window = [t for t in self._window if now - t < 1.0]
+            if len(self._window) >= self.rate_limit:
+                raise ApiError(429, "Too Many Requests: retry after 1", 1)
+            self._window.append(now)
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["path"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data)
+
+    async def _api_unknown(self, params: dict[str, Any]) -> Any:
+        raise ApiError(404, "Not Found: method not found")
+
+    async def _api_getMe(self, params: dict[str, Any]) -> Any:
+        return BOT_USER
+
+    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        if not self._updates and timeout > 0:
+            self._new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_update.wait(), timeout)
+        limit = int(params.get("limit") or 100)
+        return self._updates[:limit]
+
+    def _chat_id(self, params: dict[str, Any]) -> int:
+        try:
+            return int(params["chat_id"])
+        except (KeyError, ValueError):
+            raise ApiError(400, "Bad Request: chat not found") from None
+
+    def _record(self, method: str, params: dict[str, Any], message_id: int | None = None) -> Any:
+        chat_id = self._chat_id(params)
+        text = str(params.get("text", ""))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        plain = parse_html(text) if params.get("parse_mode") == "HTML" else text
+        if utf16_len(plain) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        markup = params.get("reply_markup")
+        if markup is not None:
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    if len(button.get("callback_data", "").encode()) > 64:
+                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        sent = Sent(chat_id, message_id or next(self._message_ids), plain, text, markup, method)
+        self.sent.append(sent)
+        self._sent_event.set()
+        return {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
+            "from": BOT_USER,
+            "text": plain,
+            **({"reply_markup": markup} if markup else {}),
+        }
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
+        return self._record("sendMessage", params)
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
+        return self._record("editMessageText", params, int(params["message_id"]))
+
+    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_deleteMessage(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
+        return True
+
+    async def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
+        for result in params.get("results") or []:
+            content = result.get("input_message_content", {})
+            if content.get("parse_mode") == "HTML":
+                parse_html(content.get("message_text", ""))
+        return True
+
+    async def _api_getFile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self.files[file_id]),
+            "file_path": file_id,
+        }
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
+        chat_id, user_id = self._chat_id(params), int(params["user_id"])
+        status = "administrator" if user_id in self.chat_admins.get(chat_id, set()) else "member"
+        extra = {"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                 "can_delete_messages": True, "can_manage_video_chats": True,
+                 "can_restrict_members": True, "can_promote_members": False,
+                 "can_change_info": True, "can_invite_users": True, "can_post_stories": False,
+                 "can_edit_stories": False, "can_delete_stories": False}  # fmt: skip
+        member: dict[str, Any] = {"status": status, "user": self.user(user_id)}
+        if status == "administrator":
+            member.update(extra)
+        return member
+
+    async def _api_getChat(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat_id(params)
+        return {**self.chat(chat_id, "private" if chat_id > 0 else "group"), "accent_color_id": 0}

@@ -1,0 +1,165 @@
+"""What every handler needs: the typed context, the chat's language, replies, permissions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeAlias
+
+from sqlite_utils import Database
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.config import DAYS, Settings
+from bot.i18n import language_of, t
+from bot.render import split_blocks
+from bot.text.analyze import Analyzer, analyzer_for
+from storage.people import Subscriber, audit, ensure_chat, get_subscriber
+
+log = logging.getLogger("bot.handlers")
+
+
+@dataclass
+class BotData:
+    """Resources reached through `context.bot_data`, opened in post_init."""
+
+    settings: Settings | None = None
+    db: Database | None = field(default=None, repr=False)
+    commands: list[tuple[str, str, bool]] = field(default_factory=list)  # name, help, admin
+
+    @property
+    def ready(self) -> tuple[Settings, Database]:
+        """Settings and database, once post_init has run."""
+        if self.settings is None or self.db is None:
+            raise RuntimeError("the application is not initialised")
+        return self.settings, self.db
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The search analyzer for the configured variants file."""
+        settings, _ = self.ready
+        return analyzer_for(settings.variants_file)
+
+
+Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+Handler: TypeAlias = Callable[[Update, Context], Coroutine[Any, Any, None]]
+Buttons: TypeAlias = Sequence[Sequence[tuple[str, str]]]
+
+
+def keyboard(rows: Buttons) -> InlineKeyboardMarkup | None:
+    """Rows of (label, callback data) as an inline keyboard (None when empty)."""
+    built = [
+        [InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows
+    ]
+    built = [row for row in built if row]
+    return InlineKeyboardMarkup(built) if built else None
+
+
+def chat_language(update: Update, context: Context) -> str:
+    """The chat's chosen language, else the user's Telegram language, else French."""
+    _, db = context.bot_data.ready
+    chat = update.effective_chat
+    if chat is not None:
+        known = get_subscriber(db, chat.id)
+        if known is not None:
+            return known.language
+    user = update.effective_user
+    return language_of(user.language_code if user else None)
+
+
+def chat_row(update: Update, context: Context) -> Subscriber:
+    """The chat's subscriber row, created with defaults the first time."""
+    settings, db = context.bot_data.ready
+    chat = update.effective_chat
+    assert chat is not None
+    user = update.effective_user
+    return ensure_chat(
+        db,
+        chat.id,
+        chat.type,
+        chat.title or (user.full_name if user else None),
+        language=language_of(user.language_code if user else None),
+        timezone=settings.timezone,
+        digest_day=settings.digest_day,
+        digest_time=settings.digest_time.strftime("%H:%M"),
+    )
+
+
+async def reply(
+    update: Update, context: Context, text: str, buttons: Buttons = ()
+) -> Message | None:
+    """Answer in the chat: split under 4096 UTF-16 units, buttons under the last part."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    parts = split_blocks(text.split("\n\n")) or [text]
+    sent = None
+    for n, part in enumerate(parts):
+        markup = keyboard(buttons) if n == len(parts) - 1 else None
+        sent = await context.bot.send_message(chat.id, part, reply_markup=markup)
+    return sent
+
+
+async def edit_or_reply(update: Update, context: Context, text: str, buttons: Buttons = ()) -> None:
+    """Edit the message whose button was tapped, or send a new one."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(text, reply_markup=keyboard(buttons))
+            return
+        except TelegramError as exc:
+            if "not modified" in str(exc).lower():
+                return
+            log.info("edit failed (%s); sending a new message", exc)
+    await reply(update, context, text, buttons)
+
+
+def is_admin(update: Update, context: Context) -> bool:
+    """The user is in ADMIN_IDS."""
+    settings, _ = context.bot_data.ready
+    user = update.effective_user
+    return user is not None and user.id in settings.admin_ids
+
+
+def admin_only(func: Handler) -> Handler:
+    """Refuse politely (and log the attempt) unless the user is an admin."""
+
+    @wraps(func)
+    async def guarded(update: Update, context: Context) -> None:
+        if is_admin(update, context):
+            await func(update, context)
+            return
+        _, db = context.bot_data.ready
+        user = update.effective_user
+        attempt = func.__name__.removeprefix("cmd_").removeprefix("on_")
+        log.warning("refused admin action %s for user %s", attempt, user.id if user else None)
+        audit(db, user.id if user else None, "refused", attempted=attempt)
+        if update.callback_query is not None:
+            await update.callback_query.answer(t(chat_language(update, context), "not_admin"))
+        else:
+            await reply(update, context, t(chat_language(update, context), "not_admin"))
+
+    return guarded
+
+
+async def may_change_settings(update: Update, context: Context) -> bool:
+    """In private chats and channels, yes; in groups, only chat administrators."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+        return True
+    if user is None:
+        return False
+    try:
+        member = await context.bot.get_chat_member(chat.id, user.id)
+    except TelegramError:
+        return False
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+def day_code(day: int) -> str:
+    """0 → 'mon'."""
+    return DAYS[day]

@@ -1,0 +1,158 @@
+"""Questions: /search, plain text in private chats, result pages, and inline mode."""
+
+from __future__ import annotations
+
+import logging
+from uuid import uuid4
+
+from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
+from telegram.constants import ChatType
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
+
+from bot.handlers.common import Context, chat_language, edit_or_reply, is_admin
+from bot.i18n import t
+from bot.render import esc
+from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, Hit, QueryError, Results, search
+from storage.search import SearchSyntaxError
+
+log = logging.getLogger(__name__)
+PER_PAGE = 5
+KEPT_SEARCHES = 20
+COMMANDS = [
+    (
+        "search",
+        {
+            "fr": "chercher : /search patriot",
+            "en": "search: /search patriot",
+            "uk": "пошук: /search patriot",
+        },
+        False,
+    ),
+]
+
+
+def marked(snippet: str) -> str:
+    """A snippet with markers, as escaped HTML with matched words in bold."""
+    return esc(snippet).replace(HIGHLIGHT_START, "<b>").replace(HIGHLIGHT_END, "</b>")
+
+
+def hit_block(n: int, hit: Hit) -> str:
+    """One result: number, snippet, date and bulletin."""
+    return f"{n}. {marked(hit.snippet)}\n<i>{hit.published_at[:10]} · {esc(hit.bulletin_title)}</i>"
+
+
+def _run(context: Context, query: str, page: int, admin: bool) -> Results:
+    settings, db = context.bot_data.ready
+    return search(
+        db,
+        query,
+        context.bot_data.analyzer,
+        page=page,
+        per_page=PER_PAGE,
+        admin=admin,
+        half_life_days=settings.search_half_life_days,
+    )
+
+
+async def answer_search(update: Update, context: Context, query: str, page: int = 0) -> None:
+    """Run a search and show one page, with ◀ ▶ and 📖 buttons."""
+    language = chat_language(update, context)
+    try:
+        results = _run(context, query, page, is_admin(update, context))
+    except QueryError as exc:
+        await edit_or_reply(update, context, t(language, "search_usage", hint=f"{exc}. {USAGE}"))
+        return
+    except SearchSyntaxError as exc:
+        await edit_or_reply(update, context, f"FTS syntax error: <code>{esc(exc)}</code>")
+        return
+    if not results.hits:
+        await edit_or_reply(update, context, t(language, "nothing_found", query=query[:200]))
+        return
+    first = page * PER_PAGE + 1
+    header = t(language, "results", query=query[:100], first=first,
+               last=first + len(results.hits) - 1, total=results.total)  # fmt: skip
+    blocks = [header] + [hit_block(first + k, h) for k, h in enumerate(results.hits)]
+    qid = _remember(context, query)
+    nav = []
+    if page > 0:
+        nav.append(("◀", f"sp:{qid}:{page - 1}"))
+    if results.has_next:
+        nav.append(("▶", f"sp:{qid}:{page + 1}"))
+    reads = [
+        (t(language, "btn_read", n=first + k), f"rd:{h.item_id}")
+        for k, h in enumerate(results.hits)
+    ]
+    await edit_or_reply(update, context, "\n\n".join(blocks), [reads, nav])
+
+
+def _remember(context: Context, query: str) -> str:
+    """A short id for the query, kept in chat data for the page buttons."""
+    assert context.chat_data is not None
+    searches: dict[str, str] = context.chat_data.setdefault("searches", {})
+    for qid, known in searches.items():
+        if known == query:
+            return qid
+    qid = uuid4().hex[:8]
+    searches[qid] = query
+    while len(searches) > KEPT_SEARCHES:
+        searches.pop(next(iter(searches)))
+    return qid
+
+
+async def cmd_search(update: Update, context: Context) -> None:
+    """/search words."""
+    await answer_search(update, context, " ".join(context.args or []))
+
+
+async def on_page(update: Update, context: Context) -> None:
+    """◀ or ▶ under results."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, qid, page = query.data.split(":")
+    text = (context.chat_data or {}).get("searches", {}).get(qid)
+    if text is None:
+        await query.answer(t(chat_language(update, context), "expired"))
+        return
+    await query.answer()
+    await answer_search(update, context, text, int(page))
+
+
+async def on_plain_text(update: Update, context: Context) -> bool:
+    """Plain text in a private chat is a question; True if handled."""
+    chat, message = update.effective_chat, update.effective_message
+    if chat is None or chat.type != ChatType.PRIVATE or message is None or not message.text:
+        return False
+    await answer_search(update, context, message.text)
+    return True
+
+
+async def on_inline(update: Update, context: Context) -> None:
+    """`@bot words` in any chat: the same items as articles."""
+    inline = update.inline_query
+    if inline is None:
+        return
+    articles = []
+    if inline.query.strip():
+        try:
+            results = search(
+                context.bot_data.ready[1], inline.query, context.bot_data.analyzer, per_page=10
+            )
+        except QueryError:
+            results = None
+        for hit in results.hits if results else []:
+            articles.append(
+                InlineQueryResultArticle(
+                    id=str(hit.item_id),
+                    title=f"{hit.published_at[:10]} · {hit.bulletin_title}"[:120],
+                    description=hit.snippet.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, ""),
+                    input_message_content=InputTextMessageContent(hit_block(0, hit)[3:]),
+                )
+            )
+    await inline.answer(articles, cache_time=30, is_personal=False)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Add this feature's handlers."""
+    app.add_handler(CommandHandler("search", cmd_search))
+    app.add_handler(CallbackQueryHandler(on_page, pattern=r"^sp:[0-9a-f]{8}:\d{1,3}$"))
+    app.add_handler(InlineQueryHandler(on_inline))

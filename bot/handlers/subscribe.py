@@ -1,0 +1,259 @@
+"""Subscribing and settings: /start, /subscribe, /unsubscribe, /settings and their buttons."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.handlers.common import (
+    Buttons,
+    Context,
+    chat_language,
+    chat_row,
+    edit_or_reply,
+    may_change_settings,
+    reply,
+)
+from bot.i18n import LANGUAGE_NAMES, day_name, t
+from storage.people import MODES, Subscriber, get_subscriber, set_subscribed, update_settings
+
+COMMON_ZONES = (
+    "Europe/Paris", "Europe/Kyiv", "Europe/London", "Europe/Berlin", "Europe/Warsaw",
+    "America/New_York", "America/Montreal", "America/Los_Angeles", "Asia/Tokyo", "UTC",
+)  # fmt: skip
+COMMANDS = [
+    ("start", {"fr": "présentation", "en": "what Hebdo does", "uk": "про бота"}, False),
+    ("subscribe", {"fr": "recevoir le résumé", "en": "get the digest", "uk": "підписатися"}, False),
+    (
+        "unsubscribe",
+        {"fr": "ne plus rien recevoir", "en": "stop everything", "uk": "відписатися"},
+        False,
+    ),
+    (
+        "settings",
+        {
+            "fr": "jour, heure, fuseau, langue, envoi",
+            "en": "day, time, zone, language, delivery",
+            "uk": "день, час, пояс, мова",
+        },
+        False,
+    ),
+]
+
+
+def settings_text(language: str, sub: Subscriber) -> str:
+    """The settings card."""
+    return t(
+        language,
+        "settings",
+        day=day_name(language, sub.digest_day),
+        time=sub.digest_time,
+        tz=sub.timezone,
+        language=LANGUAGE_NAMES.get(sub.language, sub.language),
+        mode=t(language, f"mode_{sub.mode}"),
+        state=t(language, "state_on" if sub.subscribed and sub.active else "state_off"),
+    )
+
+
+def settings_buttons(language: str, sub: Subscriber) -> Buttons:
+    """Buttons under the settings card."""
+    toggle = ("btn_unsubscribe", "unsub") if sub.subscribed else ("btn_subscribe", "sub")
+    return [
+        [(t(language, "btn_day"), "set:day"), (t(language, "btn_hour"), "set:hour")],
+        [(t(language, "btn_tz"), "set:tz"), (t(language, "btn_language"), "set:lang")],
+        [(t(language, "btn_mode"), "set:mode"), (t(language, toggle[0]), toggle[1])],
+    ]
+
+
+async def cmd_start(update: Update, context: Context) -> None:
+    """Welcome in the user's language with a Subscribe button; `/start b12` opens bulletin 12."""
+    if context.args and context.args[0].startswith("b") and context.args[0][1:].isdigit():
+        from bot.handlers.reading import show_bulletin
+
+        await show_bulletin(update, context, int(context.args[0][1:]))
+        return
+    sub = chat_row(update, context)
+    user = update.effective_user
+    name = user.first_name if user else ""
+    buttons = [
+        [(t(sub.language, "btn_subscribe"), "sub"), (t(sub.language, "btn_settings"), "set:menu")]
+    ]
+    if sub.subscribed:
+        buttons = [[(t(sub.language, "btn_settings"), "set:menu")]]
+    await reply(update, context, t(sub.language, "welcome", name=name), buttons)
+
+
+async def cmd_subscribe(update: Update, context: Context) -> None:
+    """Subscribe this chat to the weekly digest."""
+    await _set_subscription(update, context, True)
+
+
+async def cmd_unsubscribe(update: Update, context: Context) -> None:
+    """Stop every message to this chat."""
+    await _set_subscription(update, context, False)
+
+
+async def _set_subscription(update: Update, context: Context, on: bool) -> None:
+    language = chat_language(update, context)
+    if not await may_change_settings(update, context):
+        await _answer(update, context, t(language, "group_admins_only"))
+        return
+    sub = chat_row(update, context)
+    _, db = context.bot_data.ready
+    changed = set_subscribed(db, sub.chat_id, on)
+    sub = get_subscriber(db, sub.chat_id) or sub
+    if on:
+        key = "subscribed" if changed else "already_subscribed"
+        text = t(
+            sub.language,
+            key,
+            day=day_name(sub.language, sub.digest_day),
+            time=sub.digest_time,
+            tz=sub.timezone,
+        )
+        buttons: Buttons = [[(t(sub.language, "btn_settings"), "set:menu")]]
+    else:
+        text = t(sub.language, "unsubscribed" if changed else "not_subscribed")
+        buttons = [[(t(sub.language, "btn_subscribe"), "sub")]]
+    if update.callback_query:
+        await update.callback_query.answer()
+    await reply(update, context, text, buttons)
+
+
+async def _answer(update: Update, context: Context, text: str) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, context, text)
+
+
+async def cmd_settings(update: Update, context: Context) -> None:
+    """Show the settings card with its buttons."""
+    sub = chat_row(update, context)
+    await reply(
+        update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
+    )
+
+
+async def on_setting(update: Update, context: Context) -> None:
+    """A settings button: open a picker, or store the picked value."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    language = chat_language(update, context)
+    if not await may_change_settings(update, context):
+        await query.answer(t(language, "group_admins_only"), show_alert=True)
+        return
+    sub = chat_row(update, context)
+    parts = query.data.split(":")
+    if parts[0] == "setv":
+        if not _store(context, sub, parts[1], parts[2]):
+            await query.answer(t(language, "expired"))
+            return
+        if parts[1] == "tz" and parts[2] == "other":
+            context.chat_data["awaiting_tz"] = True  # type: ignore[index]
+            await query.answer()
+            await reply(update, context, t(sub.language, "ask_tz"))
+            return
+        await query.answer(t(language, "saved"))
+        _, db = context.bot_data.ready
+        sub = get_subscriber(db, sub.chat_id) or sub
+        await edit_or_reply(
+            update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
+        )
+        return
+    await query.answer()
+    picker = parts[1]
+    if picker == "menu":
+        await edit_or_reply(
+            update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
+        )
+        return
+    text, buttons = _picker(sub.language, picker)
+    await edit_or_reply(
+        update, context, text, [*buttons, [(t(sub.language, "btn_back"), "set:menu")]]
+    )
+
+
+def _picker(language: str, picker: str) -> tuple[str, list[list[tuple[str, str]]]]:
+    if picker == "day":
+        days = [(day_name(language, d).capitalize(), f"setv:day:{d}") for d in range(7)]
+        return t(language, "pick_day"), [days[:4], days[4:]]
+    if picker == "hour":
+        hours = [(f"{h:02d}:00", f"setv:hour:{h}") for h in range(24)]
+        return t(language, "pick_hour"), [hours[i : i + 6] for i in range(0, 24, 6)]
+    if picker == "tz":
+        zones = [
+            (z.split("/")[-1].replace("_", " "), f"setv:tz:{i}") for i, z in enumerate(COMMON_ZONES)
+        ]
+        rows = [zones[i : i + 3] for i in range(0, len(zones), 3)]
+        return t(language, "pick_tz"), [*rows, [(t(language, "btn_other_tz"), "setv:tz:other")]]
+    if picker == "lang":
+        return t(language, "pick_language"), [
+            [(name, f"setv:lang:{code}") for code, name in LANGUAGE_NAMES.items()]
+        ]
+    return t(language, "pick_mode"), [[(t(language, f"mode_{m}"), f"setv:mode:{m}")] for m in MODES]
+
+
+def _store(context: Context, sub: Subscriber, field: str, value: str) -> bool:
+    """Validate and store one setting from button data; False for forged data."""
+    _, db = context.bot_data.ready
+    if field == "day" and value.isdigit() and int(value) < 7:
+        update_settings(db, sub.chat_id, digest_day=int(value))
+    elif field == "hour" and value.isdigit() and int(value) < 24:
+        update_settings(db, sub.chat_id, digest_time=f"{int(value):02d}:00")
+    elif field == "tz" and value == "other":
+        return True
+    elif field == "tz" and value.isdigit() and int(value) < len(COMMON_ZONES):
+        update_settings(db, sub.chat_id, timezone=COMMON_ZONES[int(value)])
+    elif field == "lang" and value in LANGUAGE_NAMES:
+        update_settings(db, sub.chat_id, language=value)
+    elif field == "mode" and value in MODES:
+        update_settings(db, sub.chat_id, mode=value)
+    else:
+        return False
+    return True
+
+
+async def on_text(update: Update, context: Context) -> bool:
+    """A time-zone name typed after "Other…"; True if the message was that."""
+    if not context.chat_data or not context.chat_data.get("awaiting_tz"):
+        return False
+    message = update.effective_message
+    if message is None or not message.text:
+        return False
+    if not await may_change_settings(update, context):
+        return False
+    name = message.text.strip()
+    sub = chat_row(update, context)
+    try:
+        if "/" not in name and name.upper() != "UTC":
+            raise ZoneInfoNotFoundError(name)
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        await reply(update, context, t(sub.language, "bad_tz", tz=name[:60]))
+        return True
+    context.chat_data.pop("awaiting_tz", None)
+    _, db = context.bot_data.ready
+    update_settings(db, sub.chat_id, timezone=name)
+    sub = get_subscriber(db, sub.chat_id) or sub
+    card = t(sub.language, "saved") + "\n\n" + settings_text(sub.language, sub)
+    await reply(update, context, card, settings_buttons(sub.language, sub))
+    return True
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Add this feature's handlers."""
+    app.add_handler(CommandHandler("start", cmd_start))
+    app.add_handler(CommandHandler("subscribe", cmd_subscribe))
+    app.add_handler(CommandHandler("unsubscribe", cmd_unsubscribe))
+    app.add_handler(CommandHandler("settings", cmd_settings))
+    app.add_handler(CallbackQueryHandler(cmd_subscribe, pattern=r"^sub$"))
+    app.add_handler(CallbackQueryHandler(cmd_unsubscribe, pattern=r"^unsub$"))
+    app.add_handler(
+        CallbackQueryHandler(
+            on_setting,
+            pattern=r"^(set:(menu|day|hour|tz|lang|mode)|setv:(day|hour|tz|lang|mode):[\w-]{1,12})$",
+        )
+    )

@@ -1,0 +1,178 @@
+"""Subscribers (chats and their settings), follows, and the admin audit log."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.bulletins import now_iso
+
+SETTINGS_COLUMNS = ("language", "timezone", "digest_day", "digest_time", "mode")
+MODES = ("weekly", "every", "both")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A chat Hebdo knows, with its delivery settings."""
+
+    chat_id: int
+    chat_type: str
+    title: str | None
+    language: str
+    timezone: str
+    digest_day: int
+    digest_time: str
+    mode: str
+    active: bool
+    subscribed: bool
+    inactive_reason: str | None
+
+
+_COLUMNS = (
+    "chat_id, chat_type, title, language, timezone, digest_day, digest_time, mode, active, "
+    "subscribed, inactive_reason"
+)
+
+
+def get_subscriber(db: Database, chat_id: int) -> Subscriber | None:
+    """The chat's row, or None if it never talked to the bot."""
+    row = db.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE chat_id = ?", [chat_id]).fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    values[8], values[9] = bool(values[8]), bool(values[9])
+    return Subscriber(*values)
+
+
+def ensure_chat(
+    db: Database,
+    chat_id: int,
+    chat_type: str,
+    title: str | None,
+    *,
+    language: str,
+    timezone: str,
+    digest_day: int,
+    digest_time: str,
+) -> Subscriber:
+    """The chat's row, created (not subscribed) with defaults if new; reactivated if known."""
+    now = now_iso()
+    with db.atomic():
+        db.execute(
+            "INSERT INTO subscribers (chat_id, chat_type, title, language, timezone, digest_day, "
+            "digest_time, mode, active, subscribed, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 'weekly', 1, 0, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET active = 1, inactive_reason = NULL, "
+            "title = coalesce(excluded.title, title), chat_type = excluded.chat_type",
+            [chat_id, chat_type, title, language, timezone, digest_day, digest_time, now, now],
+        )
+    found = get_subscriber(db, chat_id)
+    assert found is not None
+    return found
+
+
+def set_subscribed(db: Database, chat_id: int, subscribed: bool) -> bool:
+    """Subscribe or unsubscribe; False if it already was so."""
+    cursor = db.execute(
+        "UPDATE subscribers SET subscribed = ?, updated_at = ? "
+        "WHERE chat_id = ? AND subscribed != ?",
+        [int(subscribed), now_iso(), chat_id, int(subscribed)],
+    )
+    return cursor.rowcount > 0
+
+
+def update_settings(db: Database, chat_id: int, **values: Any) -> None:
+    """Change delivery settings (language, timezone, digest_day, digest_time, mode)."""
+    unknown = set(values) - set(SETTINGS_COLUMNS)
+    if unknown:
+        raise ValueError(f"not a setting: {', '.join(sorted(unknown))}")
+    if "mode" in values and values["mode"] not in MODES:
+        raise ValueError(f"mode must be one of {MODES}")
+    assignments = ", ".join(f"{k} = ?" for k in values)
+    db.execute(
+        f"UPDATE subscribers SET {assignments}, updated_at = ? WHERE chat_id = ?",
+        [*values.values(), now_iso(), chat_id],
+    )
+
+
+def mark_inactive(db: Database, chat_id: int, reason: str) -> None:
+    """The chat cannot be reached (blocked, removed, deleted)."""
+    db.execute(
+        "UPDATE subscribers SET active = 0, inactive_reason = ?, updated_at = ? WHERE chat_id = ?",
+        [reason[:200], now_iso(), chat_id],
+    )
+
+
+def subscriber_stats(db: Database) -> dict[str, Any]:
+    """Active subscribers by language and by mode, and inactive ones."""
+    by_language = dict(
+        db.execute(
+            "SELECT language, count(*) FROM subscribers WHERE subscribed AND active "
+            "GROUP BY language ORDER BY language"
+        ).fetchall()
+    )
+    by_mode = dict(
+        db.execute(
+            "SELECT mode, count(*) FROM subscribers WHERE subscribed AND active "
+            "GROUP BY mode ORDER BY mode"
+        ).fetchall()
+    )
+    inactive = db.execute(
+        "SELECT count(*) FROM subscribers WHERE subscribed AND NOT active"
+    ).fetchone()[0]
+    return {"by_language": by_language, "by_mode": by_mode, "inactive": inactive}
+
+
+MAX_FOLLOWS = 20
+
+
+def add_follow(db: Database, chat_id: int, term: str, normalized: str) -> str:
+    """'added', 'exists' or 'limit'."""
+    with db.atomic():
+        exists = db.execute(
+            "SELECT 1 FROM follows WHERE chat_id = ? AND normalized = ?", [chat_id, normalized]
+        ).fetchone()
+        if exists:
+            return "exists"
+        count = db.execute("SELECT count(*) FROM follows WHERE chat_id = ?", [chat_id]).fetchone()[
+            0
+        ]
+        if count >= MAX_FOLLOWS:
+            return "limit"
+        db.execute(
+            "INSERT INTO follows (chat_id, term, normalized, created_at) VALUES (?, ?, ?, ?)",
+            [chat_id, term, normalized, now_iso()],
+        )
+    return "added"
+
+
+def list_follows(db: Database, chat_id: int) -> list[tuple[int, str]]:
+    """(row id, term) of a chat's follows, oldest first."""
+    rows = db.execute(
+        "SELECT rowid, term FROM follows WHERE chat_id = ? ORDER BY created_at, rowid", [chat_id]
+    ).fetchall()
+    return [(int(r), str(term)) for r, term in rows]
+
+
+def remove_follow(db: Database, chat_id: int, *, normalized: str | None = None,
+                  rowid: int | None = None) -> str | None:  # fmt: skip
+    """Remove a follow by its normalised term or row id; return its term, or None."""
+    column, value = ("normalized", normalized) if normalized is not None else ("rowid", rowid)
+    row = db.execute(
+        f"SELECT term FROM follows WHERE chat_id = ? AND {column} = ?", [chat_id, value]
+    ).fetchone()
+    if row is None:
+        return None
+    db.execute(f"DELETE FROM follows WHERE chat_id = ? AND {column} = ?", [chat_id, value])
+    return str(row[0])
+
+
+def audit(db: Database, user_id: int | None, action: str, **details: Any) -> None:
+    """Record an admin action (or a refused attempt)."""
+    db.execute(
+        "INSERT INTO audit_log (at, user_id, action, details) VALUES (?, ?, ?, ?)",
+        [now_iso(), user_id, action, json.dumps(details, ensure_ascii=False, default=str)],
+    )

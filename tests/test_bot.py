@@ -1,0 +1,492 @@
+"""The real Application, over real HTTP, against the fake Bot API on 127.0.0.1.
+
+Every test plays users: it queues updates in the fake server, the bot fetches them with
+getUpdates (long polling) and answers with real Bot API calls, which the fake records and
+validates as Telegram does. No sleeps: tests wait on the fake's events.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+from telegram.ext import Application, CommandHandler
+
+from bot.app import build_application, start_app, stop_app
+from bot.cli import setup_logging
+from bot.config import Settings
+from bot.fakeapi import FakeBotApi, Sent
+from bot.ingest import Limits, expand_paths, ingest_paths
+from storage import open_db
+from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
+
+TOKEN = "123456:TEST-token-never-logged-abcdefghij"
+ADMIN, USER, OTHER = 1001, 2002, 3003
+GROUP = -5005
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake: FakeBotApi) -> Settings:
+    return Settings(
+        telegram_bot_token=TOKEN,
+        admin_ids=frozenset({ADMIN}),
+        database_path=tmp_path / "bot.db",
+        inbox_dir=tmp_path / "inbox",
+        telegram_api_base_url=f"{fake.url}/bot",
+        variants_file=tmp_path / "variants.txt",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, fake: FakeBotApi) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+    db = open_db(settings.database_path)
+    ingest_paths(db, list(expand_paths([SAMPLES])), Limits())
+    db.close()
+    application = build_application(settings)
+    await start_app(application, poll_timeout=5)
+    yield application
+    await stop_app(application)
+
+
+@pytest.fixture
+def db(settings: Settings, app: Application) -> Database:  # type: ignore[type-arg]
+    return app.bot_data.db  # type: ignore[no-any-return]
+
+
+async def say(fake: FakeBotApi, user: int, text: str, *, chat: int | None = None, lang: str = "fr",
+              chat_type: str = "private") -> Sent:  # fmt: skip
+    """A user writes; return the bot's first answer in that chat."""
+    chat_id = chat if chat is not None else user
+    before = len(fake.messages_to(chat_id))
+    fake.message(user, text, chat_id=chat_id, chat_type=chat_type, language=lang)
+    return await fake.reply(chat_id, before)
+
+
+async def tap(fake: FakeBotApi, user: int, sent: Sent, data: str) -> Sent:
+    """A user taps a button; return the bot's next message or edit in that chat."""
+    before = len(fake.messages_to(sent.chat_id))
+    fake.tap(user, sent, data)
+    return await fake.reply(sent.chat_id, before)
+
+
+async def tap_answer(fake: FakeBotApi, user: int, sent: Sent, data: str) -> str:
+    """A user taps a button; return the little notice the bot answers the tap with."""
+    before = len(fake.calls("answerCallbackQuery"))
+    fake.tap(user, sent, data)
+    await fake.wait_calls("answerCallbackQuery", before + 1)
+    return str(fake.calls("answerCallbackQuery")[before].get("text"))
+
+
+def buttons(sent: Sent) -> dict[str, str]:
+    """Label → callback data of a message's inline keyboard."""
+    rows = (sent.reply_markup or {}).get("inline_keyboard", [])
+    return {b["text"]: b["callback_data"] for row in rows for b in row}
+
+
+# ---- subscribers -------------------------------------------------------------------------
+
+
+async def test_start_subscribe_and_settings(fake: FakeBotApi, db: Database) -> None:
+    welcome = await say(fake, USER, "/start")
+    assert "Bonjour Lecteur" in welcome.text
+    assert buttons(welcome)["🔔 S’abonner"] == "sub"
+    subscribed = await tap(fake, USER, welcome, "sub")
+    assert "Abonné" in subscribed.text
+    assert db.execute(
+        "SELECT subscribed, active FROM subscribers WHERE chat_id = ?", [USER]
+    ).fetchone() == (1, 1)
+
+    card = await say(fake, USER, "/settings")
+    assert "Jour : samedi" in card.text and "Fuseau : Europe/Paris" in card.text
+    picker = await tap(fake, USER, card, "set:day")
+    assert "Lundi" in buttons(picker)
+    edited = await tap(fake, USER, picker, "setv:day:0")
+    assert "Jour : lundi" in edited.text
+    await tap(fake, USER, edited, "set:hour")
+    edited = await tap(fake, USER, edited, "setv:hour:7")
+    assert "Heure : 07:00" in edited.text
+    await tap(fake, USER, edited, "set:mode")
+    edited = await tap(fake, USER, edited, "setv:mode:both")
+    assert "Envoi : les deux" in edited.text
+
+    await tap(fake, USER, edited, "set:tz")
+    ask = await tap(fake, USER, edited, "setv:tz:other")
+    assert "IANA" in ask.text
+    bad = await say(fake, USER, "Mars/Olympus_Mons")
+    assert "Fuseau inconnu" in bad.text
+    good = await say(fake, USER, "America/St_Johns")
+    assert "Fuseau : America/St_Johns" in good.text
+
+    english = await tap(fake, USER, good, "setv:lang:en")
+    assert "Time zone: America/St_Johns" in english.text
+    row = db.execute(
+        "SELECT language, timezone, digest_day, digest_time, mode FROM subscribers WHERE chat_id = ?",
+        [USER],
+    ).fetchone()
+    assert row == ("en", "America/St_Johns", 0, "07:00", "both")
+
+    bye = await say(fake, USER, "/unsubscribe")
+    assert "Unsubscribed" in bye.text
+    again = await say(fake, USER, "/unsubscribe")
+    assert "not subscribed" in again.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "greeting"),
+    [("en", "Hello"), ("uk", "Вітаємо"), ("fr-CA", "Bonjour"), ("de", "Bonjour")],
+)
+async def test_welcome_in_user_language(
+    fake: FakeBotApi, app: Application, lang: str, greeting: str
+) -> None:  # type: ignore[type-arg]
+    welcome = await say(fake, USER, "/start", lang=lang)
+    assert welcome.text.startswith(greeting)
+
+
+async def test_group_settings_for_chat_admins_only(fake: FakeBotApi, db: Database) -> None:
+    refused = await say(fake, USER, "/subscribe", chat=GROUP, chat_type="group")
+    assert "seuls les administrateurs" in refused.text
+    fake.chat_admins[GROUP] = {USER}
+    done = await say(fake, USER, "/subscribe", chat=GROUP, chat_type="group")
+    assert "Abonné" in done.text
+    assert db.execute(
+        "SELECT subscribed FROM subscribers WHERE chat_id = ?", [GROUP]
+    ).fetchone() == (1,)
+    # plain text in a group is not a search
+    before = len(fake.messages_to(GROUP))
+    fake.message(OTHER, "patriot", chat_id=GROUP, chat_type="group")
+    await say(fake, USER, "/help", chat=GROUP, chat_type="group")
+    assert len(fake.messages_to(GROUP)) == before + 1
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+async def test_latest_and_paragraph(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    latest = await say(fake, USER, "/latest")
+    assert latest.text.startswith("Bilan de la semaine. 1235-1241")
+    read = buttons(latest)["📖 1"]
+    paragraph = await tap(fake, USER, latest, read)
+    assert "Bilan de la semaine. 1235-1241" in paragraph.text
+    assert await tap_answer(fake, USER, latest, "rd:999999") == "Ce bouton a expiré."
+
+
+async def test_digest_and_deep_link(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    digest = await say(fake, USER, "/digest")
+    assert digest.text.startswith("Semaine du 14 au 20 juillet 2025")
+    assert 'href="https://t.me/hebdo_test_bot?start=b3"' in digest.html
+    opened = await say(fake, USER, "/start b1")
+    assert opened.text.startswith("Bilan de la semaine. 1230-1234")
+    assert "741" in opened.text
+
+
+# ---- search ----------------------------------------------------------------------------------
+
+
+async def test_search_pages_and_paragraphs(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    first = await say(fake, USER, "/search ukraine")
+    assert first.text.startswith("🔎 ukraine — 1–5 sur")
+    assert "<b>" in first.html
+    nxt = buttons(first)["▶"]
+    second = await tap(fake, USER, first, nxt)
+    assert "— 6–10 sur" in second.text
+    assert second.method == "editMessageText" and second.message_id == first.message_id
+    back = await tap(fake, USER, second, buttons(second)["◀"])
+    assert "— 1–5 sur" in back.text
+    assert await tap_answer(fake, USER, first, "sp:00000000:1") == "Ce bouton a expiré."
+
+
+async def test_plain_text_is_a_question(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    answer = await say(fake, USER, "frappes Kharkov")
+    assert "🔎 frappes Kharkov" in answer.text
+    assert "<b>Kharkiv</b>" in answer.html
+    nothing = await say(fake, USER, "zzzyzx")
+    assert "Rien trouvé" in nothing.text
+
+
+@pytest.mark.parametrize(
+    "query", ['"', "AND(", "*", "x" * 5000, "🙂🇺🇦", "NEAR(", "-", "' OR 1=1 --", "<b>", "&amp;"]
+)
+async def test_hostile_search_text(fake: FakeBotApi, app: Application, query: str) -> None:  # type: ignore[type-arg]
+    answer = await say(fake, USER, f"/search {query}")
+    assert "erreur" not in answer.text
+    assert answer.text.startswith(("Utilisation", "Rien trouvé", "🔎"))
+    assert (await say(fake, USER, "/help")).text.startswith("Commandes")
+
+
+async def test_inline_mode(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    fake.inline(USER, "patriot")
+    await fake.wait_calls("answerInlineQuery", 1)
+    results = fake.calls("answerInlineQuery")[0]["results"]
+    assert results
+    for result in results:
+        assert "<b>Patriot</b>" in result["input_message_content"]["message_text"]
+        assert "Patriot" in result["description"]
+    fake.inline(USER, '"')
+    await fake.wait_calls("answerInlineQuery", 2)
+    assert fake.calls("answerInlineQuery")[1]["results"] == []
+
+
+# ---- follows ---------------------------------------------------------------------------------
+
+
+async def test_follow_list_unfollow(fake: FakeBotApi, db: Database) -> None:
+    assert "Utilisation" in (await say(fake, USER, "/follow")).text
+    assert "Utilisation" in (await say(fake, USER, "/follow ,,,")).text
+    assert "prévenu" in (await say(fake, USER, "/follow OTAN")).text
+    assert "déjà" in (await say(fake, USER, "/follow otan")).text
+    await say(fake, USER, "/follow Kharkiv")
+    listing = await say(fake, USER, "/following")
+    assert "• OTAN" in listing.text and "• Kharkiv" in listing.text
+    removed = await tap(fake, USER, listing, buttons(listing)["✖ OTAN"])
+    assert "OTAN" not in removed.text
+    assert "ne suiviez pas" in (await say(fake, USER, "/unfollow otan")).text
+    assert "ne suivez plus" in (await say(fake, USER, "/unfollow kharkiv")).text
+    assert db.execute("SELECT count(*) FROM follows").fetchone()[0] == 0
+
+
+# ---- admins ----------------------------------------------------------------------------------
+
+
+async def test_admin_posts_a_document(fake: FakeBotApi, db: Database) -> None:
+    start = await say(fake, ADMIN, "/post")
+    assert "preview" in start.text
+    text = SAMPLE_FR.read_text(encoding="utf-8").replace("1230-1234", "1242-1248")
+    before = db.execute("SELECT count(*) FROM bulletins").fetchone()[0]
+    count = len(fake.messages_to(ADMIN))
+    fake.document(ADMIN, "2025-07-25-bilan.txt", text.encode("utf-8"))
+    preview = await fake.reply(ADMIN, count)
+    assert preview.text.startswith("Preview — nothing is published yet")
+    assert "Language: fr · Date: 2025-07-25" in preview.text and "741" in preview.text
+    assert db.execute("SELECT count(*) FROM bulletins").fetchone()[0] == before
+    published = await tap(fake, ADMIN, preview, "ad:pub")
+    assert published.text.startswith("✅ Published #4")
+    assert db.execute("SELECT count(*) FROM bulletins").fetchone()[0] == before + 1
+    assert await tap_answer(fake, ADMIN, preview, "ad:pub") == "This button has expired."
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log")]
+    assert "post" in actions
+
+
+async def test_admin_posts_text_edits_title_and_cancels(fake: FakeBotApi, db: Database) -> None:
+    await say(fake, ADMIN, "/post")
+    first = await say(
+        fake, ADMIN, "Revue du soir\n\nLes frappes continuent à Kharkiv. Kyiv répond."
+    )
+    assert "Revue du soir" in first.text
+    second = await say(fake, ADMIN, "Un accord pour 5000 missiles a été signé.")
+    assert "2 section" not in second.text and "5000 missiles" in second.text
+    ask = await tap(fake, ADMIN, second, "ad:title")
+    assert "new title" in ask.text
+    retitled = await say(fake, ADMIN, "Titre corrigé")
+    assert "Titre corrigé" in retitled.text
+    cancelled = await tap(fake, ADMIN, retitled, "ad:cancel")
+    assert "nothing was published" in cancelled.text
+    assert db.execute("SELECT count(*) FROM bulletins WHERE title LIKE 'Titre%'").fetchone()[0] == 0
+
+
+async def test_admin_rejected_uploads(fake: FakeBotApi, db: Database) -> None:
+    await say(fake, ADMIN, "/post")
+    count = len(fake.messages_to(ADMIN))
+    fake.document(ADMIN, "photo.png", b"\x89PNG\r\n")
+    assert "Send a .txt" in (await fake.reply(ADMIN, count)).text
+    count = len(fake.messages_to(ADMIN))
+    fake.document(ADMIN, "empty.txt", b"")
+    assert "Not accepted: empty" in (await fake.reply(ADMIN, count)).text
+    count = len(fake.messages_to(ADMIN))
+    fake.document(ADMIN, "binary.txt", bytes(range(256)) * 4)
+    assert "Not accepted: binary" in (await fake.reply(ADMIN, count)).text
+    count = len(fake.messages_to(ADMIN))
+    fake.document(
+        ADMIN, "x.html", b"<script>alert(1)</script><p>Un texte <b>propre</b> sur Kyiv.</p>"
+    )
+    preview = await fake.reply(ADMIN, count)
+    assert "Un texte propre sur Kyiv." in preview.text and "alert" not in preview.text
+
+
+async def test_admin_delete_undo_and_lists(fake: FakeBotApi, db: Database) -> None:
+    listing = await say(fake, ADMIN, "/bulletins")
+    assert "Bulletins 1–3 of 3" in listing.text
+    assert "Usage" in (await say(fake, ADMIN, "/delete")).text
+    assert "No bulletin #99" in (await say(fake, ADMIN, "/delete 99")).text
+    deleted = await say(fake, ADMIN, "/delete 3")
+    assert "Deleted #3" in deleted.text
+    assert "1235-1241" not in (await say(fake, USER, "/latest")).text
+    restored = await tap(fake, ADMIN, deleted, "und:3")
+    assert "Restored #3" in restored.text
+    assert db.execute("SELECT deleted_at FROM bulletins WHERE id = 3").fetchone() == (None,)
+
+    count = len(fake.messages_to(ADMIN))
+    fake.message(ADMIN, "/preview")
+    await fake.reply(ADMIN, count)
+    digest = await fake.reply(ADMIN, count + 1)
+    assert digest.text.startswith("Semaine du")
+    stats = await say(fake, ADMIN, "/stats")
+    assert "Subscribers by language" in stats.text and "Bulletins in the last 7 days" in stats.text
+
+
+async def test_admin_sources(fake: FakeBotApi, db: Database) -> None:
+    assert "No feeds" in (await say(fake, ADMIN, "/sources")).text
+    assert "Usage" in (await say(fake, ADMIN, "/sources add ftp://x")).text
+    assert "Added" in (await say(fake, ADMIN, "/sources add https://example.org/feed.xml")).text
+    assert "Already" in (await say(fake, ADMIN, "/sources add https://example.org/feed.xml")).text
+    listing = await say(fake, ADMIN, "/sources")
+    assert "https://example.org/feed.xml" in listing.text and "Inbox" in listing.text
+    assert (
+        "Removed" in (await say(fake, ADMIN, "/sources remove https://example.org/feed.xml")).text
+    )
+
+
+ADMIN_COMMANDS = ["/post", "/cancel", "/bulletins", "/delete 1", "/preview", "/sources",
+                  "/sources add https://evil.example/feed", "/stats"]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", ADMIN_COMMANDS)
+async def test_non_admin_is_refused(fake: FakeBotApi, db: Database, command: str) -> None:
+    answer = await say(fake, USER, command)
+    assert answer.text == "Désolé, cette commande est réservée aux administrateurs."
+    assert db.execute(
+        "SELECT count(*) FROM audit_log WHERE action = 'refused' AND user_id = ?", [USER]
+    ).fetchone() == (1,)
+    assert db.execute("SELECT count(*) FROM bulletins WHERE deleted_at IS NOT NULL").fetchone() == (
+        0,
+    )
+    assert db.execute("SELECT count(*) FROM feeds").fetchone() == (0,)
+
+
+async def test_non_admin_cannot_upload_or_tap_admin_buttons(fake: FakeBotApi, db: Database) -> None:
+    count = len(fake.messages_to(USER))
+    fake.document(USER, "x.txt", b"Bilan\n\nTexte.")
+    assert "administrateurs" in (await fake.reply(USER, count)).text
+    anchor = await say(fake, USER, "/help")
+    for data in ("ad:pub", "ad:poll", "und:1", "bl:0"):
+        answer = await tap_answer(fake, USER, anchor, data)
+        assert answer == "Désolé, cette commande est réservée aux administrateurs."
+    assert db.execute("SELECT count(*) FROM bulletins").fetchone() == (3,)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "set:zzz",
+        "setv:day:9",
+        "setv:tz:99",
+        "setv:lang:xx",
+        "sp:zz:1",
+        "rd:abc",
+        "unf:999",
+        "x" * 64,
+        "💥",
+    ],
+)
+async def test_forged_buttons_expire(fake: FakeBotApi, app: Application, data: str) -> None:  # type: ignore[type-arg]
+    anchor = await say(fake, USER, "/help")
+    answer = await tap_answer(fake, USER, anchor, data)
+    assert answer == "Ce bouton a expiré."
+
+
+# ---- help, errors, secrets ---------------------------------------------------------------------
+
+
+def registered_commands(app: Application) -> set[str]:  # type: ignore[type-arg]
+    return {
+        c
+        for group in app.handlers.values()
+        for h in group
+        if isinstance(h, CommandHandler)
+        for c in h.commands
+    }
+
+
+async def test_help_lists_every_registered_command(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    for_admin = await say(fake, ADMIN, "/help")
+    for_user = await say(fake, USER, "/help")
+    commands = registered_commands(app)
+    assert commands >= {"start", "help", "search", "post", "stats"}
+    for command in commands:
+        assert f"/{command} " in for_admin.text
+    assert "/post" not in for_user.text and "/search" in for_user.text
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in commands:
+        assert f"`/{command}" in readme, command
+    published = fake.calls("setMyCommands")[0]["commands"]
+    assert {c["command"] for c in published} == {c for c in commands if f"/{c} " in for_user.text}
+
+
+async def test_unknown_command(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    assert "Commande inconnue" in (await say(fake, USER, "/frobnicate")).text
+
+
+async def test_forbidden_marks_chat_inactive(fake: FakeBotApi, db: Database) -> None:
+    await say(fake, USER, "/subscribe")
+    fake.fail("sendMessage", 403, chat_id=USER)
+    fake.message(USER, "/help")
+    await fake.wait_calls("sendMessage", len(fake.calls("sendMessage")) + 1)
+    other = await say(fake, OTHER, "/help")  # the bot keeps serving others
+    assert other.text.startswith("Commandes")
+    row = db.execute(
+        "SELECT active, inactive_reason FROM subscribers WHERE chat_id = ?", [USER]
+    ).fetchone()
+    assert row[0] == 0 and "blocked" in row[1]
+    # writing again brings the chat back
+    await say(fake, USER, "/start")
+    assert db.execute("SELECT active FROM subscribers WHERE chat_id = ?", [USER]).fetchone() == (1,)
+
+
+@pytest.mark.parametrize("code", [429, 500, 502])
+async def test_transient_errors_are_retried_or_survived(
+    fake: FakeBotApi, app: Application, code: int
+) -> None:  # type: ignore[type-arg]
+    fake.fail("sendMessage", code, retry_after=1 if code == 429 else None)
+    fake.message(USER, "/help")
+    await fake.wait_calls("sendMessage", 1)
+    if code == 429:  # the rate limiter waits as told and sends again
+        answer = await fake.reply(USER, 0)
+        assert answer.text.startswith("Commandes")
+    assert (await say(fake, OTHER, "/help")).text.startswith("Commandes")
+
+
+async def test_bad_html_answer_is_reported_not_fatal(
+    fake: FakeBotApi, app: Application, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[type-arg]
+    fake.fail(
+        "sendMessage", 400, "Bad Request: can't parse entities: unsupported start tag", chat_id=USER
+    )
+    with caplog.at_level(logging.ERROR):
+        fake.message(USER, "/help")
+        await fake.wait_calls("sendMessage", 2)  # the answer, then the short error message
+    assert "unhandled error" in caplog.text
+    assert (await say(fake, OTHER, "/help")).text.startswith("Commandes")
+
+
+async def test_token_never_logged(
+    fake: FakeBotApi, app: Application, caplog: pytest.LogCaptureFixture
+) -> None:  # type: ignore[type-arg]
+    setup_logging("DEBUG")
+    with caplog.at_level(logging.DEBUG):
+        await say(fake, USER, "/start")
+        await say(fake, USER, "/search patriot")
+        fake.fail("sendMessage", 500)
+        fake.message(USER, "/help")
+        await fake.wait_calls("sendMessage", 3)
+        await say(fake, OTHER, "/help")
+    assert caplog.records
+    assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+def test_fake_api_validates_html() -> None:
+    from bot.fakeapi import ApiError, parse_html
+
+    assert parse_html("<b>a &amp; b</b> <a href='x'>l</a>") == "a & b l"
+    for bad in ("<b>x", "<script>x</script>", "</b>", "a & b", "<b><i>x</b></i>"):
+        with pytest.raises(ApiError):
+            parse_html(bad)
