@@ -297,14 +297,36 @@ def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> in
     return 0
 
 
+SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "bulletins"
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot (polling) until interrupted."""
+    """Run the bot (polling) until interrupted; without a token, the offline console."""
+    if not settings.telegram_bot_token:
+        print(
+            "TELEGRAM_BOT_TOKEN is not set: starting the offline console instead.", file=sys.stderr
+        )
+        return cmd_console(args, settings)
     from bot.app import run_bot
 
-    if not settings.telegram_bot_token:
-        print("TELEGRAM_BOT_TOKEN is not set: put it in .env (see .env.example).", file=sys.stderr)
-        return 2
     run_bot(settings)
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    """The real bot against the local Bot API emulator, in this terminal."""
+    from bot.console import run_console
+
+    logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the logs
+    db = open_db(settings.database_path)
+    try:
+        prepare_database(db, settings)
+        if SAMPLES.is_dir():
+            report = ingest_paths(db, list(expand_paths([SAMPLES])), limits_for(settings))
+            print(f"Sample bulletins from {SAMPLES}: {report.summary()}", file=sys.stderr)
+    finally:
+        db.close()
+    run_console(settings)
     return 0
 
 
@@ -314,7 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="run the Telegram bot")
+    sub.add_parser("run", help="run the Telegram bot (the offline console without a token)")
+    sub.add_parser("console", help="chat with the bot offline, in this terminal")
 
     p = sub.add_parser("ingest", help="ingest bulletin files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -374,6 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level if args.command == "run" else "WARNING")
     if args.command == "run":
         return cmd_run(args, settings)
+    if args.command == "console":
+        return cmd_console(args, settings)
     if args.command == "summarize":
         return cmd_summarize(args, settings)
     try:

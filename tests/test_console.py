@@ -1,0 +1,63 @@
+"""The offline console: a scripted terminal session against the real bot and the emulator."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from bot.config import Settings
+from bot.console import Console, to_terminal
+from bot.ingest import Limits, expand_paths, ingest_paths
+from storage import open_db
+from tests.conftest import SAMPLE_FR, SAMPLES
+
+
+async def lines(*typed: str) -> AsyncIterator[str]:
+    for line in typed:
+        yield line
+
+
+async def test_scripted_session(tmp_path: Path) -> None:
+    settings = Settings(database_path=tmp_path / "c.db", variants_file=tmp_path / "v.txt")
+    db = open_db(settings.database_path)
+    ingest_paths(db, list(expand_paths([SAMPLES])), Limits())
+    db.close()
+    out = io.StringIO()
+    console = Console(settings, out=out, color=False)
+    await console.run(
+        lines(
+            "/start",
+            "/tap 1",
+            "/tap 9",
+            "patriot",
+            "/inline otan",
+            "/stats",
+            "/as admin",
+            "/post",
+            f"/file {SAMPLE_FR}",
+            "/file /nonexistent/file.txt",
+            "/quit",
+            "/help",  # never read: /quit ended the session
+        )
+    )
+    text = out.getvalue()
+    assert "Hebdo offline console" in text
+    assert "Bonjour" in text and "[1] 🔔 S’abonner" in text
+    assert "Abonné" in text
+    assert "(no such button" in text
+    assert "🔎 patriot" in text and "Patriot" in text
+    assert "(1) 20" in text  # an inline result, dated
+    assert "réservée aux administrateurs" in text  # /stats as a user
+    assert "(you are now the admin)" in text
+    assert "Preview — nothing is published yet" in text and "[1] ✅ Publish" in text
+    assert "(cannot read" in text
+    assert "<b>" not in text and "Commandes" not in text
+
+
+def test_html_to_terminal() -> None:
+    assert (
+        to_terminal("<b>Gras</b> &amp; <i>it</i> <a href='x'>lien</a>", color=False)
+        == "Gras & it lien"
+    )
+    assert "\033[1m" in to_terminal("<b>x</b>")
