@@ -152,8 +152,8 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
         .post_shutdown(post_shutdown)
         .concurrent_updates(False)
     )
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))
+    if rate_limit:  # the builder's generic type changes with a rate limiter; same object
+        builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data.settings = settings
     app.add_handler(CommandHandler("help", cmd_help))
