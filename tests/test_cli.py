@@ -115,10 +115,21 @@ def test_bad_config_is_one_clear_line(
     ]
 
 
-def test_run_without_token(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "run")
-    assert code == 2
-    assert "TELEGRAM_BOT_TOKEN is not set" in err
+def test_run_without_token_starts_the_console(env: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        input="/start\n/search patriot\n/quit\n",
+        capture_output=True,
+        text=True,
+        cwd=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "TELEGRAM_BOT_TOKEN is not set: starting the offline console" in proc.stderr
+    assert "added 3, duplicates 0, rejected 0" in proc.stderr  # the sample bulletins
+    assert "Hebdo offline console" in proc.stdout
+    assert "Bonjour" in proc.stdout and "🔎 patriot" in proc.stdout
 
 
 def test_module_entry_point(env: Path) -> None:
