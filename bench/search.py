@@ -31,6 +31,7 @@ from bot.ingest import Limits, Submission, prepare
 from bot.search import QueryError, search
 from bot.text.analyze import analyzer_for
 from storage import open_db
+from storage.db import MIGRATIONS
 from storage.bulletins import insert_bulletin
 from storage.models import NewBulletin
 
@@ -106,7 +107,8 @@ def main() -> None:
     parser.add_argument("--bm25-queries", type=int, default=30)
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"search-{args.bulletins}-{analyzer_for().fingerprint.replace(':', '-')}.db"
+    stamp = f"v{len(MIGRATIONS)}-{analyzer_for().fingerprint.replace(':', '-')}"
+    path = OUT / f"search-{args.bulletins}-{stamp}.db"
     if not path.exists():
         print(f"building {path.name} …", flush=True)
         tmp = path.with_suffix(".tmp")

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
 
 from bot.text.analyze import QUERY_LANGUAGES, Analyzer
-from storage.search import Candidate, match
+from storage.search import Candidate, expand_prefix, match
 
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
@@ -38,6 +38,9 @@ USAGE = (
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _FILTER = re.compile(r"(since|until|lang):(\S*)", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
+
+
+Expander = Callable[[str], list[str]]
 
 
 class QueryError(ValueError):
@@ -93,7 +96,9 @@ def _day(text: str, *, end: bool) -> str:
     return datetime(moment.year, moment.month, moment.day, tzinfo=UTC).isoformat(timespec="seconds")
 
 
-def parse_query(text: str, analyzer: Analyzer, *, admin: bool = False) -> Query:
+def parse_query(
+    text: str, analyzer: Analyzer, *, admin: bool = False, expand: Expander | None = None
+) -> Query:
     """Parse user text into a safe query; raises `QueryError` when nothing is searchable."""
     text = text.strip()
     if admin and text.lower().startswith("raw:"):
@@ -124,7 +129,8 @@ def parse_query(text: str, analyzer: Analyzer, *, admin: bool = False) -> Query:
             part = _phrase(phrase, analyzer, query, mark=not negative)
         else:
             negative = word.startswith("-") and len(word) > 1
-            part = _word(word[1:] if negative else word, analyzer, query, mark=not negative)
+            word = word[1:] if negative else word
+            part = _word(word, analyzer, query, mark=not negative, expand=expand)
         if part:
             (query.excluded if negative else query.groups).append(part)
     if not query.groups:
@@ -134,23 +140,33 @@ def parse_query(text: str, analyzer: Analyzer, *, admin: bool = False) -> Query:
     return query
 
 
-def _word(word: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str | None:
+def _word(
+    word: str, analyzer: Analyzer, query: Query, *, mark: bool, expand: Expander | None
+) -> str | None:
     prefix = word.endswith("*") and len(word.rstrip("*")) >= 2
     forms = analyzer.word_forms(word.rstrip("*"))
     if not forms:
         return None
     parts = []
-    for sub_forms in forms:
+    for n, (typed, sub_forms) in enumerate(forms):
         if mark:
             query.highlight |= sub_forms
-        if prefix:
-            stems = {f for f in sub_forms if len(f) >= 2}
+        if prefix and n == len(forms) - 1:
+            starts = {typed, *sub_forms}
             if mark:
-                query.prefixes |= stems
-            parts.append("(" + " OR ".join(sorted(f"{_quote(f)}*" for f in stems)) + ")")
+                query.prefixes |= starts
+            parts.append(_prefix(starts, expand))
         else:
             parts.append(_any_of(sub_forms))
     return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
+
+
+def _prefix(starts: set[str], expand: Expander | None) -> str:
+    """Indexed terms with these beginnings (from the vocabulary), or FTS prefix queries."""
+    if expand is None:
+        return "(" + " OR ".join(sorted(f"{_quote(s)}*" for s in starts)) + ")"
+    terms = {term for start in starts for term in expand(start)}
+    return _any_of(terms or starts)
 
 
 def _phrase(phrase: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str | None:
@@ -210,7 +226,7 @@ def search(
     half_life_days: float = 90.0,
 ) -> Results:
     """Search the archive. Raises `QueryError` (usage) or `SearchSyntaxError` (admin raw)."""
-    query = parse_query(text, analyzer, admin=admin)
+    query = parse_query(text, analyzer, admin=admin, expand=lambda p: expand_prefix(db, p))
     candidates = match(
         db, query.fts(), language=query.language, since=query.since, until=query.until
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.models import Bulletin, BulletinDetail, Item, NewBulletin
+from storage.search import add_to_index
 
 
 class DuplicateBulletin(Exception):
@@ -98,17 +99,11 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
             ],
         )
         heads = [s.search_text for s in new.sections]
-        db.conn.executemany(
-            "INSERT INTO search_fts (rowid, body, head) VALUES (?, ?, ?)",
-            [
-                (
-                    first_id + seq,
-                    it.search_text,
-                    heads[it.section] if it.section < len(heads) else "",
-                )
-                for seq, it in enumerate(new.items)
-            ],
-        )
+        rows = [
+            (first_id + seq, it.search_text, heads[it.section] if it.section < len(heads) else "")
+            for seq, it in enumerate(new.items)
+        ]
+        add_to_index(db, rows)
     return bulletin_id
 
 

@@ -192,11 +192,18 @@ def _v3_admin_feeds(db: Database) -> None:
     db.execute("ALTER TABLE feeds ADD COLUMN removed_at TEXT")
 
 
+def _v4_search_terms(db: Database) -> None:
+    """The index's vocabulary, to expand prefix queries (the index is rebuilt at start)."""
+    db.execute("CREATE TABLE search_terms (term TEXT PRIMARY KEY) WITHOUT ROWID")
+    db.execute("DELETE FROM search_meta WHERE key = 'analyzer'")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
     _v2_search,
     _v3_admin_feeds,
+    _v4_search_terms,
 ]
 
 

@@ -18,6 +18,7 @@ from sqlite_utils import Database
 HEAD_WEIGHT = 2.5  # bm25 weight of the heading against the text (also the index's rank)
 MAX_CANDIDATES = 100  # ranked in Python: 20 pages of 5
 POOL = 2000  # newest matches scored per query
+MAX_EXPANSION = 16  # indexed terms a prefix query stands for
 _POOL = """
 SELECT rowid, rank FROM search_fts WHERE {where} ORDER BY rowid DESC LIMIT ?
 """
@@ -94,6 +95,25 @@ def match(
     return found
 
 
+def add_to_index(db: Database, rows: list[tuple[int, str, str]]) -> None:
+    """Index (item id, analysed text, analysed heading) rows and record their terms."""
+    db.conn.executemany("INSERT INTO search_fts (rowid, body, head) VALUES (?, ?, ?)", rows)
+    terms = {term for _, body, head in rows for term in f"{body} {head}".split()}
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO search_terms (term) VALUES (?)", [(t,) for t in terms]
+    )
+
+
+def expand_prefix(db: Database, prefix: str, limit: int = MAX_EXPANSION) -> list[str]:
+    """Indexed terms starting with `prefix` (shortest first), at most `limit`."""
+    rows = db.execute(
+        "SELECT term FROM search_terms WHERE term >= ? AND term < ? "
+        "ORDER BY length(term), term LIMIT ?",
+        [prefix, prefix + "\U0010ffff", limit],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def index_fingerprint(db: Database) -> str | None:
     """The analyzer fingerprint the index was built with."""
     row = db.execute("SELECT value FROM search_meta WHERE key = 'analyzer'").fetchone()
@@ -129,7 +149,8 @@ def rebuild_index(
     ]
     with db.atomic():
         db.execute("DELETE FROM search_fts")
-        db.conn.executemany("INSERT INTO search_fts (rowid, body, head) VALUES (?, ?, ?)", rows)
+        db.execute("DELETE FROM search_terms")
+        add_to_index(db, rows)
         db.execute(
             "INSERT INTO search_meta (key, value) VALUES ('analyzer', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

@@ -93,12 +93,10 @@ class Analyzer:
         """`index_terms` of one word, memoised (snippets analyse the same words often)."""
         return self._word_terms(word, language)
 
-    def word_forms(self, word: str) -> list[set[str]]:
-        """For each sub-word of a query word, its analysed forms in every language.
-
-        `l'OTAN` → [{otan}]; `Royaume-Uni` → [{royaum}, {uni}]; a stop word → [].
-        """
-        forms: list[set[str]] = []
+    def word_forms(self, word: str) -> list[tuple[str, set[str]]]:
+        """For each sub-word of a query word: its folded form, and its analysed forms in
+        every language. `l'OTAN` → [(otan, {otan})]; `Royaume-Uni` → two; a stop word → []."""
+        forms = []
         for sub in words(word):
             if is_stopword(sub) or (len(sub) < 2 and not sub.isdigit()):
                 continue
@@ -106,7 +104,7 @@ class Analyzer:
                 self.variants.key(_fold_stem(_stemmer(lang).stemWord(sub)))
                 for lang in QUERY_LANGUAGES
             }
-            forms.append(found)
+            forms.append((fold(sub), found))
         return forms
 
 
