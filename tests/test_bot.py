@@ -7,6 +7,7 @@ validates as Telegram does. No sleeps: tests wait on the fake's events.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -273,8 +274,16 @@ async def test_admin_posts_a_document(fake: FakeBotApi, db: Database) -> None:
     assert published.text.startswith("✅ Published #4")
     assert db.execute("SELECT count(*) FROM bulletins").fetchone()[0] == before + 1
     assert await tap_answer(fake, ADMIN, preview, "ad:pub") == "This button has expired."
-    actions = [r[0] for r in db.execute("SELECT action FROM audit_log")]
-    assert "post" in actions
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions[:2] == ["post", "document"] and "post_button" in actions
+    assert (
+        json.loads(
+            db.execute(
+                "SELECT details FROM audit_log WHERE action = 'post' AND details LIKE '%bulletin_id%'"
+            ).fetchone()[0]
+        )["bulletin_id"]
+        == 4
+    )
 
 
 async def test_admin_posts_text_edits_title_and_cancels(fake: FakeBotApi, db: Database) -> None:
@@ -332,6 +341,12 @@ async def test_admin_delete_undo_and_lists(fake: FakeBotApi, db: Database) -> No
     assert digest.text.startswith("Semaine du")
     stats = await say(fake, ADMIN, "/stats")
     assert "Subscribers by language" in stats.text and "Bulletins in the last 7 days" in stats.text
+    logged = [
+        r[0]
+        for r in db.execute("SELECT action FROM audit_log WHERE user_id = ? ORDER BY id", [ADMIN])
+    ]
+    for action in ("bulletins", "delete", "undo", "undelete", "preview", "stats"):
+        assert action in logged, action
 
 
 async def test_admin_sources(fake: FakeBotApi, db: Database) -> None:
@@ -481,6 +496,20 @@ async def test_token_never_logged(
         await say(fake, OTHER, "/help")
     assert caplog.records
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+async def test_fake_api_refuses_what_telegram_refuses(fake: FakeBotApi) -> None:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=f"{fake.url}/bot{TOKEN}") as client:
+        long = await client.post("/sendMessage", json={"chat_id": 1, "text": "é" * 4097})
+        assert long.status_code == 400 and "too long" in long.json()["description"]
+        bad = await client.post(
+            "/sendMessage", json={"chat_id": 1, "text": "<b>x", "parse_mode": "HTML"}
+        )
+        assert "can't parse entities" in bad.json()["description"]
+        ok = await client.post("/sendMessage", json={"chat_id": 1, "text": "🙂" * 2048})
+        assert ok.json()["ok"]
 
 
 def test_fake_api_validates_html() -> None:

@@ -130,12 +130,15 @@ def admin_only(func: Handler) -> Handler:
 
     @wraps(func)
     async def guarded(update: Update, context: Context) -> None:
-        if is_admin(update, context):
-            await func(update, context)
-            return
         _, db = context.bot_data.ready
         user = update.effective_user
         attempt = func.__name__.removeprefix("cmd_").removeprefix("on_")
+        if is_admin(update, context):
+            query = update.callback_query
+            detail = query.data if query else " ".join(context.args or [])
+            audit(db, user.id if user else None, attempt, input=(detail or "")[:200])
+            await func(update, context)
+            return
         log.warning("refused admin action %s for user %s", attempt, user.id if user else None)
         audit(db, user.id if user else None, "refused", attempted=attempt)
         if update.callback_query is not None:
