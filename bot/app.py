@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from datetime import UTC, datetime, timedelta
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
@@ -19,8 +21,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings
+from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
+from bot.delivery.sender import Sender
 from bot.handlers import admin, follow, reading, search, subscribe
 from bot.handlers.common import BotData, Context, chat_language, is_admin, reply
 from bot.i18n import Html, t
@@ -32,6 +37,7 @@ from storage.people import mark_inactive
 
 log = logging.getLogger(__name__)
 FEATURES = (subscribe, reading, search, follow, admin)
+SENDER_CONCURRENCY = 32
 HELP = [("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False)]
 
 
@@ -86,12 +92,56 @@ async def poll_job(context: Context) -> None:
     log.info("poll: %s", await asyncio.to_thread(work))
 
 
+async def tick_job(context: Context) -> None:
+    """Every minute: queue due digests and new-bulletin pushes, wake the sender."""
+    settings, db = context.bot_data.ready
+    now = datetime.now(UTC)
+    queued = queue_due_digests(db, now, settings.tz, timedelta(hours=settings.catch_up_hours))
+    queued += announce_new_bulletins(db, context.bot_data.analyzer, now)
+    if queued:
+        log.info("tick: %d messages queued", queued)
+    if context.bot_data.sender is not None:
+        context.bot_data.sender.wake.set()
+
+
+async def start_sender(app: Application) -> None:  # type: ignore[type-arg]
+    """The outbox sender, on its own Bot (no rate limiter: it paces itself)."""
+    data: BotData = app.bot_data
+    settings, db = data.ready
+    bot = Bot(
+        settings.telegram_bot_token or "",
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_file_base_url,
+        request=HTTPXRequest(connection_pool_size=SENDER_CONCURRENCY),
+    )
+    await bot.initialize()
+    data.sender = Sender(
+        db, bot, rate=settings.send_rate, concurrency=SENDER_CONCURRENCY,
+        bot_username=app.bot.username,
+    )  # fmt: skip
+    data.sender_task = asyncio.create_task(data.sender.run(), name="outbox-sender")
+
+
+async def stop_sender(data: BotData) -> None:
+    """Cancel the sender, write what it knows, close its Bot."""
+    if data.sender_task is not None:
+        data.sender_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await data.sender_task
+        data.sender_task = None
+    if data.sender is not None:
+        data.sender.flush()
+        await data.sender.bot.shutdown()
+        data.sender = None
+
+
 async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-    """Open the database, bring it up to date, announce the commands."""
+    """Open the database, bring it up to date, start the sender, announce the commands."""
     data: BotData = app.bot_data
     assert data.settings is not None
     data.db = open_db(data.settings.database_path)
     prepare_database(data.db, data.settings)
+    await start_sender(app)
     public = [BotCommand(n, d["en"]) for n, d, only_admin in all_commands() if not only_admin]
     try:
         await app.bot.set_my_commands(public)
@@ -102,6 +152,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
 async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     """Close the database."""
     data: BotData = app.bot_data
+    await stop_sender(data)
     if data.db is not None:
         data.db.close()
         data.db = None
@@ -167,6 +218,10 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
         app.job_queue.run_repeating(
             poll_job, interval=settings.poll_minutes * 60, first=10, name="poll",
             job_kwargs={"misfire_grace_time": 60, "coalesce": True},
+        )  # fmt: skip
+        app.job_queue.run_repeating(
+            tick_job, interval=60, first=1, name="tick",
+            job_kwargs={"misfire_grace_time": 300, "coalesce": True},
         )  # fmt: skip
     return app
 

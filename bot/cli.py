@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -297,6 +298,18 @@ def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> in
     return 0
 
 
+def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Queue what is due now, then send every due outbox row; exit when none is left."""
+    if not settings.telegram_bot_token:
+        print("TELEGRAM_BOT_TOKEN is not set: nothing can be sent.", file=sys.stderr)
+        return 2
+    from bot.delivery.worker import send_pending
+
+    counts = asyncio.run(send_pending(db, settings, rate=args.rate))
+    print(", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "bulletins"
 
 
@@ -368,6 +381,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("send", help="queue what is due and send the outbox now, then exit")
+    p.add_argument("--rate", type=float, default=None, help="messages/s (default: SEND_RATE)")
+
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query", nargs="+")
     p.add_argument("--limit", type=int, default=10, help="results per page")
@@ -383,6 +399,7 @@ _DB_COMMANDS = {
     "show": cmd_show,
     "search": cmd_search,
     "digest": cmd_digest,
+    "send": cmd_send,
 }
 
 

@@ -45,6 +45,8 @@ class Settings:
     feed_timeout_seconds: float = 20.0
     summary_items: int | None = None  # None: by length (about 3 to 8)
     variants_file: Path = Path("data/variants.txt")
+    send_rate: float = 29.0  # messages/s overall (Telegram allows about 30)
+    catch_up_hours: float = 6.0  # a digest slot missed by less than this is still sent
     search_half_life_days: float = 90.0
     log_level: str = "INFO"
 
@@ -179,6 +181,10 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["variants_file"] = Path(raw.strip())
     if (raw := get("SEARCH_HALF_LIFE_DAYS")) is not None:
         kwargs["search_half_life_days"] = _positive_float("SEARCH_HALF_LIFE_DAYS", raw)
+    if (raw := get("SEND_RATE")) is not None:
+        kwargs["send_rate"] = _positive_float("SEND_RATE", raw)
+    if (raw := get("CATCH_UP_HOURS")) is not None:
+        kwargs["catch_up_hours"] = _positive_float("CATCH_UP_HOURS", raw)
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

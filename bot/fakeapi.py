@@ -125,6 +125,8 @@ class FakeBotApi:
     chat_admins: dict[int, set[int]] = field(default_factory=dict)
     delay: float = 0.0
     rate_limit: float | None = None  # messages/s before answering 429
+    stalls: int = 0  # the next N sendMessage calls hang without being delivered
+    stall_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -331,6 +333,10 @@ class FakeBotApi:
         self._sent_event.set()
         if self.delay and method != "getUpdates":
             await asyncio.sleep(self.delay)
+        if method == "sendMessage" and self.stalls > 0:
+            self.stalls -= 1
+            await asyncio.sleep(self.stall_seconds)  # the client gives up first
+            return web.json_response({"ok": False, "error_code": 504, "description": "stalled"})
         try:
             self._maybe_fail(method, params)
             result = await getattr(self, f"_api_{method}", self._api_unknown)(params)

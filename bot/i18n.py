@@ -70,6 +70,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "not_followed": "Vous ne suiviez pas <b>{term}</b>.",
         "error": "Désolé, une erreur est survenue. Réessayez dans un instant.",
         "not_admin": "Désolé, cette commande est réservée aux administrateurs.",
+        "new_bulletin": "🆕 <b>Nouveau bulletin</b>",
+        "alert": "👀 <b>{terms}</b> dans un nouveau bulletin",
         "unknown_command": "Commande inconnue. /help liste les commandes.",
     },
     "en": {
@@ -128,6 +130,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "not_followed": "You were not following <b>{term}</b>.",
         "error": "Sorry, something went wrong. Please try again in a moment.",
         "not_admin": "Sorry, this command is for administrators only.",
+        "new_bulletin": "🆕 <b>New bulletin</b>",
+        "alert": "👀 <b>{terms}</b> in a new bulletin",
         "unknown_command": "Unknown command. /help lists the commands.",
     },
     "uk": {
@@ -186,6 +190,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "not_followed": "Ви не стежили за <b>{term}</b>.",
         "error": "Вибачте, сталася помилка. Спробуйте ще раз за мить.",
         "not_admin": "Вибачте, ця команда лише для адміністраторів.",
+        "new_bulletin": "🆕 <b>Новий бюлетень</b>",
+        "alert": "👀 <b>{terms}</b> у новому бюлетені",
         "unknown_command": "Невідома команда. /help — список команд.",
     },
 }

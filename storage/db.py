@@ -198,12 +198,23 @@ def _v4_search_terms(db: Database) -> None:
     db.execute("DELETE FROM search_meta WHERE key = 'analyzer'")
 
 
+def _v5_delivery(db: Database) -> None:
+    """Outbox payloads and send times; which bulletins were announced to subscribers."""
+    db.execute("ALTER TABLE outbox ADD COLUMN payload TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN sent_at TEXT")
+    db.execute("ALTER TABLE bulletins ADD COLUMN announced_at TEXT")
+    # what is already stored is not news: nothing of it is pushed on upgrade
+    db.execute("UPDATE bulletins SET announced_at = created_at")
+    db.execute("CREATE INDEX idx_outbox_chat ON outbox(chat_id, kind)")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
     _v2_search,
     _v3_admin_feeds,
     _v4_search_terms,
+    _v5_delivery,
 ]
 
 

@@ -77,3 +77,9 @@ def load_digest(db: Database, week: str, language: str) -> dict[str, Any] | None
         "SELECT payload FROM digests WHERE week = ? AND language = ?", [week, language]
     ).fetchone()
     return json.loads(row[0]) if row else None
+
+
+def load_digest_by_id(db: Database, digest_id: int) -> dict[str, Any] | None:
+    """A stored digest's payload by id, or None."""
+    row = db.execute("SELECT payload FROM digests WHERE id = ?", [digest_id]).fetchone()
+    return json.loads(row[0]) if row else None

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlite_utils import Database
@@ -519,3 +521,41 @@ def test_fake_api_validates_html() -> None:
     for bad in ("<b>x", "<script>x</script>", "</b>", "a & b", "<b><i>x</b></i>"):
         with pytest.raises(ApiError):
             parse_html(bad)
+
+
+async def test_tick_delivers_the_weekly_digest_and_pushes(
+    fake: FakeBotApi, app: Application, db: Database
+) -> None:  # type: ignore[type-arg]
+    from telegram.ext import CallbackContext
+
+    from bot.app import tick_job
+
+    await say(fake, USER, "/subscribe")
+    await say(fake, OTHER, "/subscribe")
+    # USER's slot is now (this week's digest is due); OTHER wants every bulletin
+    now = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris"))
+    db.execute("UPDATE subscribers SET digest_day = ?, digest_time = ? WHERE chat_id = ?",
+               [now.weekday(), now.strftime("%H:%M"), USER])  # fmt: skip
+    db.execute("UPDATE subscribers SET mode = 'every', digest_day = ? WHERE chat_id = ?",
+               [(now.weekday() + 3) % 7, OTHER])  # fmt: skip
+    await say(fake, OTHER, "/follow patriot")
+    before_user, before_other = len(fake.messages_to(USER)), len(fake.messages_to(OTHER))
+    await tick_job(CallbackContext(app))
+    digest = await fake.reply(USER, before_user)
+    assert digest.text.startswith("Semaine du")
+    # an admin publishes: OTHER gets it once, even though it also follows a word in it
+    await say(fake, ADMIN, "/post")
+    preview = await say(
+        fake, ADMIN, "Bilan express\n\nL'Allemagne finance deux systèmes Patriot pour Kyiv."
+    )
+    await tap(fake, ADMIN, preview, "ad:pub")
+    push = await fake.reply(OTHER, before_other)
+    assert push.text.startswith("🆕 Nouveau bulletin") and "Patriot" in push.text
+    await tick_job(CallbackContext(app))  # nothing new to send
+    await say(fake, OTHER, "/help")
+    assert [m.text.split()[0] for m in fake.messages_to(OTHER)[before_other:]] == [
+        "🆕",
+        "Commandes",
+    ]
+    statuses = db.execute("SELECT kind, chat_id, status FROM outbox ORDER BY id").fetchall()
+    assert statuses == [("digest", USER, "sent"), ("bulletin", OTHER, "sent")]

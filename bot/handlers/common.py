@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +30,8 @@ class BotData:
 
     settings: Settings | None = None
     db: Database | None = field(default=None, repr=False)
-    commands: list[tuple[str, str, bool]] = field(default_factory=list)  # name, help, admin
+    sender: Any = field(default=None, repr=False)  # bot.delivery.sender.Sender, once started
+    sender_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @property
     def ready(self) -> tuple[Settings, Database]:

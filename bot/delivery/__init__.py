@@ -1,0 +1,1 @@
+"""Delivery: the schedule (what is due), the outbox's messages, and the paced sender."""

@@ -1,0 +1,286 @@
+"""The sender: drains the outbox, paced, retried, crash-safe.
+
+Pacing: at most `rate` messages/s overall, 1/s per private chat, 20/min per group or
+channel. Many requests are in flight at once (Telegram answers in ~100 ms), each started
+by the pacer. Outcomes are written in small batches, one transaction each.
+
+Errors: `RetryAfter` → everything pauses as told and the row is tried again; timeouts,
+network errors and 5xx → exponential back-off, `failed` after `MAX_ATTEMPTS`; `Forbidden`
+or "chat not found" → the chat is marked inactive and the row `skipped`; "can't parse
+entities" → sent again once as plain text, and logged as a bug.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.delivery.messages import render_delivery
+from storage.outbox import (
+    Delivery,
+    due,
+    in_flight,
+    mark_final,
+    mark_retry,
+    mark_sending,
+    mark_sent,
+    next_due_at,
+    record_part,
+)
+from storage.people import mark_inactive
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(seconds=5)
+BACKOFF_CAP = timedelta(minutes=30)
+PRIVATE_INTERVAL = 1.0  # seconds between two messages to one private chat
+GROUP_INTERVAL = 3.0  # 20 a minute in groups and channels
+FLUSH_EVERY = 0.1  # seconds between two writes of outcomes
+BATCH = 500
+
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class Pacer:
+    """Spaces request starts `1/rate` apart; can be paused (RetryAfter)."""
+
+    def __init__(
+        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.clock, self.sleep = clock, sleep
+        self.next_at = 0.0
+
+    async def wait(self) -> None:
+        """Return when the next request may start."""
+        now = self.clock()
+        start = max(now, self.next_at)
+        self.next_at = start + self.interval
+        if start > now:
+            await self.sleep(start - now)
+
+    def pause(self, seconds: float) -> None:
+        """No request before `seconds` from now."""
+        self.next_at = max(self.next_at, self.clock() + seconds)
+
+
+@dataclass
+class Outcome:
+    """What happened to one row, written by the flusher."""
+
+    delivery: Delivery
+    status: str  # sent | retry | failed | skipped | progress
+    message_ids: list[int] = field(default_factory=list)
+    error: str = ""
+    retry_at: datetime | None = None
+    at: str = ""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s, … up to 30 minutes."""
+    delay: timedelta = BACKOFF_BASE * 2 ** max(attempts - 1, 0)
+    return min(delay, BACKOFF_CAP)
+
+
+def plain(text: str) -> str:
+    """Telegram HTML as plain text (the fallback when Telegram refuses our HTML)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+class Sender:
+    """Sends outbox rows with `bot` until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        *,
+        rate: float = 29.0,
+        concurrency: int = 32,
+        bot_username: str | None = None,
+        now: Callable[[], datetime] = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        private_interval: float = PRIVATE_INTERVAL,
+        group_interval: float = GROUP_INTERVAL,
+    ) -> None:
+        self.db, self.bot, self.now = db, bot, now
+        self.pacer = Pacer(rate, monotonic, sleep)
+        self.intervals = (private_interval, group_interval)
+        self.concurrency = asyncio.Semaphore(concurrency)
+        self.bot_username = bot_username
+        self.chat_next: dict[int, float] = {}
+        self.outcomes: list[Outcome] = []
+        self.wake = asyncio.Event()
+        self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+
+    # ---- the loop ------------------------------------------------------------------------
+    def recover(self) -> int:
+        """After a crash: rows left `sending` go back to pending, keeping recorded parts."""
+        rows = in_flight(self.db)
+        for row in rows:
+            mark_retry(self.db, row.id, self.now().isoformat(), row.last_error or "interrupted")
+        if rows:
+            log.warning(
+                "%d deliveries were interrupted; they resume after their sent parts", len(rows)
+            )
+        return len(rows)
+
+    async def run(self) -> None:
+        """Drain the outbox forever (until cancelled)."""
+        self.recover()
+        while True:
+            await self.drain_once()
+            await self._sleep_until_due()
+
+    async def drain_once(self) -> int:
+        """Send every row due now; return how many rows were handled."""
+        handled = 0
+        while rows := due(self.db, self.now().isoformat(), BATCH):
+            with self.db.atomic():
+                for row in rows:
+                    mark_sending(self.db, row)
+            flusher = asyncio.create_task(self._flush_periodically())
+            try:
+                await asyncio.gather(*(self._deliver(row) for row in rows))
+            finally:
+                flusher.cancel()
+                self.flush()
+            handled += len(rows)
+        return handled
+
+    async def _sleep_until_due(self) -> None:
+        upcoming = next_due_at(self.db)
+        delay = 60.0
+        if upcoming is not None:
+            delay = (datetime.fromisoformat(upcoming) - self.now()).total_seconds()
+        self.wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wake.wait(), timeout=min(max(delay, 0.05), 60.0))
+
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write pending outcomes in one transaction."""
+        if not self.outcomes:
+            return
+        outcomes, self.outcomes = self.outcomes, []
+        with self.db.atomic():
+            for o in outcomes:
+                self._write(o)
+
+    def _write(self, o: Outcome) -> None:
+        d = o.delivery
+        if o.status == "progress":
+            record_part(self.db, d.id, o.message_ids)
+            return
+        self.stats[o.status] += 1
+        if o.status == "sent":
+            mark_sent(self.db, d.id, o.message_ids, o.at)
+        elif o.status == "retry":
+            assert o.retry_at is not None
+            mark_retry(self.db, d.id, o.retry_at.isoformat(), o.error)
+            if o.message_ids:
+                record_part(self.db, d.id, o.message_ids)
+        else:
+            mark_final(self.db, d.id, o.status, o.error)
+            if o.status == "skipped":
+                mark_inactive(self.db, d.chat_id, o.error)
+
+    # ---- one row ------------------------------------------------------------------------------
+    async def _deliver(self, d: Delivery) -> None:
+        async with self.concurrency:
+            try:
+                parts = render_delivery(self.db, d, self.bot_username)
+            except Exception as exc:  # a row we cannot render must not stop the others
+                log.exception("cannot render delivery %d", d.id)
+                self.outcomes.append(Outcome(d, "failed", error=f"render: {exc}"))
+                return
+            ids = list(d.message_ids)
+            for part in parts[len(ids) :]:
+                outcome = await self._send_part(d, part, ids)
+                if outcome is not None:
+                    self.outcomes.append(outcome)
+                    return
+                if len(ids) < len(parts):
+                    self.outcomes.append(Outcome(d, "progress", list(ids)))
+            self.outcomes.append(Outcome(d, "sent", ids, at=self.now().isoformat()))
+
+    async def _chat_turn(self, chat_id: int) -> None:
+        interval = self.intervals[0] if chat_id > 0 else self.intervals[1]
+        now = self.pacer.clock()
+        start = max(now, self.chat_next.get(chat_id, 0.0))
+        self.chat_next[chat_id] = start + interval
+        if start > now:
+            await self.pacer.sleep(start - now)
+
+    async def _send_part(self, d: Delivery, text: str, ids: list[int]) -> Outcome | None:
+        """Send one part; None on success (its id appended), else the row's outcome."""
+        await self._chat_turn(d.chat_id)
+        as_plain = False
+        while True:
+            await self.pacer.wait()
+            try:
+                if as_plain:
+                    message = await self.bot.send_message(d.chat_id, plain(text))
+                else:
+                    message = await self.bot.send_message(
+                        d.chat_id, text, parse_mode=ParseMode.HTML
+                    )
+                ids.append(message.message_id)
+                return None
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                self.pacer.pause(wait)
+                return Outcome(d, "retry", list(ids), f"429 retry after {wait:g}s",
+                               self.now() + timedelta(seconds=wait))  # fmt: skip
+            except Forbidden as exc:
+                return Outcome(d, "skipped", list(ids), f"forbidden: {exc}")
+            except BadRequest as exc:
+                reason = str(exc).lower()
+                if "chat not found" in reason or "chat_id is empty" in reason:
+                    return Outcome(d, "skipped", list(ids), f"chat not found: {exc}")
+                if "can't parse entities" in reason and not as_plain:
+                    log.error("BUG: Telegram refused our HTML for delivery %d: %s", d.id, exc)
+                    as_plain = True
+                    continue
+                return Outcome(d, "failed", list(ids), f"bad request: {exc}")
+            except (TimedOut, NetworkError) as exc:
+                return self._transient(d, ids, exc)
+            except TelegramError as exc:
+                return self._transient(d, ids, exc)
+
+    def _transient(self, d: Delivery, ids: list[int], exc: Exception) -> Outcome:
+        attempts = d.attempts + 1
+        error = f"{type(exc).__name__}: {exc}"
+        if attempts >= MAX_ATTEMPTS:
+            return Outcome(d, "failed", list(ids), f"gave up after {attempts} attempts: {error}")
+        return Outcome(d, "retry", list(ids), error, self.now() + backoff(attempts))
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

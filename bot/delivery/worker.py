@@ -1,0 +1,37 @@
+"""Delivery outside the bot process: `python -m bot send` queues what is due and drains it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlite_utils import Database
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.config import Settings
+from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
+from bot.delivery.sender import Sender
+from bot.text.analyze import analyzer_for
+
+CONCURRENCY = 32
+
+
+async def send_pending(
+    db: Database, settings: Settings, *, rate: float | None = None
+) -> dict[str, int]:
+    """Queue due digests and pushes, then send until nothing is due; return outcome counts."""
+    now = datetime.now(UTC)
+    queue_due_digests(db, now, settings.tz, timedelta(hours=settings.catch_up_hours))
+    announce_new_bulletins(db, analyzer_for(settings.variants_file), now)
+    bot = Bot(
+        settings.telegram_bot_token or "",
+        base_url=settings.telegram_api_base_url,
+        base_file_url=settings.telegram_file_base_url,
+        request=HTTPXRequest(connection_pool_size=CONCURRENCY),
+    )
+    async with bot:
+        sender = Sender(db, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
+                        bot_username=bot.username)  # fmt: skip
+        sender.recover()
+        await sender.drain_once()
+    return sender.stats

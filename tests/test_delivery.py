@@ -1,0 +1,419 @@
+"""Delivery: slots from the database with a frozen clock, pushes and alerts, and the sender
+against the fake Bot API over HTTP — 429, 5xx, timeouts, 403, bad HTML, crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlite_utils import Database
+from telegram import Bot
+from telegram.request import HTTPXRequest
+
+from bot.delivery.schedule import (
+    announce_new_bulletins,
+    digest_week,
+    queue_due_digests,
+    slot_of_week,
+)
+from bot.delivery.sender import Sender
+from bot.fakeapi import FakeBotApi
+from bot.ingest import Limits, Submission, expand_paths, ingest, ingest_paths
+from bot.text.analyze import analyzer_for
+from storage.people import add_follow, ensure_chat, set_subscribed, update_settings
+from tests.conftest import ROOT, SAMPLES
+
+PARIS = ZoneInfo("Europe/Paris")
+TOKEN = "123456:delivery-test-token-abcdefghij"
+SAT_9 = datetime(2025, 7, 12, 7, 0, tzinfo=UTC)  # Saturday 09:00 in Paris (UTC+2)
+
+
+def subscriber(db: Database, chat_id: int, *, tz: str = "Europe/Paris", day: int = 5, at: str = "09:00",
+               mode: str = "weekly", language: str = "fr") -> None:  # fmt: skip
+    ensure_chat(db, chat_id, "private" if chat_id > 0 else "group", None, language=language,
+                timezone=tz, digest_day=day, digest_time=at)  # fmt: skip
+    update_settings(db, chat_id, mode=mode, language=language)
+    set_subscribed(db, chat_id, True)
+
+
+def rows(db: Database, kind: str | None = None) -> list[tuple[int, str, str | None]]:
+    sql = "SELECT chat_id, status, last_error FROM outbox"
+    if kind:
+        sql += f" WHERE kind = '{kind}'"
+    return [tuple(r) for r in db.execute(sql + " ORDER BY chat_id").fetchall()]  # type: ignore[misc]
+
+
+@pytest.fixture
+def archive(db: Database, limits: Limits) -> Database:
+    ingest_paths(db, list(expand_paths([SAMPLES])), limits)
+    return db
+
+
+# ---- slots ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "day", "at", "expected"),
+    [
+        # Saturday 09:00 in Paris, summer time (UTC+2)
+        (SAT_9, "Europe/Paris", 5, time(9), "2025-07-12T07:00:00+00:00"),
+        # Kathmandu is UTC+5:45
+        (SAT_9, "Asia/Kathmandu", 5, time(9), "2025-07-12T03:15:00+00:00"),
+        # St John's is UTC-2:30 in summer
+        (SAT_9, "America/St_Johns", 5, time(9), "2025-07-12T11:30:00+00:00"),
+        # Paris springs forward on 30 March 2025: 02:30 does not exist, it becomes 03:30 (01:30 UTC)
+        (
+            datetime(2025, 3, 30, 12, tzinfo=UTC),
+            "Europe/Paris",
+            6,
+            time(2, 30),
+            "2025-03-30T01:30:00+00:00",
+        ),
+        # and falls back on 26 October 2025: 02:30 happens twice, the first one (UTC+2) counts
+        (
+            datetime(2025, 10, 26, 12, tzinfo=UTC),
+            "Europe/Paris",
+            6,
+            time(2, 30),
+            "2025-10-26T00:30:00+00:00",
+        ),
+        # the week is the chat's own: Monday 00:30 in Kathmandu is still Sunday in UTC
+        (
+            datetime(2025, 7, 13, 19, tzinfo=UTC),
+            "Asia/Kathmandu",
+            0,
+            time(0, 30),
+            "2025-07-13T18:45:00+00:00",
+        ),
+    ],
+)
+def test_slot_of_week(now: datetime, zone: str, day: int, at: time, expected: str) -> None:
+    assert slot_of_week(now, ZoneInfo(zone), day, at).astimezone(UTC).isoformat() == expected
+
+
+def test_digest_week() -> None:
+    assert digest_week(datetime(2025, 7, 12, 9, tzinfo=PARIS)) == "2025-W28"  # Saturday: this week
+    assert digest_week(datetime(2025, 7, 14, 9, tzinfo=PARIS)) == "2025-W28"  # Monday: last week
+
+
+def test_due_once_per_week(archive: Database) -> None:
+    subscriber(archive, 1)
+    subscriber(archive, 2, tz="Asia/Kathmandu")
+    subscriber(archive, 3, tz="America/St_Johns")
+    subscriber(archive, 4, mode="every")  # no weekly digest
+    catch_up = timedelta(hours=6)
+    assert (
+        queue_due_digests(archive, SAT_9 - timedelta(minutes=1), PARIS, catch_up) == 1
+    )  # Kathmandu
+    assert queue_due_digests(archive, SAT_9, PARIS, catch_up) == 1  # Paris
+    assert queue_due_digests(archive, SAT_9, PARIS, catch_up) == 0  # the tick again: nothing
+    assert queue_due_digests(archive, SAT_9 + timedelta(hours=5), PARIS, catch_up) == 1  # St John's
+    assert [r[:2] for r in rows(archive)] == [(1, "pending"), (2, "pending"), (3, "pending")]
+    # one digest per week and language, built once
+    assert archive.execute("SELECT week, language FROM digests").fetchall() == [("2025-W28", "fr")]
+    # a chat that switches language after its digest does not get a second one
+    update_settings(archive, 1, language="en")
+    assert queue_due_digests(archive, SAT_9 + timedelta(hours=1), PARIS, catch_up) == 0
+
+
+def test_catch_up_window(archive: Database) -> None:
+    subscriber(archive, 1)
+    subscriber(archive, 2, at="15:00")
+    # the bot was down from Friday to Saturday 19:00 (Paris): 09:00 is too old, 15:00 is not
+    now = datetime(2025, 7, 12, 17, 0, tzinfo=UTC)
+    assert queue_due_digests(archive, now, PARIS, timedelta(hours=6)) == 1
+    assert rows(archive) == [
+        (1, "skipped", "slot missed by more than the catch-up window"),
+        (2, "pending", None),
+    ]
+    assert queue_due_digests(archive, now + timedelta(hours=1), PARIS, timedelta(hours=6)) == 0
+
+
+NEW = (
+    "Bilan du jour\n\nL’OTAN promet des systèmes Patriot à Kyiv. Les frappes sur Odessa continuent."
+)
+
+
+def test_new_bulletin_pushes_and_alerts(db: Database, limits: Limits) -> None:
+    subscriber(db, 1, mode="every")
+    subscriber(db, 2, mode="weekly")
+    subscriber(db, 3, mode="both")
+    subscriber(db, 4, mode="weekly")
+    for chat, term in ((2, "nato"), (2, "Odessa"), (3, "Patriot"), (4, "Kharkiv")):
+        add_follow(db, chat, term, term.lower())
+    now = datetime.now(UTC)
+    out = ingest(db, Submission("file", f"{now:%Y-%m-%d}-jour.txt", data=NEW.encode()), limits)
+    assert announce_new_bulletins(db, analyzer_for(), now) == 3
+    assert announce_new_bulletins(db, analyzer_for(), now) == 0  # announced once
+    payloads = dict(
+        db.execute(
+            "SELECT chat_id, payload FROM outbox WHERE content_id = ?", [out.bulletin_id]
+        ).fetchall()
+    )
+    assert sorted(payloads) == [1, 2, 3]  # one message each; chat 4's word is not there
+    assert '"terms": ["nato", "Odessa"]' in payloads[2]
+    assert '"terms": ["Patriot"]' in payloads[3]
+
+
+def test_old_bulletins_are_not_pushed(db: Database, limits: Limits) -> None:
+    subscriber(db, 1, mode="every")
+    ingest(db, Submission("file", "2020-01-03-old.txt", data=NEW.encode()), limits)
+    assert announce_new_bulletins(db, analyzer_for(), datetime.now(UTC)) == 0
+    assert db.execute("SELECT count(*) FROM bulletins WHERE announced_at IS NULL").fetchone() == (
+        0,
+    )
+
+
+# ---- the sender, over HTTP ----------------------------------------------------------------------
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
+
+
+@pytest.fixture
+async def bot(fake: FakeBotApi) -> AsyncIterator[Bot]:
+    b = Bot(
+        TOKEN,
+        base_url=f"{fake.url}/bot",
+        request=HTTPXRequest(connection_pool_size=16, read_timeout=0.5),
+    )
+    async with b:
+        yield b
+
+
+class Clock:
+    """The test's clock: wall time it moves by hand, and a monotonic time that sleeps advance.
+
+    The sender asks it for "now" and sleeps on it, so pacing and RetryAfter waits are
+    checked without waiting for real seconds."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+        self.mono = 0.0
+        self.slept = 0.0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.mono
+
+    async def sleep(self, seconds: float) -> None:
+        self.mono += seconds
+        self.slept += seconds
+        await asyncio.sleep(0)
+
+
+def make_sender(db: Database, bot: Bot, clock: Clock, **kwargs: object) -> Sender:
+    options: dict[str, object] = {"rate": 500, "monotonic": clock.monotonic, "sleep": clock.sleep}
+    options.update(kwargs)
+    return Sender(db, bot, now=clock, **options)  # type: ignore[arg-type]
+
+
+def queue_digest(db: Database, chats: list[int]) -> None:
+    for chat in chats:
+        subscriber(db, chat)
+    assert queue_due_digests(db, SAT_9, PARIS, timedelta(hours=6)) == len(chats)
+
+
+def copies(fake: FakeBotApi) -> Counter[int]:
+    return Counter(s.chat_id for s in fake.sent if s.method == "sendMessage")
+
+
+async def test_sends_each_digest_once(archive: Database, fake: FakeBotApi, bot: Bot) -> None:
+    chats = [*range(1, 41), -100, -101]
+    queue_digest(archive, chats)
+    clock = Clock(SAT_9)
+    sender = make_sender(archive, bot, clock, bot_username="hebdo_test_bot")
+    assert await sender.drain_once() == len(chats)
+    assert copies(fake) == Counter({c: 1 for c in chats})
+    assert {r[1] for r in rows(archive)} == {"sent"}
+    assert "Semaine du 7 au 13 juillet 2025" in fake.sent[0].text
+    ids = archive.execute("SELECT message_ids FROM outbox WHERE chat_id = 1").fetchone()[0]
+    assert ids == f"[{fake.messages_to(1)[0].message_id}]"
+    assert await sender.drain_once() == 0  # nothing twice
+    # paced: 42 messages at 500/s take about 42/500 s of (virtual) time
+    assert clock.mono == pytest.approx(41 / 500, abs=0.01)
+
+
+async def test_retry_after_is_honoured(archive: Database, fake: FakeBotApi, bot: Bot) -> None:
+    queue_digest(archive, [1, 2, 3])
+    fake.fail("sendMessage", 429, retry_after=1, chat_id=2)
+    clock = Clock(SAT_9)
+    sender = make_sender(archive, bot, clock)
+    await sender.drain_once()
+    assert dict((c, s) for c, s, _ in rows(archive)) == {1: "sent", 2: "pending", 3: "sent"}
+    assert "429" in (rows(archive)[1][2] or "")
+    paused_at = clock.mono
+    clock.now += timedelta(seconds=1)
+    await sender.drain_once()
+    assert clock.mono >= paused_at + 0.9  # everything waited as told before sending again
+    assert copies(fake) == Counter({1: 1, 2: 1, 3: 1})
+
+
+async def test_5xx_bursts_and_timeouts_back_off(
+    archive: Database, fake: FakeBotApi, bot: Bot
+) -> None:
+    queue_digest(archive, [1, 2, 3, 4])
+    fake.fail("sendMessage", 502, count=2)
+    fake.fail("sendMessage", 500, count=1)
+    fake.stalls, fake.stall_seconds = 1, 0.8  # one request times out (read timeout 0.5 s)
+    clock = Clock(SAT_9)
+    sender = make_sender(archive, bot, clock)
+    await sender.drain_once()
+    waiting = [r for r in rows(archive) if r[1] == "pending"]
+    assert len(waiting) == 4 - sum(copies(fake).values())
+    for step in range(1, 8):  # 5 s, 10 s … of back-off, on the test's clock
+        clock.now += timedelta(seconds=5 * 2**step)
+        await sender.drain_once()
+    assert copies(fake) == Counter({1: 1, 2: 1, 3: 1, 4: 1})
+    assert {r[1] for r in rows(archive)} == {"sent"}
+
+
+async def test_gives_up_after_max_attempts(archive: Database, fake: FakeBotApi, bot: Bot) -> None:
+    queue_digest(archive, [7])
+    fake.fail("sendMessage", 500, count=100)
+    clock = Clock(SAT_9)
+    sender = make_sender(archive, bot, clock)
+    for _ in range(8):
+        await sender.drain_once()
+        clock.now += timedelta(hours=1)
+    status, error = archive.execute("SELECT status, last_error FROM outbox").fetchone()
+    assert status == "failed" and "gave up after 5 attempts" in error
+
+
+async def test_forbidden_and_missing_chats(archive: Database, fake: FakeBotApi, bot: Bot) -> None:
+    queue_digest(archive, [1, 2, 3])
+    fake.fail("sendMessage", 403, chat_id=1)
+    fake.fail("sendMessage", 400, "Bad Request: chat not found", chat_id=3)
+    await make_sender(archive, bot, Clock(SAT_9)).drain_once()
+    assert [r[:2] for r in rows(archive)] == [(1, "skipped"), (2, "sent"), (3, "skipped")]
+    active = dict(archive.execute("SELECT chat_id, active FROM subscribers").fetchall())
+    assert active == {1: 0, 2: 1, 3: 0}
+    # an inactive chat is not queued again next week
+    assert queue_due_digests(archive, SAT_9 + timedelta(days=7), PARIS, timedelta(hours=6)) == 1
+
+
+async def test_bad_html_is_resent_as_plain_text(archive: Database, fake: FakeBotApi, bot: Bot,
+                                                 caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+    queue_digest(archive, [1])
+    fake.fail(
+        "sendMessage", 400, "Bad Request: can't parse entities: unexpected end tag", chat_id=1
+    )
+    await make_sender(archive, bot, Clock(SAT_9)).drain_once()
+    (message,) = fake.messages_to(1)
+    assert "<b>" not in message.html and message.text.startswith("Semaine du 7 au 13 juillet 2025")
+    assert "BUG: Telegram refused our HTML" in caplog.text
+    assert rows(archive)[0][1] == "sent"
+
+
+async def test_long_digest_parts_in_order_and_resumed(
+    archive: Database, fake: FakeBotApi, bot: Bot
+) -> None:
+    queue_digest(archive, [1])
+    archive.execute("UPDATE digests SET payload = json_set(payload, '$.items', json(?))",
+                    ["[" + ",".join(['{"item_id": 1, "bulletin_id": 1, "bulletin_title": "T", '
+                                     '"published_at": "2025-07-11", "text": "' + "mot " * 170 + '", "score": 1}'] * 30) + "]"])  # fmt: skip
+    fake.fail("sendMessage", 500, count=1)
+    fake.failures[-1].count = 0  # armed below, after the first part
+    clock = Clock(SAT_9)
+    sender = make_sender(archive, bot, clock)
+    original = fake._maybe_fail
+    armed = [True]
+
+    def fail_second_part(method: str, params: dict[str, object]) -> None:
+        if len(fake.sent) == 1 and armed[0]:
+            armed[0] = False
+            fake.failures[-1].count = 1
+        original(method, params)
+
+    fake._maybe_fail = fail_second_part  # type: ignore[method-assign]
+    await sender.drain_once()
+    assert len(fake.sent) == 1 and rows(archive)[0][1] == "pending"
+    clock.now += timedelta(minutes=1)
+    await sender.drain_once()
+    parts = fake.messages_to(1)
+    assert len(parts) >= 3 and parts[0].text.startswith("Semaine")  # the first part was not resent
+    numbers = [
+        int(line.split(". ")[0])
+        for p in parts
+        for line in p.text.split("\n")
+        if line.split(". ")[0].isdigit()
+    ]
+    assert numbers == list(range(1, 31))
+    assert clock.slept >= len(parts) - 1  # parts to one private chat: one a second
+
+
+async def test_cancelled_mid_run_then_restarted(
+    archive: Database, fake: FakeBotApi, bot: Bot
+) -> None:
+    chats = list(range(1, 301))
+    queue_digest(archive, chats)
+    sender = make_sender(archive, bot, Clock(SAT_9), concurrency=8, private_interval=0.0)
+    task = asyncio.create_task(sender.run())
+    await fake.wait_calls("sendMessage", 100)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    in_flight = archive.execute("SELECT count(*) FROM outbox WHERE status = 'sending'").fetchone()[
+        0
+    ]
+    restarted = make_sender(archive, bot, Clock(SAT_9))
+    assert restarted.recover() == in_flight
+    await restarted.drain_once()
+    counted = copies(fake)
+    assert set(counted) == set(chats)
+    duplicates = [c for c, n in counted.items() if n > 1]
+    assert (
+        all(counted[c] == 2 for c in duplicates) and len(duplicates) <= 8
+    )  # at most the ones in flight
+    assert {r[1] for r in rows(archive)} == {"sent"}
+
+
+async def test_sigkill_and_restart(
+    archive: Database, fake: FakeBotApi, tmp_path: Path, settings_path: Path
+) -> None:
+    chats = list(range(1, 401))
+    queue_digest(archive, chats)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
+           "VARIANTS_FILE": str(tmp_path / "none.txt")}  # fmt: skip
+    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "200"]
+    worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        await fake.wait_calls("sendMessage", 80, timeout=60)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+    assert worker.returncode == -signal.SIGKILL
+    before = sum(copies(fake).values())
+    assert before < len(chats)  # killed mid-run
+    again = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0, again.stderr
+    counted = copies(fake)
+    assert set(counted) == set(chats)
+    duplicates = [c for c, n in counted.items() if n > 1]
+    assert all(counted[c] == 2 for c in duplicates) and len(duplicates) <= 32
+    statuses = {s for (s,) in archive.execute("SELECT status FROM outbox")}
+    assert statuses == {"sent"}
+
+
+@pytest.fixture
+def settings_path(db_path: Path) -> Path:
+    return db_path
