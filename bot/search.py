@@ -22,7 +22,17 @@ from datetime import UTC, date, datetime
 from sqlite_utils import Database
 
 from bot.text.analyze import QUERY_LANGUAGES, Analyzer
-from storage.search import Candidate, expand_prefix, match
+from storage.search import (
+    HEAD_WEIGHT,
+    MAX_CANDIDATES,
+    Candidate,
+    candidates,
+    expand_prefix,
+    item_count,
+    match,
+    newest_matches,
+    term_docs,
+)
 
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
@@ -52,6 +62,8 @@ class Query:
     """A parsed query: FTS expression parts and what to highlight."""
 
     groups: list[str] = field(default_factory=list)  # AND-ed
+    # for ranking: per AND-ed concept, its alternatives (a term, or a phrase's terms)
+    concepts: list[set[tuple[str, ...]]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
     highlight: set[str] = field(default_factory=set)  # analysed forms to mark
     prefixes: set[str] = field(default_factory=set)
@@ -151,22 +163,24 @@ def _word(
     for n, (typed, sub_forms) in enumerate(forms):
         if mark:
             query.highlight |= sub_forms
+        alternatives = sub_forms
         if prefix and n == len(forms) - 1:
             starts = {typed, *sub_forms}
             if mark:
                 query.prefixes |= starts
-            parts.append(_prefix(starts, expand))
+            expanded = {t for start in starts for t in expand(start)} if expand else set()
+            alternatives = expanded or starts
+            parts.append(_any_of(expanded) if expanded else _prefix_fts(starts))
         else:
             parts.append(_any_of(sub_forms))
+        if mark:
+            query.concepts.append({(a,) for a in alternatives})
     return parts[0] if len(parts) == 1 else "(" + " AND ".join(parts) + ")"
 
 
-def _prefix(starts: set[str], expand: Expander | None) -> str:
-    """Indexed terms with these beginnings (from the vocabulary), or FTS prefix queries."""
-    if expand is None:
-        return "(" + " OR ".join(sorted(f"{_quote(s)}*" for s in starts)) + ")"
-    terms = {term for start in starts for term in expand(start)}
-    return _any_of(terms or starts)
+def _prefix_fts(starts: set[str]) -> str:
+    """FTS5 prefix queries (when no vocabulary is at hand to expand them)."""
+    return "(" + " OR ".join(sorted(f"{_quote(s)}*" for s in starts)) + ")"
 
 
 def _phrase(phrase: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str | None:
@@ -177,6 +191,7 @@ def _phrase(phrase: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str
     if mark:
         for reading in readings:
             query.highlight |= set(reading)
+        query.concepts.append(readings)
     quoted = sorted('"' + " ".join(r).replace('"', '""') + '"' for r in readings)
     return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
 
@@ -227,10 +242,16 @@ def search(
 ) -> Results:
     """Search the archive. Raises `QueryError` (usage) or `SearchSyntaxError` (admin raw)."""
     query = parse_query(text, analyzer, admin=admin, expand=lambda p: expand_prefix(db, p))
-    candidates = match(
-        db, query.fts(), language=query.language, since=query.since, until=query.until
-    )
-    ranked = rank(candidates, now=now or datetime.now(UTC), half_life_days=half_life_days)
+    if query.raw is not None:
+        found = match(
+            db, query.fts(), language=query.language, since=query.since, until=query.until
+        )
+    else:
+        pool = newest_matches(
+            db, query.fts(), language=query.language, since=query.since, until=query.until
+        )
+        found = candidates(db, bm25_scores(db, query, pool))
+    ranked = rank(found, now=now or datetime.now(UTC), half_life_days=half_life_days)
     chosen = ranked[page * per_page : (page + 1) * per_page]
     hits = [
         Hit(
@@ -250,6 +271,53 @@ def search(
         for c, score in chosen
     ]
     return Results(hits, page, per_page, len(ranked))
+
+
+K1, B = 1.2, 0.75
+
+
+def bm25_scores(
+    db: Database, query: Query, pool: Sequence[tuple[int, str, str]], keep: int = MAX_CANDIDATES
+) -> dict[int, float]:
+    """Okapi BM25 of the pool's items (text, and heading weighing `HEAD_WEIGHT`), best `keep`.
+
+    Each query concept scores by its best alternative (a form, a variant, a phrase
+    reading); document frequencies come from the index vocabulary.
+    """
+    if not pool:
+        return {}
+    terms = {t for concept in query.concepts for alt in concept for t in alt}
+    docs = term_docs(db, terms)
+    total = max(item_count(db), 1)
+    idf = {t: math.log(1 + (total - n + 0.5) / (n + 0.5)) for t, n in docs.items()}
+    bodies = [body.split() for _, body, _ in pool]
+    heads = [head.split() for _, _, head in pool]
+    avg_body = sum(map(len, bodies)) / len(bodies) or 1.0
+    avg_head = sum(map(len, heads)) / len(heads) or 1.0
+    scores = {}
+    for (item_id, _, _), body, head in zip(pool, bodies, heads, strict=True):
+        score = 0.0
+        for field_terms, avg, weight in ((body, avg_body, 1.0), (head, avg_head, HEAD_WEIGHT)):
+            norm = K1 * (1 - B + B * len(field_terms) / avg)
+            for concept in query.concepts:
+                best = 0.0
+                for alternative in concept:
+                    tf = _occurrences(field_terms, alternative)
+                    if tf:
+                        weight_idf = min(idf.get(t, 0.0) for t in alternative)
+                        best = max(best, weight_idf * tf * (K1 + 1) / (tf + norm))
+                score += weight * best
+        scores[item_id] = score
+    best_ids = sorted(scores, key=lambda i: (-scores[i], -i))[:keep]
+    return {i: scores[i] for i in best_ids}
+
+
+def _occurrences(tokens: list[str], phrase: tuple[str, ...]) -> int:
+    """How many times `phrase` (one or more terms) appears in `tokens`."""
+    if len(phrase) == 1:
+        return tokens.count(phrase[0])
+    n = len(phrase)
+    return sum(1 for i in range(len(tokens) - n + 1) if tuple(tokens[i : i + n]) == phrase)
 
 
 def rank(

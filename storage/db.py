@@ -208,6 +208,12 @@ def _v5_delivery(db: Database) -> None:
     db.execute("CREATE INDEX idx_outbox_chat ON outbox(chat_id, kind)")
 
 
+def _v6_term_counts(db: Database) -> None:
+    """How many items hold each term, for ranking (the index is rebuilt at start)."""
+    db.execute("ALTER TABLE search_terms ADD COLUMN docs INTEGER NOT NULL DEFAULT 0")
+    db.execute("DELETE FROM search_meta WHERE key = 'analyzer'")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -215,6 +221,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v3_admin_feeds,
     _v4_search_terms,
     _v5_delivery,
+    _v6_term_counts,
 ]
 
 

@@ -9,6 +9,7 @@ only from admins, and syntax errors come back as `SearchSyntaxError`.
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,14 @@ SELECT rowid, rank FROM search_fts WHERE {where} ORDER BY rowid DESC LIMIT ?
 """
 _POOL_FILTERED = """
 SELECT search_fts.rowid, search_fts.rank FROM search_fts
+JOIN items i ON i.id = search_fts.rowid JOIN bulletins b ON b.id = i.bulletin_id
+WHERE {where} ORDER BY search_fts.rowid DESC LIMIT ?
+"""
+_NEWEST = """
+SELECT rowid, body, head FROM search_fts WHERE {where} ORDER BY rowid DESC LIMIT ?
+"""
+_NEWEST_FILTERED = """
+SELECT search_fts.rowid, search_fts.body, search_fts.head FROM search_fts
 JOIN items i ON i.id = search_fts.rowid JOIN bulletins b ON b.id = i.bulletin_id
 WHERE {where} ORDER BY search_fts.rowid DESC LIMIT ?
 """
@@ -96,12 +105,72 @@ def match(
 
 
 def add_to_index(db: Database, rows: list[tuple[int, str, str]]) -> None:
-    """Index (item id, analysed text, analysed heading) rows and record their terms."""
+    """Index (item id, analysed text, analysed heading) rows; count the items of each term."""
     db.conn.executemany("INSERT INTO search_fts (rowid, body, head) VALUES (?, ?, ?)", rows)
-    terms = {term for _, body, head in rows for term in f"{body} {head}".split()}
+    docs: Counter[str] = Counter()
+    for _, body, head in rows:
+        docs.update(set(body.split()) | set(head.split()))
     db.conn.executemany(
-        "INSERT OR IGNORE INTO search_terms (term) VALUES (?)", [(t,) for t in terms]
+        "INSERT INTO search_terms (term, docs) VALUES (?, ?) "
+        "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
+        list(docs.items()),
     )
+
+
+def term_docs(db: Database, terms: set[str]) -> dict[str, int]:
+    """How many items hold each term."""
+    if not terms:
+        return {}
+    marks = ",".join("?" * len(terms))
+    rows = db.execute(
+        f"SELECT term, docs FROM search_terms WHERE term IN ({marks})", list(terms)
+    ).fetchall()
+    return {term: n for term, n in rows}
+
+
+def item_count(db: Database) -> int:
+    """About how many items are indexed (the highest id: fast, and close enough for idf)."""
+    return int(db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0])
+
+
+def newest_matches(
+    db: Database,
+    fts_query: str,
+    *,
+    language: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    pool: int = POOL,
+) -> list[tuple[int, str, str]]:
+    """(item id, analysed text, analysed heading) of the newest `pool` matches, filtered.
+
+    FTS5 walks matches newest first and stops after `pool` without scoring them, so a
+    query matching half the archive costs little more than a rare one; older matches of
+    very common queries are left out, as the recency boost would rank them low anyway.
+    """
+    where = ["search_fts MATCH ?"]
+    params: list[Any] = [fts_query]
+    joined = bool(language or since or until)
+    for column, op, value in (("language", "=", language), ("published_at", ">=", since),
+                              ("published_at", "<", until)):  # fmt: skip
+        if value:
+            where.append(f"b.{column} {op} ?")
+            params.append(value)
+    sql = (_NEWEST_FILTERED if joined else _NEWEST).format(where=" AND ".join(where))
+    try:
+        return [tuple(row) for row in db.execute(sql, [*params, pool]).fetchall()]
+    except sqlite3.OperationalError as exc:
+        raise SearchSyntaxError(str(exc)) from None
+
+
+def candidates(db: Database, scored: dict[int, float]) -> list[Candidate]:
+    """Details of scored items (bulletins not deleted), best score first."""
+    if not scored:
+        return []
+    rows = db.execute(_DETAILS.format(ids=",".join("?" * len(scored))), list(scored)).fetchall()
+    found = [Candidate(*[*row, -scored[row[0]]]) for row in rows]
+    found.sort(key=lambda c: (c.bm25, c.item_id))
+    return found
 
 
 def expand_prefix(db: Database, prefix: str, limit: int = MAX_EXPANSION) -> list[str]:
@@ -150,7 +219,8 @@ def rebuild_index(
     with db.atomic():
         db.execute("DELETE FROM search_fts")
         db.execute("DELETE FROM search_terms")
-        add_to_index(db, rows)
+        for start in range(0, len(rows), batch):
+            add_to_index(db, rows[start : start + batch])
         db.execute(
             "INSERT INTO search_meta (key, value) VALUES ('analyzer', ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

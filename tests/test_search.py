@@ -217,3 +217,15 @@ def test_variant_file_ignores_junk(tmp_path: Path) -> None:
     variants = Analyzer(load_variants(path)).variants
     assert variants.key("beta") == "alpha"
     assert set(variants.mapping.values()) == {"alpha"}
+
+
+def test_bm25_prefers_rare_words_and_headings(db: Database, limits: Limits) -> None:
+    common = "Bilan\n\n" + " ".join(f"Les drones visent la ville numéro {n}." for n in range(30))
+    ingest(db, Submission("file", "2025-07-10-a.txt", data=common.encode()), limits)
+    rare = "Revue du soir\n\nLes drones visent Marioupol cette nuit."
+    ingest(db, Submission("file", "2025-07-10-b.txt", data=rare.encode()), limits)
+    titled = "Marioupol sous les drones\n\nLa ville a passé une nuit difficile sous les tirs."
+    ingest(db, Submission("file", "2025-07-10-c.txt", data=titled.encode()), limits)
+    hits = search(db, "drones marioupol", analyzer_for(), now=NOW, per_page=10).hits
+    assert [h.bulletin_title for h in hits[:2]] == ["Marioupol sous les drones", "Revue du soir"]
+    assert all(h.score > 0 for h in hits)
