@@ -21,11 +21,11 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
 from bot.delivery.sender import Sender
+from bot.delivery.transport import AiohttpRequest
 from bot.handlers import admin, follow, reading, search, subscribe
 from bot.handlers.common import BotData, Context, chat_language, is_admin, reply
 from bot.i18n import Html, t
@@ -112,7 +112,7 @@ async def start_sender(app: Application) -> None:  # type: ignore[type-arg]
         settings.telegram_bot_token or "",
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
-        request=HTTPXRequest(connection_pool_size=SENDER_CONCURRENCY),
+        request=AiohttpRequest(SENDER_CONCURRENCY),
     )
     await bot.initialize()
     data.sender = Sender(

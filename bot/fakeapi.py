@@ -18,6 +18,7 @@ import html
 import itertools
 import json
 import re
+import sys
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -135,18 +136,22 @@ class FakeBotApi:
         self._new_update = asyncio.Event()
         self._sent_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self._window: list[float] = []
+        self._tokens = max(2.0, (self.rate_limit or 0) * 0.05)
+        self._refilled = time.monotonic()
+        self.arrivals: list[float] = []
+        self.rejected = 0
         self.url = ""
 
     # ---- lifecycle -------------------------------------------------------------------
-    async def start(self) -> str:
-        """Serve on 127.0.0.1 at a free port; return the base URL."""
+    async def start(self, port: int = 0) -> str:
+        """Serve on 127.0.0.1 (at a free port by default); return the base URL."""
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_get("/file/bot{token}/{path:.*}", self._file)
+        app.router.add_get("/_stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
@@ -360,11 +365,29 @@ class FakeBotApi:
             failure.count -= 1
             raise ApiError(failure.code, failure.description, failure.retry_after)
         if self.rate_limit and method in ("sendMessage", "editMessageText"):
+            # a token bucket: `rate_limit` a second on average, bursts of 5 % tolerated
             now = time.monotonic()
-            self._window = [t for t in self._window if now - t < 1.0]
-            if len(self._window) >= self.rate_limit:
+            capacity = max(2.0, self.rate_limit * 0.05)
+            self._tokens = min(capacity, self._tokens + (now - self._refilled) * self.rate_limit)
+            self._refilled = now
+            if self._tokens < 1.0:
+                self.rejected += 1
                 raise ApiError(429, "Too Many Requests: retry after 1", 1)
-            self._window.append(now)
+            self._tokens -= 1.0
+            self.arrivals.append(now)
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        """Counts for a benchmark driving the emulator from another process."""
+        sent = [s for s in self.sent if s.method == "sendMessage"]
+        return web.json_response(
+            {
+                "sent": len(sent),
+                "chats": len({s.chat_id for s in sent}),
+                "rejected_429": self.rejected,
+                "first_at": self.arrivals[0] if self.arrivals else None,
+                "last_at": self.arrivals[-1] if self.arrivals else None,
+            }
+        )
 
     async def _file(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["path"])
@@ -477,3 +500,14 @@ class FakeBotApi:
     async def _api_getChat(self, params: dict[str, Any]) -> Any:
         chat_id = self._chat_id(params)
         return {**self.chat(chat_id, "private" if chat_id > 0 else "group"), "accent_color_id": 0}
+
+
+async def _serve(port: int, rate_limit: float | None) -> None:
+    api = FakeBotApi(rate_limit=rate_limit)
+    print(await api.start(port), flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":  # python -m bot.fakeapi PORT [RATE_LIMIT]: serve until killed
+    limit = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    asyncio.run(_serve(int(sys.argv[1]), limit))

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 from telegram import Bot
-from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
 from bot.delivery.sender import Sender
+from bot.delivery.transport import AiohttpRequest
 from bot.text.analyze import analyzer_for
 
 CONCURRENCY = 32
@@ -27,7 +27,7 @@ async def send_pending(
         settings.telegram_bot_token or "",
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
-        request=HTTPXRequest(connection_pool_size=CONCURRENCY),
+        request=AiohttpRequest(CONCURRENCY),
     )
     async with bot:
         sender = Sender(db, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
