@@ -27,7 +27,7 @@ from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
 from bot.delivery.sender import Sender
 from bot.delivery.transport import AiohttpRequest
 from bot.handlers import admin, follow, reading, search, subscribe
-from bot.handlers.common import BotData, Context, chat_language, is_admin, reply
+from bot.handlers.common import IN_CHANNELS, BotData, Context, chat_language, is_admin, reply
 from bot.i18n import Html, t
 from bot.ingest import poll_sources
 from bot.maintenance import prepare_database
@@ -207,7 +207,7 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
         builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data.settings = settings
-    app.add_handler(CommandHandler("help", cmd_help))
+    app.add_handler(CommandHandler("help", cmd_help, filters=IN_CHANNELS))
     for feature in FEATURES:
         feature.register(app)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))

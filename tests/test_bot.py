@@ -559,3 +559,15 @@ async def test_tick_delivers_the_weekly_digest_and_pushes(
     ]
     statuses = db.execute("SELECT kind, chat_id, status FROM outbox ORDER BY id").fetchall()
     assert statuses == [("digest", USER, "sent"), ("bulletin", OTHER, "sent")]
+
+
+async def test_channel_subscribes_with_a_post(fake: FakeBotApi, db: Database) -> None:
+    channel = -1009
+    before = len(fake.messages_to(channel))
+    fake.push("channel_post", {"message_id": 77, "date": 0, "chat": {"id": channel, "type": "channel", "title": "Actu"},
+                               "text": "/subscribe", "entities": [{"type": "bot_command", "offset": 0, "length": 10}]})  # fmt: skip
+    answer = await fake.reply(channel, before)
+    assert "Abonné" in answer.text
+    assert db.execute(
+        "SELECT chat_type, title, subscribed FROM subscribers WHERE chat_id = ?", [channel]
+    ).fetchone() == ("channel", "Actu", 1)

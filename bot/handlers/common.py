@@ -13,7 +13,7 @@ from sqlite_utils import Database
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
-from telegram.ext import CallbackContext, ExtBot
+from telegram.ext import CallbackContext, ExtBot, filters
 
 from bot.config import DAYS, Settings
 from bot.i18n import language_of, t
@@ -163,6 +163,10 @@ async def may_change_settings(update: Update, context: Context) -> bool:
     except TelegramError:
         return False
     return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+# Commands that also work when posted in a channel the bot administers.
+IN_CHANNELS = filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POST
 
 
 def day_code(day: int) -> str:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.handlers.common import Context, chat_row, edit_or_reply, may_change_settings, reply
+from bot.handlers.common import (
+    IN_CHANNELS,
+    Context,
+    chat_row,
+    edit_or_reply,
+    may_change_settings,
+    reply,
+)
 from bot.i18n import Html, t
 from bot.render import esc
 from bot.text.analyze import fold
@@ -106,7 +113,7 @@ async def on_unfollow(update: Update, context: Context) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
-    app.add_handler(CommandHandler("follow", cmd_follow))
-    app.add_handler(CommandHandler("following", cmd_following))
-    app.add_handler(CommandHandler("unfollow", cmd_unfollow))
+    app.add_handler(CommandHandler("follow", cmd_follow, filters=IN_CHANNELS))
+    app.add_handler(CommandHandler("following", cmd_following, filters=IN_CHANNELS))
+    app.add_handler(CommandHandler("unfollow", cmd_unfollow, filters=IN_CHANNELS))
     app.add_handler(CallbackQueryHandler(on_unfollow, pattern=r"^unf:\d{1,12}$"))

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.digest import Digest, build_digest, store_digest, week_of
-from bot.handlers.common import Context, chat_language, reply
+from bot.handlers.common import IN_CHANNELS, Context, chat_language, reply
 from bot.i18n import Html, t
 from bot.render import esc, render_digest, shorten
 from storage.bulletins import get_bulletin, get_item, latest_bulletin_id
@@ -100,6 +100,6 @@ async def on_read(update: Update, context: Context) -> None:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
-    app.add_handler(CommandHandler("latest", cmd_latest))
-    app.add_handler(CommandHandler("digest", cmd_digest))
+    app.add_handler(CommandHandler("latest", cmd_latest, filters=IN_CHANNELS))
+    app.add_handler(CommandHandler("digest", cmd_digest, filters=IN_CHANNELS))
     app.add_handler(CallbackQueryHandler(on_read, pattern=r"^rd:\d{1,12}$"))

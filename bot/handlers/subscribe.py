@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.handlers.common import (
+    IN_CHANNELS,
     Buttons,
     Context,
     chat_language,
@@ -245,10 +246,10 @@ async def on_text(update: Update, context: Context) -> bool:
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
-    app.add_handler(CommandHandler("start", cmd_start))
-    app.add_handler(CommandHandler("subscribe", cmd_subscribe))
-    app.add_handler(CommandHandler("unsubscribe", cmd_unsubscribe))
-    app.add_handler(CommandHandler("settings", cmd_settings))
+    app.add_handler(CommandHandler("start", cmd_start, filters=IN_CHANNELS))
+    app.add_handler(CommandHandler("subscribe", cmd_subscribe, filters=IN_CHANNELS))
+    app.add_handler(CommandHandler("unsubscribe", cmd_unsubscribe, filters=IN_CHANNELS))
+    app.add_handler(CommandHandler("settings", cmd_settings, filters=IN_CHANNELS))
     app.add_handler(CallbackQueryHandler(cmd_subscribe, pattern=r"^sub$"))
     app.add_handler(CallbackQueryHandler(cmd_unsubscribe, pattern=r"^unsub$"))
     app.add_handler(
