@@ -33,6 +33,7 @@ from bot.text.analyze import analyzer_for
 from storage import open_db
 from storage.bulletins import get_bulletin, list_bulletins
 from storage.db import StorageError
+from storage.models import Bulletin
 from storage.search import SearchSyntaxError
 
 log = logging.getLogger("bot")
@@ -116,23 +117,21 @@ def cmd_poll(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     return 0
 
 
+def _bulletin_json(b: Bulletin) -> dict[str, Any]:
+    return {
+        "id": b.id,
+        "title": b.title,
+        "published_at": b.published_at,
+        "language": b.language,
+        "source": b.source,
+    }
+
+
 def cmd_bulletins(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """List stored bulletins, newest first."""
     rows = list_bulletins(db, limit=args.limit, offset=args.offset)
     if args.json:
-        _print_json(
-            [
-                {
-                    "id": b.id,
-                    "title": b.title,
-                    "published_at": b.published_at,
-                    "language": b.language,
-                    "source": b.source,
-                    "items": b.item_count,
-                }
-                for b in rows
-            ]
-        )
+        _print_json([{**_bulletin_json(b), "items": b.item_count} for b in rows])
         return 0
     if not rows:
         print("No bulletins yet. Add some with: python -m bot ingest PATH")
@@ -151,11 +150,7 @@ def cmd_show(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     if args.json:
         _print_json(
             {
-                "id": b.id,
-                "title": b.title,
-                "published_at": b.published_at,
-                "language": b.language,
-                "source": b.source,
+                **_bulletin_json(b),
                 "source_ref": b.source_ref,
                 "deleted_at": b.deleted_at,
                 "text": detail.clean_text,

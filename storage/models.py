@@ -90,20 +90,3 @@ class BulletinDetail:
     clean_text: str
     content_hash: str
     items: list[Item]
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One search result: an item, its bulletin, its rank and a highlighted snippet."""
-
-    item_id: int
-    bulletin_id: int
-    bulletin_title: str
-    published_at: str
-    language: str
-    heading: str
-    text: str
-    snippet: str
-    rank: float
-    paragraph_start: int
-    paragraph_end: int

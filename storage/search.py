@@ -65,6 +65,33 @@ class Candidate:
     bm25: float
 
 
+def _filters(
+    fts_query: str, language: str | None, since: str | None, until: str | None
+) -> tuple[str, list[Any], bool]:
+    """The WHERE clause and parameters for a match with filters; True if they need a join."""
+    where = ["search_fts MATCH ?"]
+    params: list[Any] = [fts_query]
+    for column, op, value in (("language", "=", language), ("published_at", ">=", since),
+                              ("published_at", "<", until)):  # fmt: skip
+        if value:
+            where.append(f"b.{column} {op} ?")
+            params.append(value)
+    return " AND ".join(where), params, len(where) > 1
+
+
+def _newest(
+    db: Database, templates: tuple[str, str], fts_query: str, pool: int,
+    language: str | None, since: str | None, until: str | None,
+) -> list[Any]:  # fmt: skip
+    """Run a newest-first pool query, joined to bulletins only when filters need it."""
+    where, params, joined = _filters(fts_query, language, since, until)
+    sql = templates[joined].format(where=where)
+    try:
+        return db.execute(sql, [*params, pool]).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise SearchSyntaxError(str(exc)) from None
+
+
 def match(
     db: Database,
     fts_query: str,
@@ -75,33 +102,12 @@ def match(
     limit: int = MAX_CANDIDATES,
     pool: int = POOL,
 ) -> list[Candidate]:
-    """The `limit` best items by bm25 among the newest `pool` matches, filters applied.
+    """The `limit` best items by FTS5's own bm25 among the newest `pool` matches.
 
-    FTS5 walks its matches newest first and stops after `pool`, scoring only those, so a
-    query matching half the archive costs no more than a rare one; older matches of very
-    common queries are left out, as the recency boost would rank them low anyway.
-    """
-    where = ["search_fts MATCH ?"]
-    params: list[Any] = [fts_query]
-    joined = bool(language or since or until)
-    for column, op, value in (("language", "=", language), ("published_at", ">=", since),
-                              ("published_at", "<", until)):  # fmt: skip
-        if value:
-            where.append(f"b.{column} {op} ?")
-            params.append(value)
-    sql = (_POOL_FILTERED if joined else _POOL).format(where=" AND ".join(where))
-    try:
-        best = db.execute(sql, [*params, pool]).fetchall()
-    except sqlite3.OperationalError as exc:
-        raise SearchSyntaxError(str(exc)) from None
+    For admins' raw queries, whose terms we cannot score ourselves."""
+    best = _newest(db, (_POOL, _POOL_FILTERED), fts_query, pool, language, since, until)
     best.sort(key=lambda row: row[1])
-    ranks = dict(best[:limit])
-    if not ranks:
-        return []
-    rows = db.execute(_DETAILS.format(ids=",".join("?" * len(ranks))), list(ranks)).fetchall()
-    found = [Candidate(*[*row, ranks[row[0]]]) for row in rows]
-    found.sort(key=lambda c: (c.bm25, c.item_id))
-    return found
+    return candidates(db, {rowid: -rank for rowid, rank in best[:limit]})
 
 
 def add_to_index(db: Database, rows: list[tuple[int, str, str]]) -> None:
@@ -148,19 +154,8 @@ def newest_matches(
     query matching half the archive costs little more than a rare one; older matches of
     very common queries are left out, as the recency boost would rank them low anyway.
     """
-    where = ["search_fts MATCH ?"]
-    params: list[Any] = [fts_query]
-    joined = bool(language or since or until)
-    for column, op, value in (("language", "=", language), ("published_at", ">=", since),
-                              ("published_at", "<", until)):  # fmt: skip
-        if value:
-            where.append(f"b.{column} {op} ?")
-            params.append(value)
-    sql = (_NEWEST_FILTERED if joined else _NEWEST).format(where=" AND ".join(where))
-    try:
-        return [tuple(row) for row in db.execute(sql, [*params, pool]).fetchall()]
-    except sqlite3.OperationalError as exc:
-        raise SearchSyntaxError(str(exc)) from None
+    rows = _newest(db, (_NEWEST, _NEWEST_FILTERED), fts_query, pool, language, since, until)
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
 def candidates(db: Database, scored: dict[int, float]) -> list[Candidate]:

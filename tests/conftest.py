@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
 from bot.config import Settings
+from bot.fakeapi import FakeBotApi
 from bot.ingest import Limits
 from storage import open_db
 
@@ -16,6 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "data" / "bulletins"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_FR = SAMPLES / "2025-07-11-bilan-jours-1230-1234.txt"
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotApi]:
+    """The Bot API emulator on 127.0.0.1, at a free port."""
+    api = FakeBotApi()
+    await api.start()
+    yield api
+    await api.stop()
 
 
 @pytest.fixture

@@ -32,14 +32,6 @@ GROUP = -5005
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi()
-    await api.start()
-    yield api
-    await api.stop()
-
-
-@pytest.fixture
 def settings(tmp_path: Path, fake: FakeBotApi) -> Settings:
     return Settings(
         telegram_bot_token=TOKEN,

@@ -177,14 +177,6 @@ def test_old_bulletins_are_not_pushed(db: Database, limits: Limits) -> None:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotApi]:
-    api = FakeBotApi()
-    await api.start()
-    yield api
-    await api.stop()
-
-
-@pytest.fixture
 async def bot(fake: FakeBotApi) -> AsyncIterator[Bot]:
     b = Bot(
         TOKEN,

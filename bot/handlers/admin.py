@@ -157,12 +157,16 @@ async def cmd_cancel(update: Update, context: Context) -> None:
     )
 
 
-async def _preview(update: Update, context: Context, draft: Draft) -> None:
+async def _prepare(update: Update, context: Context, draft: Draft) -> NewBulletin:
+    """The draft as a bulletin (parsed and summarised in a worker thread); may raise Rejected."""
     settings, _ = context.bot_data.ready
+    submission = draft.submission(_user_id(update))
+    return await asyncio.to_thread(prepare, submission, limits_for(settings))
+
+
+async def _preview(update: Update, context: Context, draft: Draft) -> None:
     try:
-        bulletin = await asyncio.to_thread(
-            prepare, draft.submission(_user_id(update)), limits_for(settings)
-        )
+        bulletin = await _prepare(update, context, draft)
     except Rejected as exc:
         if draft.data is not None:
             draft.data = draft.file_name = None
@@ -259,11 +263,9 @@ async def on_post_button(update: Update, context: Context) -> None:
 
 
 async def _publish(update: Update, context: Context, draft: Draft) -> None:
-    settings, db = context.bot_data.ready
+    _, db = context.bot_data.ready
     try:
-        bulletin = await asyncio.to_thread(
-            prepare, draft.submission(_user_id(update)), limits_for(settings)
-        )
+        bulletin = await _prepare(update, context, draft)
     except Rejected as exc:
         await edit_or_reply(update, context, f"⚠️ Not accepted: {esc(exc.reason)}")
         return
