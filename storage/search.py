@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 HEAD_WEIGHT = 2.5  # bm25 weight of the heading against the text (also the index's rank)
 MAX_CANDIDATES = 100  # ranked in Python: 20 pages of 5
-POOL = 2000  # newest matches scored per query
+POOL = 500  # newest matches scored per query
 MAX_EXPANSION = 16  # indexed terms a prefix query stands for
 _POOL = """
 SELECT rowid, rank FROM search_fts WHERE {where} ORDER BY rowid DESC LIMIT ?
