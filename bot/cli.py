@@ -27,6 +27,7 @@ from bot.ingest import (
     prepare,
 )
 from bot.ingest.pipeline import read_file
+from bot.logs import setup_logging
 from bot.maintenance import prepare_database
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, QueryError, search
 from bot.text.analyze import analyzer_for
@@ -37,15 +38,6 @@ from storage.models import Bulletin
 from storage.search import SearchSyntaxError
 
 log = logging.getLogger("bot")
-
-
-def setup_logging(level: str) -> None:
-    """Log to stderr; keep httpx quiet, since request URLs carry the bot token."""
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    for noisy in ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def _print_json(value: Any) -> None:
@@ -406,7 +398,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level if args.command == "run" else "WARNING")
+    level = settings.log_level if args.command == "run" else "WARNING"
+    setup_logging(level, secrets=[settings.telegram_bot_token])
     if args.command == "run":
         return cmd_run(args, settings)
     if args.command == "console":

@@ -19,10 +19,10 @@ from sqlite_utils import Database
 from telegram.ext import Application, CommandHandler
 
 from bot.app import build_application, start_app, stop_app
-from bot.cli import setup_logging
 from bot.config import Settings
 from bot.fakeapi import FakeBotApi, Sent
 from bot.ingest import Limits, expand_paths, ingest_paths
+from bot.logs import setup_logging
 from storage import open_db
 from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
 
@@ -478,18 +478,25 @@ async def test_bad_html_answer_is_reported_not_fatal(
 
 
 async def test_token_never_logged(
-    fake: FakeBotApi, app: Application, caplog: pytest.LogCaptureFixture
-) -> None:  # type: ignore[type-arg]
-    setup_logging("DEBUG")
+    fake: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    setup_logging("DEBUG", secrets=[TOKEN])
     with caplog.at_level(logging.DEBUG):
-        await say(fake, USER, "/start")
-        await say(fake, USER, "/search patriot")
-        fake.fail("sendMessage", 500)
-        fake.message(USER, "/help")
-        await fake.wait_calls("sendMessage", 3)
-        await say(fake, OTHER, "/help")
-    assert caplog.records
+        application = build_application(settings)  # PTB logs its URLs, token included, at DEBUG
+        await start_app(application, poll_timeout=5)
+        try:
+            await say(fake, USER, "/start")
+            await say(fake, USER, "/search patriot")
+            fake.fail("sendMessage", 500)
+            fake.message(USER, "/help")
+            await fake.wait_calls("sendMessage", 3)
+            await say(fake, OTHER, "/help")
+        finally:
+            await stop_app(application)
+    assert "Set Bot API URL" in caplog.text and "[redacted]" in caplog.text
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+    logging.getLogger("x").error("boom %s", TOKEN, exc_info=RuntimeError(f"url /bot{TOKEN}/getMe"))
+    assert TOKEN not in caplog.text
 
 
 async def test_fake_api_refuses_what_telegram_refuses(fake: FakeBotApi) -> None:

@@ -409,3 +409,18 @@ async def test_sigkill_and_restart(
 @pytest.fixture
 def settings_path(db_path: Path) -> Path:
     return db_path
+
+
+async def test_a_row_that_cannot_be_rendered_fails_alone(
+    archive: Database, fake: FakeBotApi, bot: Bot
+) -> None:
+    queue_digest(archive, [1, 2])
+    from storage.outbox import enqueue
+
+    enqueue(archive, "bulletin", 999, [1], at=SAT_9.isoformat())  # a bulletin that does not exist
+    await make_sender(archive, bot, Clock(SAT_9)).drain_once()
+    statuses = archive.execute(
+        "SELECT kind, chat_id, status, last_error FROM outbox ORDER BY id"
+    ).fetchall()
+    assert statuses[:2] == [("digest", 1, "sent", None), ("digest", 2, "sent", None)]
+    assert statuses[2][:3] == ("bulletin", 1, "failed") and "render" in statuses[2][3]

@@ -52,6 +52,7 @@ GROUP_INTERVAL = 3.0  # 20 a minute in groups and channels
 SLACK = 0.002  # seconds of lateness the pacer makes up for
 FLUSH_EVERY = 0.1  # seconds between two writes of outcomes
 BATCH = 2000
+ERROR_PAUSE = 30
 
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -151,10 +152,15 @@ class Sender:
         return len(rows)
 
     async def run(self) -> None:
-        """Drain the outbox forever (until cancelled)."""
+        """Drain the outbox until cancelled; an unexpected error pauses it, never stops it."""
         self.recover()
         while True:
-            await self.drain_once()
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("sender: unexpected error; trying again in %d s", ERROR_PAUSE)
+                await self.pacer.sleep(ERROR_PAUSE)
+                continue
             await self._sleep_until_due()
 
     async def drain_once(self) -> int:

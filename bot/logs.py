@@ -1,0 +1,52 @@
+"""Logging set-up: stderr, quiet HTTP libraries, and secrets redacted from every record.
+
+The bot token is part of every Bot API URL, so python-telegram-bot's own debug lines and
+HTTP error messages can carry it. Besides keeping `httpx` at WARNING, every log record is
+rewritten at creation — message, arguments and traceback — so the token can reach no
+handler, whatever its level.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from collections.abc import Iterable
+from typing import Any
+
+REDACTED = "[redacted]"
+_NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "aiohttp.access")
+
+
+def install_redaction(secrets: Iterable[str | None]) -> None:
+    """Replace these strings with `[redacted]` in every log record from now on."""
+    hidden = [s for s in secrets if s]
+    if not hidden:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        message = record.getMessage()
+        exc_text = "".join(traceback.format_exception(*record.exc_info)) if record.exc_info else ""
+        if any(s in message or s in exc_text for s in hidden):
+            for secret in hidden:
+                message = message.replace(secret, REDACTED)
+                exc_text = exc_text.replace(secret, REDACTED)
+            record.msg, record.args = message, ()
+            if exc_text:
+                record.exc_text = exc_text.rstrip("\n")
+        return record
+
+    logging.setLogRecordFactory(factory)
+
+
+def setup_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
+    """Log to stderr at `level`; HTTP libraries at WARNING; `secrets` redacted."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger().setLevel(level)
+    for noisy in _NOISY:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_redaction(secrets)
