@@ -119,7 +119,7 @@ class Sender:
         db: Database,
         bot: Bot,
         *,
-        rate: float = 29.0,
+        rate: float = 30.0,
         concurrency: int = 32,
         bot_username: str | None = None,
         now: Callable[[], datetime] = utc_now,
