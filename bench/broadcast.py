@@ -99,7 +99,7 @@ def run(subscribers: int, limit: float, rate: float, concurrency: int) -> None:
     span = (stats["last_at"] or 0) - (stats["first_at"] or 0)
     achieved = (stats["sent"] - 1) / span if span > 0 else float("nan")
     print(
-        f"  limit {limit:6.0f}/s, sender at {rate:6.0f}/s: {stats['sent']} delivered to "
+        f"  limit {limit:6.0f}/s, sender at {rate:6.1f}/s: {stats['sent']} delivered to "
         f"{stats['chats']} chats; {elapsed:6.1f} s from the first query to the last answer; "
         f"rate at the server {achieved:7.1f} msg/s = {achieved / limit:.3f} of the limit "
         f"(overall {stats['sent'] / elapsed:.1f} msg/s); 429s: {stats['rejected_429']}; "
@@ -115,10 +115,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscribers", type=int, default=10_000)
     parser.add_argument("--skip-slow", action="store_true", help="only the 1,000/s run")
+    parser.add_argument("--rate", type=float, default=None, help="sender pace for the 30/s run")
     args = parser.parse_args()
     print(f"{args.subscribers} subscribers, one digest each")
     if not args.skip_slow:
-        run(args.subscribers, limit=30, rate=Settings().send_rate, concurrency=32)
+        run(args.subscribers, limit=30, rate=args.rate or Settings().send_rate, concurrency=32)
     run(args.subscribers, limit=1000, rate=1000, concurrency=64)
 
 

@@ -37,11 +37,26 @@ def find_duplicate(
     return int(row[0]) if row else None
 
 
+WRITE_ATTEMPTS = 3
+
+
 def insert_bulletin(db: Database, new: NewBulletin) -> int:
     """Store a bulletin with its sections and items atomically; return its id.
 
-    Raises `DuplicateBulletin` if the same content or source entry is already stored.
+    Raises `DuplicateBulletin` if the same content or source entry is already stored. In WAL
+    mode a transaction that read before another connection wrote cannot write
+    (SQLITE_BUSY_SNAPSHOT); it is rolled back whole and tried again.
     """
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            return _insert_bulletin(db, new)
+        except sqlite3.OperationalError as exc:
+            if attempt == WRITE_ATTEMPTS or "locked" not in str(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _insert_bulletin(db: Database, new: NewBulletin) -> int:
     with db.atomic():
         existing = find_duplicate(db, new.content_hash, new.source, new.source_ref)
         if existing is not None:

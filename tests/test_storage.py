@@ -41,3 +41,33 @@ def test_not_a_database(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="cannot open database"):
         open_db(path)
     assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_concurrent_writer_does_not_lose_a_bulletin(db_path: Path) -> None:
+    """Another connection commits between our read and our write: we retry, nothing lost."""
+    from bot.ingest import Limits, Submission, prepare
+    from storage.bulletins import insert_bulletin
+
+    first, second = open_db(db_path), open_db(db_path)
+    a = prepare(
+        Submission("file", "a.txt", text="Bilan A\n\nLes frappes continuent à Kyiv."), Limits()
+    )
+    b = prepare(
+        Submission("file", "b.txt", text="Bilan B\n\nUn accord est signé à Londres."), Limits()
+    )
+    original = first.execute
+
+    def interleaved(sql: str, params: object = None) -> object:
+        result = original(sql, params) if params is not None else original(sql)  # type: ignore[arg-type]
+        if sql.startswith("SELECT id FROM bulletins WHERE content_hash") and not interleaved.done:  # type: ignore[attr-defined]
+            interleaved.done = True  # type: ignore[attr-defined]
+            insert_bulletin(second, b)  # commits while `first` holds a read snapshot
+        return result
+
+    interleaved.done = False  # type: ignore[attr-defined]
+    first.execute = interleaved  # type: ignore[method-assign]
+    insert_bulletin(first, a)
+    titles = sorted(r[0] for r in second.execute("SELECT title FROM bulletins"))
+    assert titles == ["Bilan A", "Bilan B"]
+    first.close()
+    second.close()
