@@ -119,7 +119,7 @@ class Sender:
         db: Database,
         bot: Bot,
         *,
-        rate: float = 30.0,
+        rate: float = 29.4,
         concurrency: int = 32,
         bot_username: str | None = None,
         now: Callable[[], datetime] = utc_now,
