@@ -357,6 +357,11 @@ def highlight(text: str, language: str, query: Query, analyzer: Analyzer, width:
         center = marks[0][0] if marks else 0
         start = max(0, min(center - width // 3, len(text) - width))
         end = min(len(text), start + width)
+        # cut between words, not inside one
+        if start > 0 and (space := text.find(" ", start, center)) != -1:
+            start = space + 1
+        if end < len(text) and (space := text.rfind(" ", max(start, center), end)) != -1:
+            end = space
     out, pos = [], start
     for s, e in marks:
         if s < start or e > end:
