@@ -181,7 +181,9 @@ def test_long_item_snippet_is_cut_around_the_match(db: Database, limits: Limits)
     assert len(hit.snippet) < 300
     assert hit.snippet.startswith("…") and hit.snippet.endswith("…")
     words = long.split()
-    assert hit.snippet[1:].split()[0] in words and hit.snippet[:-1].split()[-1] in words  # whole words
+    assert (
+        hit.snippet[1:].split()[0] in words and hit.snippet[:-1].split()[-1] in words
+    )  # whole words
     assert f"{HIGHLIGHT_START}Odessa{HIGHLIGHT_END}" in hit.snippet
 
 
