@@ -6,6 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import PurePath
 
 from bot.ingest.errors import Rejected
@@ -25,9 +26,13 @@ class Parsed:
     title: str
     language: str
     clean_text: str
-    content_hash: str
     sections: list[NewSection]
     items: list[NewItem]
+
+    @cached_property
+    def content_hash(self) -> str:
+        """The de-duplication key of the clean text."""
+        return content_hash(self.clean_text)
 
 
 def content_hash(clean_text: str) -> str:
@@ -109,7 +114,6 @@ def parse_text(
         title=_shorten(bulletin_title),
         language=detect_language(clean, default=default_language),
         clean_text=clean,
-        content_hash=content_hash(clean),
         sections=sections,
         items=items,
     )

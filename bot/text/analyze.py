@@ -20,10 +20,8 @@ from bot.text.variants import DEFAULT_FILE, Variants, parse_groups
 
 # Snowball has no Ukrainian stemmer; the Russian one handles most Ukrainian endings.
 _STEMMERS = {"fr": "french", "en": "english", "uk": "russian", "ru": "russian"}
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_ELISION = re.compile(
-    r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’]", re.IGNORECASE
-)
+# A word, skipping an elided article before it (`l'`, `d'`, `qu'`, `lorsqu'`…).
+_WORD = re.compile(r"(?:\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’])?([^\W_]+)")
 
 
 @lru_cache(maxsize=8)
@@ -44,8 +42,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lower-cased words of `text`, elided articles (`l'`, `d'`, `qu'`) removed."""
-    text = _ELISION.sub(" ", unicodedata.normalize("NFKC", text).casefold())
-    return _WORD.findall(text)
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
 def terms(text: str, language: str) -> list[str]:
