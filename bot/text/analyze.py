@@ -57,7 +57,7 @@ def _fold_stem(stem: str) -> str:
     return fold(stem) if not stem.isascii() else stem
 
 
-ANALYZER_VERSION = 1
+ANALYZER_VERSION = 2
 QUERY_LANGUAGES = ("fr", "en", "uk")
 
 
