@@ -103,14 +103,14 @@ def has_delivery(db: Database, kind: str, content_id: int, chat_id: int) -> bool
     return row is not None
 
 
-def has_week_delivery(db: Database, chat_id: int, week: str) -> bool:
-    """Whether the chat has a digest row (any language, any status) for `week`."""
-    row = db.execute(
-        "SELECT 1 FROM outbox o JOIN digests d ON d.id = o.content_id "
-        "WHERE o.kind = 'digest' AND o.chat_id = ? AND d.week = ? LIMIT 1",
-        [chat_id, week],
-    ).fetchone()
-    return row is not None
+def chats_with_week_digest(db: Database, week: str) -> set[int]:
+    """Chats that have a digest row (any language, any status) for `week`."""
+    rows = db.execute(
+        "SELECT DISTINCT o.chat_id FROM digests d JOIN outbox o ON o.content_id = d.id "
+        "AND o.kind = 'digest' WHERE d.week = ?",
+        [week],
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def due(db: Database, now: str, limit: int = 200) -> list[Delivery]:

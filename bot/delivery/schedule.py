@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from bot.digest import build_digest, store_digest, week_of
 from bot.text.analyze import Analyzer
 from storage.digests import load_digest
-from storage.outbox import enqueue, has_week_delivery
+from storage.outbox import chats_with_week_digest, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,12 @@ def digest_id_for(db: Database, week: str, language: str, zone: ZoneInfo) -> int
 def queue_due_digests(db: Database, now: datetime, zone: ZoneInfo, catch_up: timedelta) -> int:
     """One outbox row per chat whose slot has come; missed slots recorded as skipped."""
     due, missed = due_chats(db, now, catch_up)
+    served = {week: chats_with_week_digest(db, week) for week in {e.week for e in due + missed}}
     queued = 0
     for group, status in ((due, "pending"), (missed, "skipped")):
         by_digest: dict[int, list[int]] = {}
         for entry in group:
-            if has_week_delivery(db, entry.chat_id, entry.week):
+            if entry.chat_id in served[entry.week]:
                 continue  # once a week, whatever language the chat picked since
             digest_id = digest_id_for(db, entry.week, entry.language, zone)
             by_digest.setdefault(digest_id, []).append(entry.chat_id)

@@ -29,7 +29,7 @@ from bot.render import esc, render_digest, shorten
 from storage import open_db
 from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
 from storage.models import NewBulletin
-from storage.outbox import digest_counts, enqueue, has_week_delivery, send_rate
+from storage.outbox import chats_with_week_digest, digest_counts, enqueue, send_rate
 from storage.people import audit, subscriber_stats
 
 log = logging.getLogger(__name__)
@@ -442,9 +442,10 @@ def _due_this_week(context: Context) -> tuple[str, dict[str, list[int]]]:
         "SELECT chat_id, language FROM subscribers WHERE subscribed AND active "
         "AND mode IN ('weekly', 'both') ORDER BY chat_id"
     ).fetchall()
+    served = chats_with_week_digest(db, week)
     chats: dict[str, list[int]] = {}
     for chat_id, language in rows:
-        if not has_week_delivery(db, chat_id, week):
+        if chat_id not in served:
             chats.setdefault(language, []).append(chat_id)
     return week, chats
 
