@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
@@ -197,21 +197,16 @@ def _phrase(phrase: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str
 
 
 @dataclass(frozen=True)
-class Hit:
-    """A ranked result with a highlighted snippet (markers, not HTML)."""
+class Hit(Candidate):
+    """A ranked result: the matched item, its final score, a snippet with markers."""
 
-    item_id: int
-    bulletin_id: int
-    bulletin_title: str
-    published_at: str
-    language: str
-    heading: str
-    text: str
-    snippet: str
-    headline: bool
     score: float
-    paragraph_start: int
-    paragraph_end: int
+    snippet: str
+
+    @property
+    def headline(self) -> bool:
+        """Whether the item is one of its bulletin's headline items."""
+        return self.headline_rank is not None
 
 
 @dataclass(frozen=True)
@@ -255,18 +250,9 @@ def search(
     chosen = ranked[page * per_page : (page + 1) * per_page]
     hits = [
         Hit(
-            c.item_id,
-            c.bulletin_id,
-            c.bulletin_title,
-            c.published_at,
-            c.language,
-            c.heading,
-            c.text,
-            highlight(c.text, c.language, query, analyzer),
-            c.headline_rank is not None,
-            round(score, 4),
-            c.paragraph_start,
-            c.paragraph_end,
+            **asdict(c),
+            score=round(score, 4),
+            snippet=highlight(c.text, c.language, query, analyzer),
         )
         for c, score in chosen
     ]
