@@ -9,6 +9,7 @@ from dataclasses import replace
 from sqlite_utils import Database
 
 from bot.summarize import SUMMARY_VERSION, Sentence, summarize
+from bot.text.analyze import Analyzer, terms
 from storage.bulletins import get_bulletin, section_headings, set_headlines, stale_summaries
 from storage.models import NewItem
 
@@ -35,26 +36,30 @@ def rank_items(
     return [(ranks.get(i), score) for i, score in enumerate(result.scores)]
 
 
-def with_headlines(
+def analyse_items(
     items: Sequence[NewItem],
     *,
     language: str,
     title: str,
     headings: Sequence[str],
     max_items: int | None,
+    analyzer: Analyzer,
 ) -> list[NewItem]:
-    """The items of a new bulletin with their headline rank and score filled in."""
-    ranked = rank_items(
-        [(i.text, i.section, i.paragraph) for i in items],
+    """A new bulletin's items with headline rank, score and indexed text, analysed once."""
+    analysed = [tuple(terms(i.text, language)) for i in items]
+    result = summarize(
+        [Sentence(i.text, i.section, i.paragraph, t) for i, t in zip(items, analysed, strict=True)],
         language=language,
         title=title,
         headings=headings,
         max_items=max_items,
     )
+    ranks = {index: rank for rank, index in enumerate(result.picks, start=1)}
     return [
-        replace(item, headline_rank=rank, score=score)
-        for item, (rank, score) in zip(items, ranked, strict=True)
-    ]
+        replace(item, headline_rank=ranks.get(n), score=result.scores[n],
+                search_text=analyzer.index_text_of(analysed[n]))
+        for n, item in enumerate(items)
+    ]  # fmt: skip
 
 
 def refresh_summaries(db: Database, *, max_items: int | None = None) -> int:

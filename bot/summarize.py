@@ -54,6 +54,7 @@ class Sentence:
     text: str
     section: int = 0
     paragraph: int = 0
+    terms: tuple[str, ...] | None = None  # its analysed terms, when the caller has them
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def summarize(
     n = len(sentences)
     if n == 0:
         return Summary([], [])
-    bags = [Counter(terms(s.text, language)) for s in sentences]
+    bags = [Counter(s.terms if s.terms is not None else terms(s.text, language)) for s in sentences]
     sims = similarity_matrix(bags)
     centrality = _centrality(sims).tolist()
     position = _position(sentences)

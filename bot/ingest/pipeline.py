@@ -12,7 +12,7 @@ from typing import Literal
 
 from sqlite_utils import Database
 
-from bot.headlines import with_headlines
+from bot.headlines import analyse_items
 from bot.ingest.decode import decode_bytes, normalize_text
 from bot.ingest.errors import Rejected
 from bot.ingest.markup import Format, guess_format
@@ -105,17 +105,18 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
     parsed = parse_text(
         raw, fmt, name=sub.name, title=sub.title, default_language=limits.default_language
     )
-    items = with_headlines(
+    items = analyse_items(
         parsed.items,
         language=parsed.language,
         title=parsed.title,
         headings=[s.heading for s in parsed.sections],
         max_items=limits.summary_items,
+        analyzer=limits.analyzer,
     )
     analyse = limits.analyzer.index_text
-    language = parsed.language
-    items = [replace(i, search_text=analyse(i.text, language)) for i in items]
-    sections = [replace(s, search_text=analyse(s.heading, language)) for s in parsed.sections]
+    sections = [
+        replace(s, search_text=analyse(s.heading, parsed.language)) for s in parsed.sections
+    ]
     return NewBulletin(
         source=sub.source,
         source_ref=sub.source_ref,

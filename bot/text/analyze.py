@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,6 +86,10 @@ class Analyzer:
     def index_text(self, text: str, language: str) -> str:
         """`index_terms` joined by spaces, as stored in FTS."""
         return " ".join(self.index_terms(text, language))
+
+    def index_text_of(self, analysed: Iterable[str]) -> str:
+        """What `index_text` stores, from terms already computed by `terms`."""
+        return " ".join(self.variants.key(t) for t in analysed)
 
     def word_terms(self, word: str, language: str) -> list[str]:
         """`index_terms` of one word, memoised (snippets analyse the same words often)."""
