@@ -214,6 +214,11 @@ def _v6_term_counts(db: Database) -> None:
     db.execute("DELETE FROM search_meta WHERE key = 'analyzer'")
 
 
+def _v7_unannounced_index(db: Database) -> None:
+    """Find bulletins not announced yet without scanning the table every minute."""
+    db.execute("CREATE INDEX idx_bulletins_unannounced ON bulletins(id) WHERE announced_at IS NULL")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -222,6 +227,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v4_search_terms,
     _v5_delivery,
     _v6_term_counts,
+    _v7_unannounced_index,
 ]
 
 
