@@ -90,3 +90,8 @@ class BulletinDetail:
     clean_text: str
     content_hash: str
     items: list[Item]
+
+    @property
+    def headlines(self) -> list[Item]:
+        """The headline items, in reading order."""
+        return [i for i in self.items if i.headline_rank is not None]

@@ -42,7 +42,7 @@ def render_bulletin_push(db: Database, delivery: Delivery, bot_username: str | N
         header = t(language, "new_bulletin")
         if terms:
             header += "\n" + t(language, "alert", terms=", ".join(terms))
-        items = sorted((i for i in detail.items if i.headline_rank), key=lambda i: i.seq)
+        items = detail.headlines
     blocks = [f"{header}\n{link} · <i>{esc(b.published_at[:10])}</i>"]
     blocks += [f"• {esc(shorten(i.text))}" for i in items]
     return split_blocks(blocks)

@@ -39,7 +39,7 @@ async def show_bulletin(update: Update, context: Context, bulletin_id: int) -> N
     if detail is None or detail.bulletin.deleted_at:
         await reply(update, context, t(language, "no_bulletin"))
         return
-    picks = sorted((i for i in detail.items if i.headline_rank), key=lambda i: i.seq)
+    picks = detail.headlines
     lines = [f"{n}. {esc(shorten(i.text))}" for n, i in enumerate(picks, start=1)]
     text = t(
         language,
