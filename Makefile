@@ -4,7 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest pytest-dates bench clean
+
+# The suite again at frozen wall-clock moments: a Saturday afternoon, a Sunday night and a
+# Monday morning (Paris), and both DST change nights. Nothing may depend on today's date.
+FROZEN_DATES := 2026-11-28T15:00:00+00:00 2026-11-29T22:30:00+00:00 2026-11-30T06:30:00+00:00 \
+	2026-03-29T01:30:00+00:00 2026-10-25T00:30:00+00:00
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +36,13 @@ typecheck: $(VENV)/.installed-dev
 pytest: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest
 
-test: lint typecheck pytest
+pytest-dates: $(VENV)/.installed-dev
+	@for moment in $(FROZEN_DATES); do \
+		echo "pytest at $$moment"; \
+		$(VENV)/bin/pytest -p no:cacheprovider -x --now "$$moment" || exit 1; \
+	done
+
+test: lint typecheck pytest pytest-dates
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

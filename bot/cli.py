@@ -292,7 +292,7 @@ def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         return 2
     from bot.delivery.worker import send_pending
 
-    counts = asyncio.run(send_pending(db, settings, rate=args.rate))
+    counts = asyncio.run(send_pending(db, settings, rate=args.rate, now=args.now))
     print(", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0
 
@@ -328,6 +328,14 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
         db.close()
     run_console(settings)
     return 0
+
+
+def moment(text: str) -> datetime:
+    """An ISO 8601 moment with its UTC offset (argparse turns ValueError into a usage line)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("give a UTC offset, e.g. 2025-07-12T09:00+02:00")
+    return moment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -370,6 +378,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("send", help="queue what is due and send the outbox now, then exit")
     p.add_argument("--rate", type=float, default=None, help="messages/s (default: SEND_RATE)")
+    p.add_argument("--now", type=moment, default=None, metavar="ISO",
+                   help="act as if it were this moment, e.g. 2025-07-12T09:00+02:00 "
+                   "(replays and tests; default: the clock)")  # fmt: skip
 
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query", nargs="+")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from sqlite_utils import Database
 
 from bot.config import Settings
@@ -17,6 +19,27 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT.parent / "shared" / "data" / "bulletins"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_FR = SAMPLES / "2025-07-11-bilan-jours-1230-1234.txt"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--now",
+        default=None,
+        metavar="ISO",
+        help="run every test with the wall clock set to this moment (it ticks on from there); "
+        "the suite must pass whatever the date, weekday, hour or DST night",
+    )
+
+
+@pytest.fixture(autouse=True)
+def frozen_wall_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """With `--now`, the process's wall clock starts at that moment (monotonic time is real)."""
+    moment = request.config.getoption("--now")
+    if moment is None:
+        yield
+        return
+    with time_machine.travel(datetime.fromisoformat(moment), tick=True):
+        yield
 
 
 @pytest.fixture

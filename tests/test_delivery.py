@@ -150,8 +150,8 @@ def test_new_bulletin_pushes_and_alerts(db: Database, limits: Limits) -> None:
     subscriber(db, 4, mode="weekly")
     for chat, term in ((2, "nato"), (2, "Odessa"), (3, "Patriot"), (4, "Kharkiv")):
         add_follow(db, chat, term, term.lower())
-    now = datetime.now(UTC)
-    out = ingest(db, Submission("file", f"{now:%Y-%m-%d}-jour.txt", data=NEW.encode()), limits)
+    now = SAT_9
+    out = ingest(db, Submission("file", "2025-07-12-jour.txt", data=NEW.encode()), limits)
     assert announce_new_bulletins(db, analyzer_for(), now) == 3
     assert announce_new_bulletins(db, analyzer_for(), now) == 0  # announced once
     payloads = dict(
@@ -167,7 +167,7 @@ def test_new_bulletin_pushes_and_alerts(db: Database, limits: Limits) -> None:
 def test_old_bulletins_are_not_pushed(db: Database, limits: Limits) -> None:
     subscriber(db, 1, mode="every")
     ingest(db, Submission("file", "2020-01-03-old.txt", data=NEW.encode()), limits)
-    assert announce_new_bulletins(db, analyzer_for(), datetime.now(UTC)) == 0
+    assert announce_new_bulletins(db, analyzer_for(), SAT_9) == 0
     assert db.execute("SELECT count(*) FROM bulletins WHERE announced_at IS NULL").fetchone() == (
         0,
     )
@@ -384,7 +384,10 @@ async def test_sigkill_and_restart(
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
            "VARIANTS_FILE": str(tmp_path / "none.txt")}  # fmt: skip
-    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "200"]
+    # the send process acts at the test's moment, never at the wall clock's
+    at = (SAT_9 + timedelta(minutes=1)).isoformat()
+    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "200",
+               "--now", at]  # fmt: skip
     worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         await fake.wait_calls("sendMessage", 80, timeout=60)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
@@ -16,11 +18,21 @@ from bot.text.analyze import analyzer_for
 CONCURRENCY = 32
 
 
+def clock_from(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads `start` now and runs on from it at the pace of real time."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
 async def send_pending(
-    db: Database, settings: Settings, *, rate: float | None = None
+    db: Database, settings: Settings, *, rate: float | None = None, now: datetime | None = None
 ) -> dict[str, int]:
-    """Queue due digests and pushes, then send until nothing is due; return outcome counts."""
-    now = datetime.now(UTC)
+    """Queue due digests and pushes, then send until nothing is due; return outcome counts.
+
+    `now` (default: the wall clock) is the moment the run acts at; the sender's clock
+    starts there, so a run can be replayed (and tested) at any date."""
+    clock = clock_from(now or datetime.now(UTC))
+    now = clock()
     queue_due_digests(db, now, settings.tz, timedelta(hours=settings.catch_up_hours))
     announce_new_bulletins(db, analyzer_for(settings.variants_file), now)
     bot = Bot(
@@ -31,7 +43,7 @@ async def send_pending(
     )
     async with bot:
         sender = Sender(db, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
-                        bot_username=bot.username)  # fmt: skip
+                        bot_username=bot.username, now=clock)  # fmt: skip
         sender.recover()
         await sender.drain_once()
     return sender.stats
