@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -26,7 +26,7 @@ from bot.config import Settings
 from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
 from bot.delivery.sender import Sender
 from bot.delivery.transport import AiohttpRequest
-from bot.handlers import admin, follow, reading, search, subscribe
+from bot.handlers import admin, delivery, follow, reading, search, subscribe
 from bot.handlers.common import IN_CHANNELS, BotData, Context, chat_language, is_admin, reply
 from bot.i18n import Html, t
 from bot.ingest import poll_sources
@@ -36,7 +36,7 @@ from storage import open_db
 from storage.people import mark_inactive
 
 log = logging.getLogger(__name__)
-FEATURES = (subscribe, reading, search, follow, admin)
+FEATURES = (subscribe, reading, search, follow, admin, delivery)
 SENDER_CONCURRENCY = 32
 HELP = [("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False)]
 
@@ -95,8 +95,10 @@ async def poll_job(context: Context) -> None:
 async def tick_job(context: Context) -> None:
     """Every minute: queue due digests and new-bulletin pushes, wake the sender."""
     settings, db = context.bot_data.ready
-    now = datetime.now(UTC)
-    queued = queue_due_digests(db, now, settings.tz, timedelta(hours=settings.catch_up_hours))
+    now = context.bot_data.clock()
+    queued = queue_due_digests(db, now, timedelta(hours=settings.catch_up_hours),
+                               send_empty=settings.empty_digest_notice,
+                               per_bulletin=settings.summary_items)  # fmt: skip
     queued += announce_new_bulletins(db, context.bot_data.analyzer, now)
     if queued:
         log.info("tick: %d messages queued", queued)
@@ -117,7 +119,7 @@ async def start_sender(app: Application) -> None:  # type: ignore[type-arg]
     await bot.initialize()
     data.sender = Sender(
         db, bot, rate=settings.send_rate, concurrency=SENDER_CONCURRENCY,
-        bot_username=app.bot.username,
+        bot_username=app.bot.username, now=lambda: data.clock(),
     )  # fmt: skip
     data.sender_task = asyncio.create_task(data.sender.run(), name="outbox-sender")
 

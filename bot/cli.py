@@ -16,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
-from bot.digest import BadWeek, build_digest, parse_week, store_digest, week_of
+from bot.digest import BadWeek, Digest, chat_zone, edition_for, parse_week, week_digest
 from bot.ingest import (
     Outcome,
     Rejected,
@@ -35,6 +35,7 @@ from storage import open_db
 from storage.bulletins import get_bulletin, list_bulletins
 from storage.db import StorageError
 from storage.models import Bulletin
+from storage.people import get_subscriber
 from storage.search import SearchSyntaxError
 
 log = logging.getLogger("bot")
@@ -233,9 +234,7 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
     except Rejected as exc:
         print(f"{path.name}: {exc.reason}", file=sys.stderr)
         return 1
-    picks = sorted(
-        (i for i in bulletin.items if i.headline_rank), key=lambda i: i.headline_rank or 0
-    )
+    picks = [i for i in bulletin.items if i.headline_rank]  # reading order, as everywhere
     headings = [s.heading for s in bulletin.sections]
     if args.json:
         _print_json(
@@ -264,25 +263,41 @@ def cmd_summarize(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> int:
-    """Build, store and print a week's digest."""
-    try:
-        week = args.week or week_of(datetime.now(UTC), settings.tz)
-        parse_week(week)
-    except BadWeek as exc:
-        print(f"Usage: python -m bot digest [--week 2025-W28]: {exc}", file=sys.stderr)
-        return 2
+    """Show a digest without storing anything: a chat's edition now, or a calendar week's."""
     language = args.lang or settings.default_language
-    digest = build_digest(db, week, language, settings.tz)
-    store_digest(db, digest)
+    now = args.now or datetime.now(UTC)
+    if args.week is not None:
+        try:
+            parse_week(args.week)
+        except BadWeek as exc:
+            print(f"Usage: python -m bot digest [--week 2025-W28 | --chat ID]: {exc}",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        digest = week_digest(
+            db, args.week, language, settings.tz, per_bulletin=settings.summary_items
+        )
+    else:
+        chat = get_subscriber(db, args.chat) if args.chat is not None else None
+        if args.chat is not None and chat is None:
+            print(f"No chat {args.chat}: it never talked to the bot.", file=sys.stderr)
+            return 1
+        zone = chat_zone(chat.timezone, settings.tz) if chat else settings.tz
+        language = args.lang or (chat.language if chat else language)
+        digest = edition_for(db, args.chat, language, zone, now,
+                             per_bulletin=settings.summary_items).digest  # fmt: skip
     if args.json:
         _print_json(digest.to_json())
         return 0
+    _print_digest(digest, args.week)
+    return 0
+
+
+def _print_digest(digest: Digest, week: str | None) -> None:
     print(f"{digest.title} — {digest.bulletin_count} bulletin(s)\n")
     for n, item in enumerate(digest.items, start=1):
         print(f"{n}. {item.text}\n   #{item.bulletin_id} {item.bulletin_title}")
     if not digest.items:
-        print(f"Nothing published in {week}.")
-    return 0
+        print(f"Nothing published in {week}." if week else "Nothing new: no digest would be sent.")
 
 
 def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -369,11 +384,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--items", type=int, default=None, help="how many (default: by length)")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("digest", help="build and show a week's digest")
-    p.add_argument("--week", help="ISO week such as 2025-W28 (default: this week)")
+    p = sub.add_parser("digest", help="show a digest (stores nothing)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--week", help="every bulletin of an ISO week such as 2025-W28")
+    which.add_argument("--chat", type=int, help="what this chat would receive now")
     p.add_argument(
-        "--lang", choices=LANGUAGES, help="readers' language (default: DEFAULT_LANGUAGE)"
-    )
+        "--lang", choices=LANGUAGES, help="readers' language (default: the chat's, else "
+        "DEFAULT_LANGUAGE)"
+    )  # fmt: skip
+    p.add_argument("--now", type=moment, default=None, metavar="ISO",
+                   help="the moment of the edition (default: the clock)")  # fmt: skip
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("send", help="queue what is due and send the outbox now, then exit")

@@ -43,10 +43,11 @@ class Settings:
     telegram_api_base_url: str = DEFAULT_API_BASE_URL
     max_bulletin_bytes: int = 2_000_000
     feed_timeout_seconds: float = 20.0
-    summary_items: int | None = None  # None: by length (about 3 to 8)
+    summary_items: int | None = None  # None: as the topics and facts call for, up to 10
     variants_file: Path = Path("data/variants.txt")
     send_rate: float = 29.4  # messages/s overall: Telegram's 30, less 2 % for network jitter
     catch_up_hours: float = 6.0  # a digest slot missed by less than this is still sent
+    empty_digest_notice: bool = False  # a week with nothing new: a short note instead of silence
     search_half_life_days: float = 90.0
     log_level: str = "INFO"
 
@@ -124,6 +125,15 @@ def _zone(raw: str) -> str:
     return raw.strip()
 
 
+def _bool(key: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(key, f"expected true or false, got {raw!r}")
+
+
 def _positive_float(key: str, raw: str) -> float:
     try:
         value = float(raw)
@@ -185,6 +195,8 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["send_rate"] = _positive_float("SEND_RATE", raw)
     if (raw := get("CATCH_UP_HOURS")) is not None:
         kwargs["catch_up_hours"] = _positive_float("CATCH_UP_HOURS", raw)
+    if (raw := get("EMPTY_DIGEST_NOTICE")) is not None:
+        kwargs["empty_digest_notice"] = _bool("EMPTY_DIGEST_NOTICE", raw)
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -1,21 +1,44 @@
-"""The weekly digest: the week's headline items, ranked across bulletins, without repeats."""
+"""Digest editions: what each chat receives each week, built from the database alone.
+
+A chat's edition covers the bulletins published since its previous digest (a new
+subscriber: the last `LOOKBACK`), up to the moment it is cut (the chat's slot, or the
+moment an admin sends or a reader asks), less every bulletin an earlier digest of that chat
+already covered. It is built when it is due, and stored under a key of its content (the
+bulletins, their summary versions, the language and the week in its title), so equal
+contents share one row and nothing rendered outlives the data it came from.
+
+Every edition's items are picked by `bot.summarize.pick_for_coverage`, the one rule for
+headline items, and shown in reading order (oldest bulletin first, then as written).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
-from bot.text.analyze import terms
-from storage.digests import Candidate, save_digest, week_candidates, week_languages
+from bot.summarize import Pick, pick_for_coverage, topic_of
+from storage.digests import (
+    Candidate,
+    WindowBulletin,
+    candidates,
+    covered_bulletins,
+    digest_id_by_key,
+    last_edition_cut,
+    load_digest_by_id,
+    save_digest,
+    window_bulletins,
+)
 
-MIN_ITEMS, MAX_ITEMS = 5, 10
-DUPLICATE = 0.5  # term-set cosine above which two items tell the same news
+DIGEST_VERSION = 2  # bump when picking or the payload changes: new keys, new rows
+MAX_ITEMS = 10
+MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
+LOOKBACK = timedelta(days=7)
 
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 _MONTHS = {
@@ -43,19 +66,48 @@ class DigestItem:
 
 @dataclass(frozen=True)
 class Digest:
-    """A week's digest in one language."""
+    """A digest in one language: its title's week, its items and the bulletins it covers."""
 
     week: str
     language: str
     title: str
-    start: str  # first day, ISO date
-    end: str  # last day, ISO date
+    start: str  # first day of the titled week, ISO date
+    end: str  # last day of the titled week, ISO date
     bulletin_count: int
     items: list[DigestItem] = field(default_factory=list)
+    bulletin_ids: list[int] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape (also what is stored)."""
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Digest:
+        """The inverse of `to_json` (stored payloads of version 1 have no `bulletin_ids`)."""
+        values = dict(data)
+        values["items"] = [DigestItem(**item) for item in values.get("items", [])]
+        values.setdefault("bulletin_ids", [])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Edition:
+    """What one chat receives when its edition is cut at `cut_at`."""
+
+    chat_id: int  # 0 for a new reader
+    period: str  # the ISO week of delivery in the chat's time zone: one edition each
+    cut_at: datetime
+    key: str  # the content key its digest is stored under
+    digest: Digest
+    covered: tuple[int, ...]  # every bulletin of its window, also those left out by language
+
+    @property
+    def empty(self) -> bool:
+        """Nothing new for this chat."""
+        return not self.digest.items
+
+
+# ---- weeks ----------------------------------------------------------------------------------
 
 
 def parse_week(text: str) -> tuple[int, int]:
@@ -86,6 +138,23 @@ def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, end
 
 
+def chat_zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
+    """A chat's time zone by name, or `default` if it has none or an unknown one."""
+    try:
+        return ZoneInfo(name) if name else default
+    except (ZoneInfoNotFoundError, ValueError):
+        return default
+
+
+def titled_week(moment: datetime, tz: ZoneInfo) -> str:
+    """The week an edition cut at `moment` is titled with: its own from Friday on, else the
+    one before (a Monday edition tells of the week that just ended)."""
+    local = moment.astimezone(tz)
+    if local.weekday() >= 4:
+        return week_of(local, tz)
+    return week_of(local - timedelta(days=7), tz)
+
+
 def week_title(week: str, language: str) -> str:
     """`Semaine du 7 au 13 juillet 2025`, `Week of 7–13 July 2025`, `Тиждень 7–13 липня 2025`."""
     year, number = parse_week(week)
@@ -94,78 +163,140 @@ def week_title(week: str, language: str) -> str:
     months = _MONTHS.get(language, _MONTHS["fr"]).split()
     m1, m2 = months[first.month - 1], months[last.month - 1]
     same_month = first.month == last.month
-    if language == "en":
+    if language in ("en", "uk"):
         span = (
             f"{first.day}–{last.day} {m2}" if same_month else f"{first.day} {m1} – {last.day} {m2}"
         )
-        return f"Week of {span} {last.year}"
-    if language == "uk":
-        span = (
-            f"{first.day}–{last.day} {m2}" if same_month else f"{first.day} {m1} – {last.day} {m2}"
-        )
-        return f"Тиждень {span} {last.year}"
+        return f"{'Week of' if language == 'en' else 'Тиждень'} {span} {last.year}"
     span = (
         f"du {first.day} au {last.day} {m2}"
         if same_month
-        else (f"du {first.day} {m1} au {last.day} {m2}")
+        else f"du {first.day} {m1} au {last.day} {m2}"
     )
     return f"Semaine {span} {last.year}"
 
 
-def _similar(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    shared = len(a.keys() & b.keys())
-    return float(shared / (len(a) * len(b)) ** 0.5)
+# ---- building -------------------------------------------------------------------------------
 
 
-def pick_items(candidates: list[Candidate], language: str) -> list[Candidate]:
-    """Rank across bulletins: every bulletin's best item first, then by score; no repeats."""
-    bulletins = list(dict.fromkeys(c.bulletin_id for c in candidates))
-    limit = min(MAX_ITEMS, max(MIN_ITEMS, 4 + 2 * len(bulletins)))
-    leaders = [next(c for c in candidates if c.bulletin_id == b) for b in bulletins]
-    leaders.sort(key=lambda c: -c.score)
-    rest = sorted(
-        (c for c in candidates if c not in leaders), key=lambda c: (c.headline_rank, -c.score)
-    )
-    chosen: list[Candidate] = []
-    bags: list[Counter[str]] = []
-    for candidate in leaders + rest:
-        if len(chosen) >= limit:
-            break
-        bag = Counter(terms(candidate.text, language))
-        if any(_similar(bag, other) >= DUPLICATE for other in bags):
-            continue
-        chosen.append(candidate)
-        bags.append(bag)
-    return chosen
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def build_digest(db: Database, week: str, language: str, tz: ZoneInfo) -> Digest:
-    """The digest of `week` for readers of `language` (all languages if none in it)."""
-    start, end = week_bounds(week, tz)
-    start_utc = start.astimezone(UTC).isoformat(timespec="seconds")
-    end_utc = end.astimezone(UTC).isoformat(timespec="seconds")
-    per_language = week_languages(db, start_utc, end_utc)
-    source_language: str | None = language if per_language.get(language) else None
-    candidates = week_candidates(db, start_utc, end_utc, source_language)
-    chosen = pick_items(candidates, language)
+def sources_for(window: list[WindowBulletin], language: str) -> list[WindowBulletin]:
+    """The bulletins in the reader's language if there are any, else all; the newest few."""
+    own = [b for b in window if b.language == language]
+    return (own or window)[-MAX_SOURCES:]
+
+
+def content_key(
+    week: str,
+    language: str,
+    sources: list[WindowBulletin],
+    covered: list[int],
+    per_bulletin: int | None,
+) -> str:
+    """What a digest depends on, hashed: equal keys, equal digests."""
+    parts = [f"v{DIGEST_VERSION}", week, language, f"cap {per_bulletin}"]
+    parts += [f"{b.id}:{b.summary_version}" for b in sorted(sources, key=lambda b: b.id)]
+    parts += ["covers", *map(str, sorted(covered))]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def pick_items(found: list[Candidate], per_bulletin: int | None) -> list[Candidate]:
+    """The digest's items among every sentence of its bulletins, in reading order."""
+    picks = [
+        Pick(
+            c.text,
+            c.language,
+            (c.bulletin_id, *topic_of(c.section, c.paragraph)),
+            c.bulletin_id,
+            c.score,
+        )
+        for c in found
+    ]
+    chosen = pick_for_coverage(picks, MAX_ITEMS, per_group=per_bulletin)
+    return [found[i] for i in sorted(chosen)]
+
+
+def build_digest(
+    db: Database,
+    sources: list[WindowBulletin],
+    week: str,
+    language: str,
+    *,
+    covered: list[int] | None = None,
+    per_bulletin: int | None = None,
+) -> Digest:
+    """The digest of `sources` for readers of `language`, titled with `week`."""
+    chosen = pick_items(candidates(db, [b.id for b in sources]), per_bulletin)
+    year, number = parse_week(week)
+    first = date.fromisocalendar(year, number, 1)
     return Digest(
         week=week,
         language=language,
         title=week_title(week, language),
-        start=start.date().isoformat(),
-        end=(end.date() - timedelta(days=1)).isoformat(),
-        bulletin_count=len({c.bulletin_id for c in candidates}),
+        start=first.isoformat(),
+        end=(first + timedelta(days=6)).isoformat(),
+        bulletin_count=len(sources),
         items=[
             DigestItem(c.item_id, c.bulletin_id, c.bulletin_title, c.published_at, c.text, c.score)
             for c in chosen
         ],
+        bulletin_ids=sorted(covered if covered is not None else [b.id for b in sources]),
     )
 
 
-def store_digest(db: Database, digest: Digest) -> int:
-    """Save a digest (replacing an earlier build of the same week and language)."""
-    return save_digest(
-        db, digest.week, digest.language, digest.title, digest.to_json(), digest.bulletin_count
-    )
+def week_digest(
+    db: Database, week: str, language: str, tz: ZoneInfo, *, per_bulletin: int | None = None
+) -> Digest:
+    """The digest of every bulletin published in a calendar week (the operator's view)."""
+    start, end = week_bounds(week, tz)
+    second = timedelta(seconds=1)  # the window is (since, until]: [start, end) of the week
+    window = window_bulletins(db, _iso(start - second), _iso(end - second))
+    sources = sources_for(window, language)
+    return build_digest(db, sources, week, language, per_bulletin=per_bulletin)
+
+
+def edition_for(
+    db: Database,
+    chat_id: int | None,
+    language: str,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    per_bulletin: int | None = None,
+    built: dict[str, Digest] | None = None,
+) -> Edition:
+    """What `chat_id` (None: a new reader) would receive if its edition were cut at `now`.
+    Writes nothing. `built` caches digests by content key across calls (a tick)."""
+    last = last_edition_cut(db, chat_id) if chat_id is not None else None
+    since = (datetime.fromisoformat(last) if last else now) - LOOKBACK
+    given = covered_bulletins(db, chat_id, _iso(since)) if chat_id is not None else set()
+    window = [b for b in window_bulletins(db, _iso(since), _iso(now)) if b.id not in given]
+    sources = sources_for(window, language)
+    week = titled_week(now, zone)
+    covered = [b.id for b in window]
+    key = content_key(week, language, sources, covered, per_bulletin)
+    cache = built if built is not None else {}
+    digest = cache.get(key)
+    if digest is None:
+        stored = stored_digest(db, key)
+        digest = stored or build_digest(
+            db, sources, week, language, covered=covered, per_bulletin=per_bulletin
+        )
+        cache[key] = digest
+    return Edition(chat_id or 0, week_of(now, zone), now, key, digest, tuple(covered))
+
+
+def stored_digest(db: Database, key: str) -> Digest | None:
+    """The digest stored under a content key, if any."""
+    digest_id = digest_id_by_key(db, key)
+    payload = load_digest_by_id(db, digest_id) if digest_id is not None else None
+    return Digest.from_json(payload) if payload is not None else None
+
+
+def store_edition(db: Database, edition: Edition) -> int:
+    """Store an edition's digest under its content key (once); return the digest's id."""
+    d = edition.digest
+    return save_digest(db, edition.key, d.week, d.language, d.title, d.to_json(), edition.covered)

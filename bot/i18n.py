@@ -51,6 +51,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         'archives : <i>patriot kharkiv</i>, <i>"accord historique"</i>, <i>-allemagne</i>, '
         "<i>since:2025-07</i>.",
         "no_bulletin": "Aucun bulletin pour l’instant.",
+        "digest_nothing_new": "Rien de nouveau depuis votre dernier résumé : aucun résumé ne "
+        "vous serait envoyé maintenant. Le dernier bulletin : /latest",
         "latest": "<b>{title}</b>\n<i>{date}</i>\n\n{items}",
         "search_usage": "Utilisation : /search MOTS — par exemple <code>/search patriot</code>.\n"
         "<i>{hint}</i>",
@@ -111,6 +113,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "help": "<b>Commands</b>\n{commands}\n\nYou can also type words to search the archive: "
         '<i>patriot kharkiv</i>, <i>"historic deal"</i>, <i>-germany</i>, <i>since:2025-07</i>.',
         "no_bulletin": "No bulletin yet.",
+        "digest_nothing_new": "Nothing new since your last digest: no digest would be sent to "
+        "you now. The latest bulletin: /latest",
         "latest": "<b>{title}</b>\n<i>{date}</i>\n\n{items}",
         "search_usage": "Usage: /search WORDS — for example <code>/search patriot</code>.\n"
         "<i>{hint}</i>",
@@ -171,6 +175,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "help": "<b>Команди</b>\n{commands}\n\nТакож можна просто написати слова для пошуку в "
         'архіві: <i>patriot харків</i>, <i>"історична угода"</i>, <i>since:2025-07</i>.',
         "no_bulletin": "Бюлетенів ще немає.",
+        "digest_nothing_new": "Нічого нового від попереднього дайджесту: зараз вам нічого не "
+        "надіслали б. Останній бюлетень: /latest",
         "latest": "<b>{title}</b>\n<i>{date}</i>\n\n{items}",
         "search_usage": "Використання: /search СЛОВА — наприклад <code>/search patriot</code>.\n"
         "<i>{hint}</i>",

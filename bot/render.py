@@ -77,9 +77,9 @@ def _day(iso: str) -> str:
 
 
 _HEADERS = {
-    "fr": ("{n} bulletin(s) cette semaine", "Rien de publié cette semaine."),
-    "en": ("{n} bulletin(s) this week", "Nothing was published this week."),
-    "uk": ("Бюлетенів цього тижня: {n}", "Цього тижня нічого не опубліковано."),
+    "fr": ("{n} bulletin(s) cette semaine", "Rien de nouveau depuis votre dernier résumé."),
+    "en": ("{n} bulletin(s) this week", "Nothing new since your last digest."),
+    "uk": ("Бюлетенів цього тижня: {n}", "Нічого нового від попереднього дайджесту."),
 }
 
 
@@ -91,7 +91,7 @@ def bulletin_link(bulletin_id: int, title: str, bot_username: str | None) -> str
 
 
 def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
-    """A digest as Telegram HTML messages, split at item boundaries."""
+    """A digest as Telegram HTML messages, split at item boundaries (items in reading order)."""
     count, empty = _HEADERS.get(digest.language, _HEADERS["fr"])
     header = f"<b>{esc(digest.title)}</b>\n<i>{esc(count.format(n=digest.bulletin_count))}</i>"
     if not digest.items:

@@ -145,10 +145,16 @@ def list_bulletins(
     return [_bulletin(r) for r in rows]
 
 
-def count_bulletins(db: Database, *, include_deleted: bool = False) -> int:
-    """How many bulletins are stored."""
-    where = "" if include_deleted else "WHERE deleted_at IS NULL"
-    return int(db.execute(f"SELECT count(*) FROM bulletins {where}").fetchone()[0])
+def count_bulletins(
+    db: Database, *, include_deleted: bool = False, since: str | None = None
+) -> int:
+    """How many bulletins are stored (published after `since`, when given)."""
+    where = ["1"] if include_deleted else ["deleted_at IS NULL"]
+    if since is not None:
+        where.append("published_at >= ?")
+    params = [since] if since is not None else []
+    sql = f"SELECT count(*) FROM bulletins WHERE {' AND '.join(where)}"
+    return int(db.execute(sql, params).fetchone()[0])
 
 
 def get_bulletin(db: Database, bulletin_id: int) -> BulletinDetail | None:

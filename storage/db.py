@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -219,6 +220,50 @@ def _v7_unannounced_index(db: Database) -> None:
     db.execute("CREATE INDEX idx_bulletins_unannounced ON bulletins(id) WHERE announced_at IS NULL")
 
 
+def _v8_editions(db: Database) -> None:
+    """Digest editions per chat: digests keyed by content, the bulletins each one covers,
+    and the period (ISO week of delivery) and cut-off moment of every digest row."""
+    db.execute("DROP INDEX IF EXISTS idx_digests_week_language")
+    db.execute("ALTER TABLE digests ADD COLUMN key TEXT")
+    db.execute("CREATE UNIQUE INDEX idx_digests_key ON digests(key)")
+    db.execute(
+        "CREATE TABLE digest_bulletins (digest_id INTEGER NOT NULL REFERENCES digests(id), "
+        "bulletin_id INTEGER NOT NULL, PRIMARY KEY (digest_id, bulletin_id)) WITHOUT ROWID"
+    )
+    # a week's digest of version 1 covered every bulletin published in that week
+    db.execute(
+        "INSERT OR IGNORE INTO digest_bulletins (digest_id, bulletin_id) "
+        "SELECT d.id, b.id FROM digests d JOIN bulletins b "
+        "ON b.published_at >= json_extract(d.payload, '$.start') "
+        "AND b.published_at < date(json_extract(d.payload, '$.end'), '+1 day')"
+    )
+    db.execute("ALTER TABLE outbox ADD COLUMN period TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN cut_at TEXT")
+    # an earlier digest row was cut about when it was queued: its period is that week (UTC)
+    # (two in one week, as a manual send could make, keep the first; the other is history)
+    rows = db.execute(
+        "SELECT id, chat_id, coalesce(sent_at, created_at) FROM outbox WHERE kind = 'digest' "
+        "ORDER BY id"
+    ).fetchall()
+    seen: set[tuple[int, str]] = set()
+    for row_id, chat_id, at in rows:
+        year, week, _ = datetime.fromisoformat(at).isocalendar()
+        period = f"{year}-W{week:02d}"
+        if (chat_id, period) in seen:
+            period = f"{period}/{row_id}"
+        seen.add((chat_id, period))
+        db.execute("UPDATE outbox SET period = ?, cut_at = ? WHERE id = ?", [period, at, row_id])
+    db.execute("DROP INDEX IF EXISTS idx_outbox_kind_content_id_chat_id")
+    # pushes: one per bulletin and chat; digests: one per chat and period (week of delivery)
+    db.execute(
+        "CREATE UNIQUE INDEX idx_outbox_push ON outbox(kind, content_id, chat_id) "
+        "WHERE kind != 'digest'"
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX idx_outbox_edition ON outbox(chat_id, period) WHERE kind = 'digest'"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -228,6 +273,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v5_delivery,
     _v6_term_counts,
     _v7_unannounced_index,
+    _v8_editions,
 ]
 
 

@@ -1,8 +1,16 @@
-"""Digests: the week's candidate items, and stored digests (one per week and language)."""
+"""Digests: the bulletins a chat's edition may cover, their items, and stored editions.
+
+A stored digest is immutable and keyed by its content (the bulletins it covers, their
+summary versions, the language and the week it is titled with): two chats with the same
+content share one row, and a rebuild with other content is another row, never an update.
+`digest_bulletins` lists the bulletins each digest covers, so a chat is never sent a
+bulletin twice in two digests.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,10 +18,23 @@ from sqlite_utils import Database
 
 from storage.bulletins import now_iso
 
+# digest rows that count as given to the chat (a failed or skipped one does not)
+_DELIVERED = "('pending', 'sending', 'sent')"
+
+
+@dataclass(frozen=True)
+class WindowBulletin:
+    """A bulletin a digest may cover."""
+
+    id: int
+    language: str
+    summary_version: int | None
+    published_at: str
+
 
 @dataclass(frozen=True)
 class Candidate:
-    """A headline item of a bulletin published in the digest's window."""
+    """An item (sentence) of a bulletin a digest covers, with where it stands."""
 
     item_id: int
     bulletin_id: int
@@ -21,62 +42,93 @@ class Candidate:
     published_at: str
     language: str
     text: str
-    headline_rank: int
+    section: int
+    paragraph: int
+    heading: str
+    headline_rank: int | None
     score: float
 
 
-def week_candidates(
-    db: Database, start_utc: str, end_utc: str, language: str | None
-) -> list[Candidate]:
-    """Headline items of bulletins published in [start, end), not deleted."""
-    sql = (
-        "SELECT i.id, b.id, b.title, b.published_at, b.language, i.text, i.headline_rank, "
-        "coalesce(i.score, 0) FROM items i JOIN bulletins b ON b.id = i.bulletin_id "
-        "WHERE b.deleted_at IS NULL AND b.published_at >= ? AND b.published_at < ? "
-        "AND i.headline_rank IS NOT NULL"
+def window_bulletins(db: Database, since_utc: str, until_utc: str) -> list[WindowBulletin]:
+    """Bulletins published in (since, until], not deleted, oldest first."""
+    rows = db.query(
+        "SELECT id, language, summary_version, published_at FROM bulletins "
+        "WHERE deleted_at IS NULL AND published_at > ? AND published_at <= ? "
+        "ORDER BY published_at, id",
+        [since_utc, until_utc],
     )
-    params: list[Any] = [start_utc, end_utc]
-    if language is not None:
-        sql += " AND b.language = ?"
-        params.append(language)
-    sql += " ORDER BY b.published_at, b.id, i.headline_rank"
-    return [Candidate(*row) for row in db.execute(sql, params).fetchall()]
+    return [WindowBulletin(**row) for row in rows]
 
 
-def week_languages(db: Database, start_utc: str, end_utc: str) -> dict[str, int]:
-    """Number of bulletins per language published in [start, end)."""
+def last_edition_cut(db: Database, chat_id: int) -> str | None:
+    """When the chat's latest digest given to it (queued or sent) was cut, or None."""
+    row = db.execute(
+        f"SELECT max(cut_at) FROM outbox WHERE chat_id = ? AND kind = 'digest' "
+        f"AND status IN {_DELIVERED}",
+        [chat_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def covered_bulletins(db: Database, chat_id: int, since_utc: str) -> set[int]:
+    """Bulletins already in a digest given to the chat that was cut after `since`."""
     rows = db.execute(
-        "SELECT language, count(*) FROM bulletins WHERE deleted_at IS NULL "
-        "AND published_at >= ? AND published_at < ? GROUP BY language",
-        [start_utc, end_utc],
+        "SELECT DISTINCT c.bulletin_id FROM outbox o "
+        "JOIN digest_bulletins c ON c.digest_id = o.content_id "
+        f"WHERE o.chat_id = ? AND o.kind = 'digest' AND o.status IN {_DELIVERED} "
+        "AND o.cut_at > ?",
+        [chat_id, since_utc],
     ).fetchall()
-    return {lang: n for lang, n in rows}
+    return {r[0] for r in rows}
+
+
+def candidates(db: Database, bulletin_ids: Sequence[int]) -> list[Candidate]:
+    """Every item of these bulletins, in bulletin then reading order."""
+    if not bulletin_ids:
+        return []
+    marks = ", ".join("?" * len(bulletin_ids))
+    rows = db.query(
+        "SELECT i.id AS item_id, b.id AS bulletin_id, b.title AS bulletin_title, "
+        "b.published_at, b.language, i.text, coalesce(i.section, 0) AS section, "
+        "coalesce(i.paragraph, 0) AS paragraph, coalesce(i.heading, '') AS heading, "
+        "i.headline_rank, coalesce(i.score, 0) AS score "
+        "FROM items i JOIN bulletins b ON b.id = i.bulletin_id "
+        f"WHERE b.id IN ({marks}) ORDER BY b.published_at, b.id, i.seq",
+        list(bulletin_ids),
+    )
+    return [Candidate(**row) for row in rows]
+
+
+def digest_id_by_key(db: Database, key: str) -> int | None:
+    """The stored digest with this content key, or None."""
+    row = db.execute("SELECT id FROM digests WHERE key = ?", [key]).fetchone()
+    return int(row[0]) if row else None
 
 
 def save_digest(
-    db: Database, week: str, language: str, title: str, payload: dict[str, Any], count: int
+    db: Database,
+    key: str,
+    week: str,
+    language: str,
+    title: str,
+    payload: dict[str, Any],
+    bulletin_ids: Iterable[int],
 ) -> int:
-    """Store (or replace) the digest of a week and language; return its id."""
+    """Store a digest under its content key (kept as it is if already there); return its id."""
     with db.atomic():
         db.execute(
-            "INSERT INTO digests (week, language, title, payload, bulletin_count, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(week, language) DO UPDATE SET "
-            "title = excluded.title, payload = excluded.payload, "
-            "bulletin_count = excluded.bulletin_count, created_at = excluded.created_at",
-            [week, language, title, json.dumps(payload, ensure_ascii=False), count, now_iso()],
+            "INSERT OR IGNORE INTO digests (key, week, language, title, payload, bulletin_count, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [key, week, language, title, json.dumps(payload, ensure_ascii=False),
+             payload.get("bulletin_count", 0), now_iso()],
+        )  # fmt: skip
+        digest_id = digest_id_by_key(db, key)
+        assert digest_id is not None
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO digest_bulletins (digest_id, bulletin_id) VALUES (?, ?)",
+            [(digest_id, b) for b in bulletin_ids],
         )
-        row = db.execute(
-            "SELECT id FROM digests WHERE week = ? AND language = ?", [week, language]
-        ).fetchone()
-    return int(row[0])
-
-
-def load_digest(db: Database, week: str, language: str) -> dict[str, Any] | None:
-    """The stored payload of a week's digest, or None."""
-    row = db.execute(
-        "SELECT payload FROM digests WHERE week = ? AND language = ?", [week, language]
-    ).fetchone()
-    return json.loads(row[0]) if row else None
+    return digest_id
 
 
 def load_digest_by_id(db: Database, digest_id: int) -> dict[str, Any] | None:

@@ -1,8 +1,9 @@
 """The outbox: one row per (kind, content, chat), the delivery ledger of every message.
 
 Statuses: pending → sending → sent, or back to pending (retry later), failed (gave up),
-skipped (chat unreachable, or a slot missed for too long). Creating rows is idempotent
-(`INSERT OR IGNORE` on the unique key), so a tick or a restart never queues twice.
+skipped (chat unreachable, nothing new for a digest, or a slot missed for too long).
+Creating rows is idempotent (`INSERT OR IGNORE` on the unique keys: one push per bulletin
+and chat, one digest per chat and period), so a tick or a restart never queues twice.
 
 A row is marked `sending` before the first request; each part's Telegram message id is
 recorded as soon as Telegram answers, so after a crash a row left in `sending` resumes
@@ -13,6 +14,7 @@ arrive twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -103,14 +105,60 @@ def has_delivery(db: Database, kind: str, content_id: int, chat_id: int) -> bool
     return row is not None
 
 
-def chats_with_week_digest(db: Database, week: str) -> set[int]:
-    """Chats that have a digest row (any language, any status) for `week`."""
+@dataclass(frozen=True)
+class EditionRow:
+    """A chat's digest for a period: queued (`pending`) or recorded as `skipped`."""
+
+    chat_id: int
+    digest_id: int  # 0 when skipped without a digest (nothing new, slot missed)
+    period: str  # ISO week of delivery in the chat's time zone
+    cut_at: str  # the moment the edition was cut (UTC ISO)
+    status: str = "pending"
+    reason: str | None = None
+
+
+def served_periods(db: Database, periods: Iterable[str]) -> set[tuple[int, str]]:
+    """(chat, period) pairs that already have a digest row, whatever its status."""
+    wanted = sorted(set(periods))
+    if not wanted:
+        return set()
+    marks = ", ".join("?" * len(wanted))
     rows = db.execute(
-        "SELECT DISTINCT o.chat_id FROM digests d JOIN outbox o ON o.content_id = d.id "
-        "AND o.kind = 'digest' WHERE d.week = ?",
-        [week],
+        f"SELECT chat_id, period FROM outbox WHERE kind = 'digest' AND period IN ({marks})",
+        wanted,
     ).fetchall()
-    return {r[0] for r in rows}
+    return {(r[0], r[1]) for r in rows}
+
+
+def enqueue_editions(db: Database, rows: Iterable[EditionRow], *, at: str) -> int:
+    """Record each chat's digest for its period (once: existing rows untouched).
+
+    Returns how many `pending` rows were new."""
+    now = now_iso()
+    queued = 0
+    with db.atomic():
+        for row in rows:
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO outbox (kind, content_id, chat_id, status, attempts, "
+                "next_attempt_at, last_error, payload, period, cut_at, created_at, updated_at) "
+                "VALUES ('digest', ?, ?, ?, 0, ?, ?, '{}', ?, ?, ?, ?)",
+                [row.digest_id, row.chat_id, row.status, at, row.reason, row.period, row.cut_at,
+                 now, now],
+            )  # fmt: skip
+            queued += cursor.rowcount if row.status == "pending" else 0
+    return queued
+
+
+def edition_counts(db: Database, since: str) -> dict[str, int]:
+    """Digest rows cut since `since`, by outcome: sent, pending, nothing new, missed…"""
+    rows = db.execute(
+        "SELECT CASE WHEN status = 'skipped' AND last_error = 'nothing new' THEN 'nothing new' "
+        "WHEN status = 'skipped' AND last_error LIKE 'slot missed%' THEN 'missed' "
+        "WHEN status = 'skipped' THEN 'unreachable' ELSE status END AS outcome, count(*) "
+        "FROM outbox WHERE kind = 'digest' AND cut_at >= ? GROUP BY outcome",
+        [since],
+    ).fetchall()
+    return {outcome: n for outcome, n in rows}
 
 
 def due(db: Database, now: str, limit: int = 200) -> list[Delivery]:
@@ -167,22 +215,18 @@ def mark_final(db: Database, delivery_id: int, status: str, error: str) -> None:
     _update(db, delivery_id, status=status, last_error=error[:300])
 
 
-def digest_counts(db: Database, digest_id: int) -> dict[str, int]:
-    """Rows of one digest by status."""
-    rows = db.execute(
-        "SELECT status, count(*) FROM outbox WHERE kind = 'digest' AND content_id = ? "
-        "GROUP BY status",
-        [digest_id],
-    ).fetchall()
+def status_counts(db: Database) -> dict[str, int]:
+    """Every outbox row by status."""
+    rows = db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
     return {status: n for status, n in rows}
 
 
-def send_rate(db: Database, digest_id: int) -> float | None:
-    """Messages per second achieved for a digest, from its first to its last sending."""
+def digest_send_rate(db: Database, since: str) -> float | None:
+    """Messages per second achieved for the digests sent since `since`, first to last."""
     row = db.execute(
         "SELECT count(*), min(sent_at), max(sent_at) FROM outbox "
-        "WHERE kind = 'digest' AND content_id = ? AND status = 'sent'",
-        [digest_id],
+        "WHERE kind = 'digest' AND status = 'sent' AND sent_at >= ?",
+        [since],
     ).fetchone()
     count, first, last = row
     if not count or first is None or first == last:

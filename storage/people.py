@@ -37,14 +37,25 @@ _COLUMNS = (
 )
 
 
+def _subscriber(row: dict[str, Any]) -> Subscriber:
+    return Subscriber(
+        **{**row, "active": bool(row["active"]), "subscribed": bool(row["subscribed"])}
+    )
+
+
 def get_subscriber(db: Database, chat_id: int) -> Subscriber | None:
     """The chat's row, or None if it never talked to the bot."""
-    row = db.execute(f"SELECT {_COLUMNS} FROM subscribers WHERE chat_id = ?", [chat_id]).fetchone()
-    if row is None:
-        return None
-    values = list(row)
-    values[8], values[9] = bool(values[8]), bool(values[9])
-    return Subscriber(*values)
+    rows = db.query(f"SELECT {_COLUMNS} FROM subscribers WHERE chat_id = ?", [chat_id])
+    return next((_subscriber(row) for row in rows), None)
+
+
+def weekly_subscribers(db: Database) -> list[Subscriber]:
+    """Subscribed, reachable chats that take the weekly digest, by chat id."""
+    rows = db.query(
+        f"SELECT {_COLUMNS} FROM subscribers WHERE subscribed AND active "
+        "AND mode IN ('weekly', 'both') ORDER BY chat_id"
+    )
+    return [_subscriber(row) for row in rows]
 
 
 def ensure_chat(

@@ -27,6 +27,9 @@ from storage import open_db
 from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
 
 TOKEN = "123456:TEST-token-never-logged-abcdefghij"
+# The bot's "now" in these tests: Friday 18 July 2025, 22:00 in Paris — after the third sample
+# bulletin, before the default Saturday 09:00 slot. Never the wall clock.
+NOW = datetime(2025, 7, 18, 20, 0, tzinfo=UTC)
 ADMIN, USER, OTHER = 1001, 2002, 3003
 GROUP = -5005
 
@@ -47,8 +50,10 @@ def settings(tmp_path: Path, fake: FakeBotApi) -> Settings:
 async def app(settings: Settings, fake: FakeBotApi) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     db = open_db(settings.database_path)
     ingest_paths(db, list(expand_paths([SAMPLES])), Limits())
+    db.execute("UPDATE bulletins SET announced_at = created_at")  # the archive, not news
     db.close()
     application = build_application(settings)
+    application.bot_data.clock = lambda: NOW
     await start_app(application, poll_timeout=5)
     yield application
     await stop_app(application)
@@ -532,7 +537,7 @@ async def test_tick_delivers_the_weekly_digest_and_pushes(
     await say(fake, USER, "/subscribe")
     await say(fake, OTHER, "/subscribe")
     # USER's slot is now (this week's digest is due); OTHER wants every bulletin
-    now = datetime.now(UTC).astimezone(ZoneInfo("Europe/Paris"))
+    now = NOW.astimezone(ZoneInfo("Europe/Paris"))
     db.execute("UPDATE subscribers SET digest_day = ?, digest_time = ? WHERE chat_id = ?",
                [now.weekday(), now.strftime("%H:%M"), USER])  # fmt: skip
     db.execute("UPDATE subscribers SET mode = 'every', digest_day = ? WHERE chat_id = ?",

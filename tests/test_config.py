@@ -35,8 +35,10 @@ def test_every_key_parsed() -> None:
             "MAX_BULLETIN_BYTES": "1_000",
             "FEED_TIMEOUT_SECONDS": "2.5",
             "LOG_LEVEL": "debug",
+            "EMPTY_DIGEST_NOTICE": "yes",
         }
     )
+    assert s.empty_digest_notice is True
     assert s.admin_ids == {42, 7, 9}
     assert s.feed_urls == ("https://a.example/rss", "http://b.example/atom")
     assert s.poll_minutes == 5
@@ -65,6 +67,7 @@ def test_every_key_parsed() -> None:
         ("MAX_BULLETIN_BYTES", "-1"),
         ("FEED_TIMEOUT_SECONDS", "0"),
         ("LOG_LEVEL", "LOUD"),
+        ("EMPTY_DIGEST_NOTICE", "maybe"),
     ],
 )
 def test_bad_value_names_the_key(key: str, value: str) -> None:

@@ -19,13 +19,9 @@ from sqlite_utils import Database
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.delivery.schedule import (
-    announce_new_bulletins,
-    digest_week,
-    queue_due_digests,
-    slot_of_week,
-)
+from bot.delivery.schedule import announce_new_bulletins, queue_due_digests, slot_of_week
 from bot.delivery.sender import Sender
+from bot.digest import titled_week
 from bot.fakeapi import FakeBotApi
 from bot.ingest import Limits, Submission, expand_paths, ingest, ingest_paths
 from bot.text.analyze import analyzer_for
@@ -100,9 +96,10 @@ def test_slot_of_week(now: datetime, zone: str, day: int, at: time, expected: st
     assert slot_of_week(now, ZoneInfo(zone), day, at).astimezone(UTC).isoformat() == expected
 
 
-def test_digest_week() -> None:
-    assert digest_week(datetime(2025, 7, 12, 9, tzinfo=PARIS)) == "2025-W28"  # Saturday: this week
-    assert digest_week(datetime(2025, 7, 14, 9, tzinfo=PARIS)) == "2025-W28"  # Monday: last week
+def test_titled_week() -> None:
+    # Saturday: this week; Monday: the week that just ended
+    assert titled_week(datetime(2025, 7, 12, 9, tzinfo=PARIS), PARIS) == "2025-W28"
+    assert titled_week(datetime(2025, 7, 14, 9, tzinfo=PARIS), PARIS) == "2025-W28"
 
 
 def test_due_once_per_week(archive: Database) -> None:
@@ -111,18 +108,16 @@ def test_due_once_per_week(archive: Database) -> None:
     subscriber(archive, 3, tz="America/St_Johns")
     subscriber(archive, 4, mode="every")  # no weekly digest
     catch_up = timedelta(hours=6)
-    assert (
-        queue_due_digests(archive, SAT_9 - timedelta(minutes=1), PARIS, catch_up) == 1
-    )  # Kathmandu
-    assert queue_due_digests(archive, SAT_9, PARIS, catch_up) == 1  # Paris
-    assert queue_due_digests(archive, SAT_9, PARIS, catch_up) == 0  # the tick again: nothing
-    assert queue_due_digests(archive, SAT_9 + timedelta(hours=5), PARIS, catch_up) == 1  # St John's
+    assert queue_due_digests(archive, SAT_9 - timedelta(minutes=1), catch_up) == 1  # Kathmandu
+    assert queue_due_digests(archive, SAT_9, catch_up) == 1  # Paris
+    assert queue_due_digests(archive, SAT_9, catch_up) == 0  # the tick again: nothing
+    assert queue_due_digests(archive, SAT_9 + timedelta(hours=5), catch_up) == 1  # St John's
     assert [r[:2] for r in rows(archive)] == [(1, "pending"), (2, "pending"), (3, "pending")]
     # one digest per week and language, built once
     assert archive.execute("SELECT week, language FROM digests").fetchall() == [("2025-W28", "fr")]
     # a chat that switches language after its digest does not get a second one
     update_settings(archive, 1, language="en")
-    assert queue_due_digests(archive, SAT_9 + timedelta(hours=1), PARIS, catch_up) == 0
+    assert queue_due_digests(archive, SAT_9 + timedelta(hours=1), catch_up) == 0
 
 
 def test_catch_up_window(archive: Database) -> None:
@@ -130,12 +125,12 @@ def test_catch_up_window(archive: Database) -> None:
     subscriber(archive, 2, at="15:00")
     # the bot was down from Friday to Saturday 19:00 (Paris): 09:00 is too old, 15:00 is not
     now = datetime(2025, 7, 12, 17, 0, tzinfo=UTC)
-    assert queue_due_digests(archive, now, PARIS, timedelta(hours=6)) == 1
+    assert queue_due_digests(archive, now, timedelta(hours=6)) == 1
     assert rows(archive) == [
         (1, "skipped", "slot missed by more than the catch-up window"),
         (2, "pending", None),
     ]
-    assert queue_due_digests(archive, now + timedelta(hours=1), PARIS, timedelta(hours=6)) == 0
+    assert queue_due_digests(archive, now + timedelta(hours=1), timedelta(hours=6)) == 0
 
 
 NEW = (
@@ -219,7 +214,7 @@ def make_sender(db: Database, bot: Bot, clock: Clock, **kwargs: object) -> Sende
 def queue_digest(db: Database, chats: list[int]) -> None:
     for chat in chats:
         subscriber(db, chat)
-    assert queue_due_digests(db, SAT_9, PARIS, timedelta(hours=6)) == len(chats)
+    assert queue_due_digests(db, SAT_9, timedelta(hours=6)) == len(chats)
 
 
 def copies(fake: FakeBotApi) -> Counter[int]:
@@ -297,7 +292,7 @@ async def test_forbidden_and_missing_chats(archive: Database, fake: FakeBotApi, 
     active = dict(archive.execute("SELECT chat_id, active FROM subscribers").fetchall())
     assert active == {1: 0, 2: 1, 3: 0}
     # an inactive chat is not queued again next week
-    assert queue_due_digests(archive, SAT_9 + timedelta(days=7), PARIS, timedelta(hours=6)) == 1
+    assert queue_due_digests(archive, SAT_9 + timedelta(days=7), timedelta(hours=6)) == 1
 
 
 async def test_bad_html_is_resent_as_plain_text(archive: Database, fake: FakeBotApi, bot: Bot,

@@ -18,17 +18,18 @@ from bot.digest import (
     BadWeek,
     Digest,
     DigestItem,
-    build_digest,
+    edition_for,
     parse_week,
-    store_digest,
+    store_edition,
     week_bounds,
+    week_digest,
     week_of,
     week_title,
 )
 from bot.ingest import Limits, Submission, expand_paths, ingest, ingest_paths
 from bot.render import LIMIT, esc, render_digest, split_blocks, utf16_len
-from storage.digests import load_digest
-from tests.conftest import SAMPLES
+from storage.digests import load_digest_by_id
+from tests.conftest import FIXTURES, SAMPLES
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -77,7 +78,7 @@ def test_titles(week: str, language: str, title: str) -> None:
 
 
 def test_french_digest_of_the_sample_week(loaded: Database) -> None:
-    digest = build_digest(loaded, "2025-W28", "fr", PARIS)
+    digest = week_digest(loaded, "2025-W28", "fr", PARIS)
     assert digest.bulletin_count == 1
     assert 5 <= len(digest.items) <= 10
     assert {i.bulletin_id for i in digest.items} == {1}
@@ -85,13 +86,13 @@ def test_french_digest_of_the_sample_week(loaded: Database) -> None:
 
 
 def test_languages_are_not_merged(loaded: Database) -> None:
-    english = build_digest(loaded, "2025-W28", "en", PARIS)
+    english = week_digest(loaded, "2025-W28", "en", PARIS)
     assert english.bulletin_count == 1
     assert all(i.bulletin_title.startswith("Weekly review") for i in english.items)
 
 
 def test_language_without_bulletins_falls_back_to_all(loaded: Database) -> None:
-    ukrainian = build_digest(loaded, "2025-W28", "uk", PARIS)
+    ukrainian = week_digest(loaded, "2025-W28", "uk", PARIS)
     assert ukrainian.bulletin_count == 2
     assert ukrainian.title == "Тиждень 7–13 липня 2025"
 
@@ -109,24 +110,30 @@ def test_ranked_across_bulletins_without_repeats(db: Database, limits: Limits) -
     )
     for name, text in (("2025-07-07-a.txt", first), ("2025-07-10-b.txt", second)):
         assert ingest(db, Submission("file", name, data=text.encode()), limits).status == "added"
-    digest = build_digest(db, "2025-W28", "fr", PARIS)
+    digest = week_digest(db, "2025-W28", "fr", PARIS)
     texts = [i.text for i in digest.items]
     assert sum("741 drones" in t for t in texts) == 1
     assert any("Thales" in t for t in texts) and any("Patriot" in t for t in texts)
     assert {i.bulletin_id for i in digest.items} == {1, 2}
 
 
-def test_stored_once_per_week_and_language(loaded: Database) -> None:
-    digest = build_digest(loaded, "2025-W28", "fr", PARIS)
-    first = store_digest(loaded, digest)
-    assert store_digest(loaded, digest) == first
+def test_stored_once_per_content(loaded: Database) -> None:
+    now = datetime(2025, 7, 12, 7, tzinfo=UTC)
+    edition = edition_for(loaded, 1, "fr", PARIS, now)
+    first = store_edition(loaded, edition)
+    assert store_edition(loaded, edition_for(loaded, 2, "fr", PARIS, now)) == first  # same content
     assert loaded.execute("SELECT count(*) FROM digests").fetchone()[0] == 1
-    assert load_digest(loaded, "2025-W28", "fr") == json.loads(json.dumps(digest.to_json()))
+    stored = load_digest_by_id(loaded, first)
+    assert stored == json.loads(json.dumps(edition.digest.to_json()))
+    assert Digest.from_json(stored or {}) == edition.digest
+    # other content (the English reader's) is another row; the first is never rewritten
+    other = store_edition(loaded, edition_for(loaded, 3, "en", PARIS, now))
+    assert other != first and load_digest_by_id(loaded, first) == stored
 
 
 def test_deleted_bulletins_left_out(loaded: Database) -> None:
     loaded.execute("UPDATE bulletins SET deleted_at = '2025-07-12' WHERE id = 1")
-    digest = build_digest(loaded, "2025-W28", "fr", PARIS)
+    digest = week_digest(loaded, "2025-W28", "fr", PARIS)
     assert 1 not in {i.bulletin_id for i in digest.items}
 
 
@@ -166,9 +173,7 @@ def assert_valid_html(message: str) -> None:
 
 
 def test_render_sample_digest(loaded: Database) -> None:
-    messages = render_digest(
-        build_digest(loaded, "2025-W28", "fr", PARIS), bot_username="hebdo_bot"
-    )
+    messages = render_digest(week_digest(loaded, "2025-W28", "fr", PARIS), bot_username="hebdo_bot")
     assert len(messages) == 1
     assert_valid_html(messages[0])
     assert messages[0].startswith("<b>Semaine du 7 au 13 juillet 2025</b>")
@@ -194,7 +199,7 @@ def test_render_escapes_and_splits() -> None:
 def test_empty_digest_renders() -> None:
     digest = Digest("2025-W28", "en", "Week of 7–13 July 2025", "2025-07-07", "2025-07-13", 0, [])
     (message,) = render_digest(digest)
-    assert "Nothing was published this week." in message
+    assert "Nothing new since your last digest." in message
 
 
 @pytest.mark.parametrize(
@@ -227,7 +232,8 @@ def test_cli_digest(
     capsys.readouterr()
     assert main(["digest", "--week", "2025-W28", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"week", "language", "title", "start", "end", "bulletin_count", "items"}
+    assert set(data) == {"week", "language", "title", "start", "end", "bulletin_count", "items",
+                         "bulletin_ids"}  # fmt: skip
     assert data["title"] == "Semaine du 7 au 13 juillet 2025"
     assert set(data["items"][0]) == {
         "item_id",
@@ -241,3 +247,49 @@ def test_cli_digest(
     assert capsys.readouterr().err.startswith("Usage:")
     assert main(["digest", "--week", "2020-W01"]) == 0
     assert "Nothing published in 2020-W01." in capsys.readouterr().out
+
+
+WEEKS = json.loads((FIXTURES / "week_facts.json").read_text(encoding="utf-8"))["weeks"]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    from storage import open_db
+
+    db = open_db(tmp_path_factory.mktemp("facts") / "facts.db")
+    paths = [*expand_paths([SAMPLES]), *expand_paths([FIXTURES / "bulletins"])]
+    assert ingest_paths(db, paths, Limits()).count("added") == 5
+    return db
+
+
+def covered(fact: dict[str, object], texts: list[str]) -> bool:
+    alternatives = fact["any"]
+    assert isinstance(alternatives, list)
+    return any(
+        all(word.lower() in text.lower() for word in words)
+        for words in alternatives
+        for text in texts
+    )
+
+
+@pytest.mark.parametrize("week", WEEKS, ids=[w["name"] for w in WEEKS])
+def test_digest_tells_the_weeks_facts(archive: Database, week: dict[str, object]) -> None:
+    """At least 70 % of the week's main facts (written by hand) in at most 10 items."""
+    moment = datetime.fromisoformat(str(week["at"]))
+    digest = edition_for(archive, None, str(week["language"]), PARIS, moment).digest
+    texts = [i.text for i in digest.items]
+    facts = week["facts"]
+    assert isinstance(facts, list)
+    told = [f["fact"] for f in facts if covered(f, texts)]
+    assert len(texts) <= 10
+    assert len(told) >= 0.7 * len(facts), {"told": told, "items": texts}
+    framing = ("La semaine a été", "The week was", "Les Forces armées ukrainiennes tiennent",
+               "Pour rappel", "Il l’a déclaré")  # fmt: skip
+    assert not any(t.startswith(framing) for t in texts)
+
+
+def test_items_in_reading_order(archive: Database) -> None:
+    moment = datetime(2025, 7, 19, 7, tzinfo=UTC)
+    digest = edition_for(archive, None, "fr", PARIS, moment).digest
+    ids = [i.item_id for i in digest.items]
+    assert ids == sorted(ids)  # one bulletin: reading order is the items' order

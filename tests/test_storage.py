@@ -71,3 +71,48 @@ def test_concurrent_writer_does_not_lose_a_bulletin(db_path: Path) -> None:
     assert titles == ["Bilan A", "Bilan B"]
     first.close()
     second.close()
+
+
+def test_editions_migration_keeps_what_version_1_digests_covered(db_path: Path) -> None:
+    import json
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from storage.db import migrate
+
+    old = Database(sqlite3.connect(str(db_path)))
+    for number, migration in enumerate(MIGRATIONS[:7], start=1):  # a database before editions
+        migration(old)
+        old.execute(f"PRAGMA user_version = {number}")
+    for n, day in ((1, "2025-07-11"), (2, "2025-07-18")):
+        old.execute(
+            "INSERT INTO bulletins (id, source, title, published_at, language, raw_text, "
+            "clean_text, content_hash, created_at) VALUES (?, 'file', 't', ?, 'fr', 'x', 'x', ?, ?)",
+            [n, f"{day}T12:00:00+00:00", f"h{n}", day],
+        )
+    payload = {"start": "2025-07-07", "end": "2025-07-13", "items": []}
+    old.execute(
+        "INSERT INTO digests (id, week, language, title, payload, created_at) "
+        "VALUES (1, '2025-W28', 'fr', 'S', ?, 'x'), (2, '2025-W27', 'fr', 'S', ?, 'x')",
+        [json.dumps(payload), json.dumps({**payload, "start": "2025-06-30", "end": "2025-07-06"})],
+    )
+    # two digest rows of one chat in one week (a manual send, then the slot), and another chat
+    for row, (digest, chat, at) in enumerate(
+        ((2, 7, "2025-07-07T08:00:00+00:00"), (1, 7, "2025-07-12T07:00:00+00:00"),
+         (1, 8, "2025-07-12T07:00:00+00:00")), start=1,
+    ):  # fmt: skip
+        old.execute(
+            "INSERT INTO outbox (id, kind, content_id, chat_id, status, attempts, created_at, "
+            "sent_at) VALUES (?, 'digest', ?, ?, 'sent', 1, ?, ?)",
+            [row, digest, chat, at, at],
+        )
+    old.conn.commit()
+    migrate(old)
+    assert schema_version(old) == len(MIGRATIONS)
+    periods = old.execute("SELECT chat_id, period, cut_at FROM outbox ORDER BY id").fetchall()
+    assert periods == [(7, "2025-W28", "2025-07-07T08:00:00+00:00"),
+                       (7, "2025-W28/2", "2025-07-12T07:00:00+00:00"),
+                       (8, "2025-W28", "2025-07-12T07:00:00+00:00")]  # fmt: skip
+    assert old.execute("SELECT * FROM digest_bulletins").fetchall() == [(1, 1)]
+    old.close()

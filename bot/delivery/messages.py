@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from bot.digest import Digest, DigestItem
+from bot.digest import Digest
 from bot.i18n import t
 from bot.render import bulletin_link, esc, render_digest, shorten, split_blocks
 from storage.bulletins import get_bulletin
@@ -19,8 +19,7 @@ def render_delivery(db: Database, delivery: Delivery, bot_username: str | None) 
         payload = load_digest_by_id(db, delivery.content_id)
         if payload is None:
             raise LookupError(f"digest {delivery.content_id} is gone")
-        items = [DigestItem(**item) for item in payload.pop("items")]
-        return render_digest(Digest(**payload, items=items), bot_username)
+        return render_digest(Digest.from_json(payload), bot_username)
     return render_bulletin_push(db, delivery, bot_username)
 
 

@@ -1,34 +1,44 @@
-"""What is due, derived from the database alone: weekly digest slots, new-bulletin pushes, alerts.
+"""What is due, derived from the database alone: weekly digest editions, new-bulletin pushes,
+alerts.
 
 The minute tick calls `queue_due_digests` and `announce_new_bulletins`; both only add
-outbox rows (idempotently), so running them twice, late, or after a restart is harmless.
+outbox rows (idempotently: one digest row per chat and period), so running them twice,
+late, after a restart or from a second process is harmless.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
-from bot.digest import build_digest, store_digest, week_of
+from bot.digest import Digest, edition_for, store_edition, week_of
 from bot.text.analyze import Analyzer
-from storage.digests import load_digest
-from storage.outbox import chats_with_week_digest, enqueue
+from storage.outbox import EditionRow, enqueue, enqueue_editions, served_periods
+from storage.people import Subscriber, weekly_subscribers
 
 log = logging.getLogger(__name__)
+
+MISSED = "slot missed by more than the catch-up window"
+NOTHING_NEW = "nothing new"
 
 
 @dataclass(frozen=True)
 class Due:
-    """A chat whose weekly slot has come."""
+    """A chat whose edition is due at `slot` (its weekly slot, or an admin's send)."""
 
     chat_id: int
     language: str
-    week: str
+    zone: ZoneInfo
     slot: datetime
+
+    @property
+    def period(self) -> str:
+        """The week of delivery in the chat's zone: one edition a chat and period."""
+        return week_of(self.slot, self.zone)
 
 
 def slot_of_week(now: datetime, zone: ZoneInfo, day: int, at: time) -> datetime:
@@ -45,68 +55,97 @@ def slot_of_week(now: datetime, zone: ZoneInfo, day: int, at: time) -> datetime:
     return aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
 
 
-def digest_week(slot: datetime) -> str:
-    """The week a slot's digest covers: the slot's own week from Friday on, else the last one."""
-    if slot.weekday() >= 4:
-        return week_of(slot, slot.tzinfo)  # type: ignore[arg-type]
-    return week_of(slot - timedelta(days=7), slot.tzinfo)  # type: ignore[arg-type]
+def _zone_and_time(chat: Subscriber) -> tuple[ZoneInfo, time] | None:
+    try:
+        hour, minute = (int(x) for x in chat.digest_time.split(":"))
+        return ZoneInfo(chat.timezone), time(hour, minute)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, AttributeError):
+        log.warning("chat %s has unusable settings (%s, %s)", chat.chat_id, chat.timezone,
+                    chat.digest_time)  # fmt: skip
+        return None
 
 
 def due_chats(db: Database, now: datetime, catch_up: timedelta) -> tuple[list[Due], list[Due]]:
-    """(due now, missed for longer than `catch_up`) among weekly subscribers without a row."""
-    rows = db.execute(
-        "SELECT chat_id, language, timezone, digest_day, digest_time FROM subscribers "
-        "WHERE subscribed AND active AND mode IN ('weekly', 'both')"
-    ).fetchall()
+    """(due now, missed for longer than `catch_up`) among weekly subscribers, this week."""
     due: list[Due] = []
     missed: list[Due] = []
-    for chat_id, language, tz_name, day, at in rows:
-        try:
-            zone = ZoneInfo(tz_name)
-            hour, minute = (int(x) for x in at.split(":"))
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("chat %s has unusable settings (%s, %s)", chat_id, tz_name, at)
+    for chat in weekly_subscribers(db):
+        settings = _zone_and_time(chat)
+        if settings is None:
             continue
-        slot = slot_of_week(now, zone, day, time(hour, minute))
+        zone, at = settings
+        slot = slot_of_week(now, zone, chat.digest_day, at)
         if slot > now:
             continue
-        entry = Due(chat_id, language, digest_week(slot), slot)
+        entry = Due(chat.chat_id, chat.language, zone, slot)
         (due if now - slot <= catch_up else missed).append(entry)
     return due, missed
 
 
-def digest_id_for(db: Database, week: str, language: str, zone: ZoneInfo) -> int:
-    """The stored digest of a week and language, built once (the first time it is due)."""
-    row = db.execute(
-        "SELECT id FROM digests WHERE week = ? AND language = ?", [week, language]
-    ).fetchone()
-    if row is not None and load_digest(db, week, language) is not None:
-        return int(row[0])
-    return store_digest(db, build_digest(db, week, language, zone))
+def due_now(db: Database, now: datetime) -> list[Due]:
+    """Every weekly subscriber, due at `now` (an admin's "send the digest now")."""
+    entries = []
+    for chat in weekly_subscribers(db):
+        settings = _zone_and_time(chat)
+        if settings is not None:
+            entries.append(Due(chat.chat_id, chat.language, settings[0], now))
+    return entries
 
 
-def queue_due_digests(db: Database, now: datetime, zone: ZoneInfo, catch_up: timedelta) -> int:
-    """One outbox row per chat whose slot has come; missed slots recorded as skipped."""
-    due, missed = due_chats(db, now, catch_up)
-    served = {week: chats_with_week_digest(db, week) for week in {e.week for e in due + missed}}
-    queued = 0
-    for group, status in ((due, "pending"), (missed, "skipped")):
-        by_digest: dict[int, list[int]] = {}
-        for entry in group:
-            if entry.chat_id in served[entry.week]:
-                continue  # once a week, whatever language the chat picked since
-            digest_id = digest_id_for(db, entry.week, entry.language, zone)
-            by_digest.setdefault(digest_id, []).append(entry.chat_id)
-        for digest_id, chats in by_digest.items():
-            reason = None if status == "pending" else "slot missed by more than the catch-up window"
-            count = enqueue(
-                db, "digest", digest_id, chats, status=status, reason=reason, at=now.isoformat()
-            )
-            if status == "pending":
-                queued += count
-            elif count:
-                log.warning("digest %d: %d chats missed their slot, skipped", digest_id, count)
+def unserved(db: Database, entries: list[Due]) -> list[Due]:
+    """The entries whose chat has no digest row for their period yet."""
+    served = served_periods(db, {e.period for e in entries})
+    return [e for e in entries if (e.chat_id, e.period) not in served]
+
+
+def queue_editions(
+    db: Database,
+    entries: list[Due],
+    now: datetime,
+    *,
+    missed: list[Due] | None = None,
+    send_empty: bool = False,
+    per_bulletin: int | None = None,
+) -> int:
+    """Cut and queue each due chat's own edition (once a period); record the skips.
+
+    A chat with nothing new gets nothing (a `skipped` row, "nothing new") unless
+    `send_empty`; `missed` slots are recorded as skipped. Returns how many were queued."""
+    cut = now.astimezone(UTC).isoformat(timespec="seconds")
+    rows = [
+        EditionRow(e.chat_id, 0, e.period, cut, "skipped", MISSED)
+        for e in unserved(db, missed or [])
+    ]
+    built: dict[str, Digest] = {}
+    stored: dict[str, int] = {}
+    for e in unserved(db, entries):
+        edition = edition_for(db, e.chat_id, e.language, e.zone, now, per_bulletin=per_bulletin,
+                              built=built)  # fmt: skip
+        if edition.empty and not send_empty:
+            rows.append(EditionRow(e.chat_id, 0, e.period, cut, "skipped", NOTHING_NEW))
+            continue
+        if edition.key not in stored:
+            stored[edition.key] = store_edition(db, edition)
+        rows.append(EditionRow(e.chat_id, stored[edition.key], e.period, cut))
+    queued = enqueue_editions(db, rows, at=cut)
+    skipped = sum(1 for r in rows if r.reason == MISSED)
+    if skipped:
+        log.warning("%d chats missed their digest slot by more than the catch-up window", skipped)
     return queued
+
+
+def queue_due_digests(
+    db: Database,
+    now: datetime,
+    catch_up: timedelta,
+    *,
+    send_empty: bool = False,
+    per_bulletin: int | None = None,
+) -> int:
+    """Queue the edition of every chat whose slot has come; return how many were queued."""
+    due, missed = due_chats(db, now, catch_up)
+    return queue_editions(db, due, now, missed=missed, send_empty=send_empty,
+                          per_bulletin=per_bulletin)  # fmt: skip
 
 
 def _matching_items(db: Database, bulletin_id: int, fts: str) -> list[int]:

@@ -33,7 +33,9 @@ async def send_pending(
     starts there, so a run can be replayed (and tested) at any date."""
     clock = clock_from(now or datetime.now(UTC))
     now = clock()
-    queue_due_digests(db, now, settings.tz, timedelta(hours=settings.catch_up_hours))
+    queue_due_digests(db, now, timedelta(hours=settings.catch_up_hours),
+                      send_empty=settings.empty_digest_notice,
+                      per_bulletin=settings.summary_items)  # fmt: skip
     announce_new_bulletins(db, analyzer_for(settings.variants_file), now)
     bot = Bot(
         settings.telegram_bot_token or "",

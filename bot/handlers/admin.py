@@ -1,4 +1,4 @@
-"""Admin commands: /post (preview, then publish), /bulletins, /delete, /preview, /sources, /stats.
+"""Admin commands: /post (preview, then publish), /bulletins, /delete, /sources.
 
 Only users in ADMIN_IDS get past `admin_only`; everyone else gets a polite refusal and the
 attempt goes to the audit log, like every admin action.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,19 +17,16 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.delivery.schedule import announce_new_bulletins, digest_id_for
-from bot.digest import week_of
+from bot.delivery.schedule import announce_new_bulletins
 from bot.handlers.common import Context, admin_only, edit_or_reply, reply
-from bot.handlers.reading import current_digest
 from bot.ingest import Rejected, Submission, limits_for, poll_sources, prepare, store
 from bot.ingest.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
 from bot.ingest.pipeline import SUFFIXES
-from bot.render import esc, render_digest, shorten
+from bot.render import esc, shorten
 from storage import open_db
 from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
 from storage.models import NewBulletin
-from storage.outbox import chats_with_week_digest, digest_counts, enqueue, send_rate
-from storage.people import audit, subscriber_stats
+from storage.people import audit
 
 log = logging.getLogger(__name__)
 PAGE = 8
@@ -68,38 +64,11 @@ COMMANDS = [
         True,
     ),
     (
-        "preview",
-        {
-            "fr": "le prochain résumé, tel quel",
-            "en": "the next digest as sent",
-            "uk": "наступний дайджест",
-        },
-        True,
-    ),
-    (
         "sources",
         {
             "fr": "flux et dossier : /sources add URL",
             "en": "feeds and inbox: /sources add URL",
             "uk": "джерела",
-        },
-        True,
-    ),
-    (
-        "send_digest",
-        {
-            "fr": "envoyer le résumé maintenant (avec confirmation)",
-            "en": "send the digest now (asks first)",
-            "uk": "надіслати дайджест зараз",
-        },
-        True,
-    ),
-    (
-        "stats",
-        {
-            "fr": "abonnés, bulletins, envois",
-            "en": "subscribers, bulletins, deliveries",
-            "uk": "статистика",
         },
         True,
     ),
@@ -183,9 +152,7 @@ async def _preview(update: Update, context: Context, draft: Draft) -> None:
 
 def preview_text(bulletin: NewBulletin) -> str:
     """Title, language, date and the picked headline items."""
-    picks = sorted(
-        (i for i in bulletin.items if i.headline_rank), key=lambda i: i.headline_rank or 0
-    )
+    picks = [i for i in bulletin.items if i.headline_rank]  # reading order, as everywhere
     lines = "\n".join(f"{n}. {esc(shorten(i.text, 300))}" for n, i in enumerate(picks, start=1))
     return (
         f"<b>Preview</b> — nothing is published yet\n\n<b>{esc(bulletin.title)}</b>\n"
@@ -273,7 +240,7 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
     (context.user_data or {}).pop("draft", None)
     audit(db, _user_id(update), "post", bulletin_id=outcome.bulletin_id, status=outcome.status)
     if outcome.status == "added":
-        announce_new_bulletins(db, context.bot_data.analyzer, datetime.now(UTC))
+        announce_new_bulletins(db, context.bot_data.analyzer, context.bot_data.clock())
         if context.bot_data.sender is not None:
             context.bot_data.sender.wake.set()
     if outcome.status == "duplicate":
@@ -352,19 +319,6 @@ async def on_undo(update: Update, context: Context) -> None:
     await edit_or_reply(update, context, f"↩️ Restored #{bulletin_id}.")
 
 
-@admin_only
-async def cmd_preview(update: Update, context: Context) -> None:
-    """The next weekly digest, as subscribers will see it."""
-    settings, db = context.bot_data.ready
-    digest = current_digest(context, settings.default_language)
-    audit(db, _user_id(update), "preview", week=digest.week)
-    await reply(
-        update, context, f"<i>Preview of the digest for {digest.week} ({digest.language}):</i>"
-    )
-    for part in render_digest(digest, context.bot.username):
-        await reply(update, context, part)
-
-
 def _feed_line(db: Any, url: str, origin: str) -> str:
     state = feed_state(db, url)
     if state.last_error:
@@ -434,100 +388,6 @@ async def on_poll_now(update: Update, context: Context) -> None:
     await reply(update, context, f"🔄 Poll done: {esc(summary)}")
 
 
-def _due_this_week(context: Context) -> tuple[str, dict[str, list[int]]]:
-    """The digest week /preview shows, and the weekly subscribers without it, by language."""
-    settings, db = context.bot_data.ready
-    week = current_digest(context, settings.default_language).week
-    rows = db.execute(
-        "SELECT chat_id, language FROM subscribers WHERE subscribed AND active "
-        "AND mode IN ('weekly', 'both') ORDER BY chat_id"
-    ).fetchall()
-    served = chats_with_week_digest(db, week)
-    chats: dict[str, list[int]] = {}
-    for chat_id, language in rows:
-        if chat_id not in served:
-            chats.setdefault(language, []).append(chat_id)
-    return week, chats
-
-
-@admin_only
-async def cmd_send_digest(update: Update, context: Context) -> None:
-    """Ask before sending this week's digest now to every weekly subscriber who lacks it."""
-    week, chats = _due_this_week(context)
-    count = sum(len(c) for c in chats.values())
-    if not count:
-        await reply(update, context, f"Every weekly subscriber already has the digest of {week}.")
-        return
-    await reply(update, context, f"Send the digest of <b>{week}</b> now to <b>{count}</b> chat(s)?",
-                [[("📤 Send now", f"ad:send:{week}"), ("✖ Cancel", "ad:nosend")]])  # fmt: skip
-
-
-@admin_only
-async def on_send_digest(update: Update, context: Context) -> None:
-    """Confirmed: queue the digest for everyone due, and wake the sender."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    if query.data == "ad:nosend":
-        await edit_or_reply(update, context, "Nothing was sent.")
-        return
-    settings, db = context.bot_data.ready
-    week, chats = _due_this_week(context)
-    if week != query.data.split(":", 2)[2]:
-        await edit_or_reply(update, context, "This button has expired: the week has changed.")
-        return
-    queued = 0
-    for language, chat_ids in chats.items():
-        digest_id = digest_id_for(db, week, language, settings.tz)
-        queued += enqueue(db, "digest", digest_id, chat_ids)
-    audit(db, _user_id(update), "send_digest_queued", week=week, chats=queued)
-    if context.bot_data.sender is not None:
-        context.bot_data.sender.wake.set()
-    await edit_or_reply(update, context, f"📤 Queued the digest of {week} for {queued} chat(s).")
-
-
-def fmt(counts: dict[str, int]) -> str:
-    """`sent 12, failed 1` (or `none`)."""
-    return ", ".join(f"{esc(k)} {v}" for k, v in counts.items()) or "none"
-
-
-@admin_only
-async def cmd_stats(update: Update, context: Context) -> None:
-    """Subscribers by language and mode, bulletins this week, last deliveries."""
-    settings, db = context.bot_data.ready
-    stats = subscriber_stats(db)
-    week = week_of(datetime.now(UTC), settings.tz)
-    this_week = db.execute(
-        "SELECT count(*) FROM bulletins WHERE deleted_at IS NULL AND published_at >= "
-        "datetime('now', '-7 days')"
-    ).fetchone()[0]
-    deliveries = dict(db.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall())
-    last = db.execute(
-        "SELECT d.id, d.week, d.language FROM digests d JOIN outbox o ON o.content_id = d.id "
-        "AND o.kind = 'digest' ORDER BY o.id DESC LIMIT 1"
-    ).fetchone()
-    last_digest = "none sent yet"
-    if last is not None:
-        counts = digest_counts(db, last[0])
-        rate = send_rate(db, last[0])
-        last_digest = (
-            f"{last[1]} ({esc(last[2])}): "
-            + fmt(counts)
-            + (f", {rate:.1f} messages/s" if rate else "")
-        )
-
-    text = (
-        f"<b>Stats</b> ({week})\n"
-        f"Subscribers by language: {fmt(stats['by_language'])}\n"
-        f"Subscribers by mode: {fmt(stats['by_mode'])}\n"
-        f"Unreachable: {stats['inactive']}\n"
-        f"Bulletins in the last 7 days: {this_week} (all: {count_bulletins(db)})\n"
-        f"Deliveries: {fmt(deliveries)}\n"
-        f"Last digest: {last_digest}"
-    )
-    await reply(update, context, text)
-
-
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     commands = {
@@ -535,18 +395,12 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         "cancel": cmd_cancel,
         "bulletins": cmd_bulletins,
         "delete": cmd_delete,
-        "preview": cmd_preview,
         "sources": cmd_sources,
-        "stats": cmd_stats,
-        "send_digest": cmd_send_digest,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, on_document))
     app.add_handler(CallbackQueryHandler(on_post_button, pattern=r"^ad:(pub|title|cancel)$"))
     app.add_handler(CallbackQueryHandler(on_poll_now, pattern=r"^ad:poll$"))
-    app.add_handler(
-        CallbackQueryHandler(on_send_digest, pattern=r"^ad:(send:\d{4}-W\d{2}|nosend)$")
-    )
     app.add_handler(CallbackQueryHandler(cmd_bulletins, pattern=r"^bl:\d{1,5}$"))
     app.add_handler(CallbackQueryHandler(on_undo, pattern=r"^und:\d{1,12}$"))

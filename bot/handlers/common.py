@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeAlias
 
@@ -32,6 +33,8 @@ class BotData:
     db: Database | None = field(default=None, repr=False)
     sender: Any = field(default=None, repr=False)  # bot.delivery.sender.Sender, once started
     sender_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    # "now" for schedules, editions and audits; tests set it to the moment they play
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
     @property
     def ready(self) -> tuple[Settings, Database]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.digest import Digest, build_digest, store_digest, week_of
+from bot.digest import Edition, chat_zone, edition_for
 from bot.handlers.common import IN_CHANNELS, Context, chat_language, reply
 from bot.i18n import Html, t
 from bot.render import esc, render_digest, shorten
 from storage.bulletins import get_bulletin, get_item, latest_bulletin_id
+from storage.people import get_subscriber
 
 COMMANDS = [
     (
@@ -25,7 +24,11 @@ COMMANDS = [
     ),
     (
         "digest",
-        {"fr": "le résumé de la semaine", "en": "this week’s digest", "uk": "дайджест тижня"},
+        {
+            "fr": "le résumé : ce qui est nouveau depuis le dernier",
+            "en": "the digest: what is new since your last one",
+            "uk": "дайджест: нове від попереднього",
+        },
         False,
     ),
 ]
@@ -62,25 +65,25 @@ async def cmd_latest(update: Update, context: Context) -> None:
     await show_bulletin(update, context, newest)
 
 
-def current_digest(context: Context, language: str) -> Digest:
-    """This week's digest; if the week is empty, the latest week that has bulletins."""
+def chat_edition(update: Update, context: Context) -> Edition:
+    """What the asking chat would receive if its digest were cut now. Writes nothing."""
     settings, db = context.bot_data.ready
-    digest = build_digest(db, week_of(datetime.now(UTC), settings.tz), language, settings.tz)
-    if not digest.items:
-        newest = latest_bulletin_id(db)
-        detail = get_bulletin(db, newest) if newest else None
-        if detail is not None:
-            week = week_of(datetime.fromisoformat(detail.bulletin.published_at), settings.tz)
-            digest = build_digest(db, week, language, settings.tz)
-    store_digest(db, digest)
-    return digest
+    chat = update.effective_chat
+    assert chat is not None
+    known = get_subscriber(db, chat.id)
+    zone = chat_zone(known.timezone if known else None, settings.tz)
+    language = chat_language(update, context)
+    return edition_for(db, chat.id, language, zone, context.bot_data.clock(),
+                       per_bulletin=settings.summary_items)  # fmt: skip
 
 
 async def cmd_digest(update: Update, context: Context) -> None:
-    """This week's digest, now."""
-    language = chat_language(update, context)
-    digest = current_digest(context, language)
-    for part in render_digest(digest, context.bot.username):
+    """The digest this chat would receive now: what is new since its last one."""
+    edition = chat_edition(update, context)
+    if edition.empty:
+        await reply(update, context, t(chat_language(update, context), "digest_nothing_new"))
+        return
+    for part in render_digest(edition.digest, context.bot.username):
         await reply(update, context, part)
 
 

@@ -1,0 +1,180 @@
+"""Digest editions over the fake Bot API: each chat gets its own edition, cut when its slot
+comes, never a bulletin twice, nothing when there is nothing new; /preview is what
+/send_digest then delivers, byte for byte. The bot's clock is the test's."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+from telegram.ext import Application, CallbackContext
+
+from bot.app import tick_job
+from bot.fakeapi import FakeBotApi, Sent
+from bot.ingest import Limits, Submission, ingest
+from storage.people import update_settings
+from tests import test_bot as kit
+from tests.test_bot import ADMIN, OTHER, USER, say, tap
+
+# the bot over the fake Bot API, as in test_bot.py
+settings, app, db = kit.settings, kit.app, kit.db
+
+A, B = USER, OTHER  # A's slot: Friday 09:00 in Paris; B's: Saturday 09:00
+
+
+class Clock:
+    """The bot's "now", moved by the test."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def add_bulletin(db: Database, name: str, text: str, published: datetime) -> int:
+    out = ingest(db, Submission("file", name, data=text.encode(), published=published), Limits())
+    assert out.status == "added" and out.bulletin_id is not None
+    return out.bulletin_id
+
+
+def rows(db: Database, chat: int) -> list[tuple[str, str | None]]:
+    return [
+        (r[0], r[1])
+        for r in db.execute(
+            "SELECT status, last_error FROM outbox WHERE kind = 'digest' AND chat_id = ? "
+            "ORDER BY id",
+            [chat],
+        ).fetchall()
+    ]
+
+
+async def settled(db: Database) -> None:
+    """Until the sender has written the outcome of every queued row (a few ms)."""
+    for _ in range(1000):
+        waiting = db.execute(
+            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+        ).fetchone()[0]
+        if not waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError("the sender did not finish")
+
+
+async def tick(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    await tick_job(CallbackContext(app))
+
+
+async def digest_number(fake: FakeBotApi, chat: int, n: int) -> Sent:
+    """The n-th message to `chat` that is a digest (starts with the week's title)."""
+    seen = 0
+
+    def nth(s: Sent) -> bool:
+        nonlocal seen
+        if s.chat_id == chat and s.method == "sendMessage" and s.text.startswith("Semaine"):
+            seen += 1
+        return seen == n
+
+    return await fake.wait_for(nth)
+
+
+async def subscribe(fake: FakeBotApi, db: Database, chat: int, day: int) -> None:
+    await say(fake, chat, "/subscribe")
+    update_settings(db, chat, digest_day=day, digest_time="09:00")
+
+
+X = "Bilan du mercredi\n\nLa Russie a lancé 500 drones contre Lviv dans la nuit de mercredi."
+Y = "Bilan du vendredi\n\nLe Parlement a nommé Oleksandr Kamychine ministre de la Défense."
+
+
+async def test_each_chat_gets_its_own_edition_never_a_bulletin_twice(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
+    clock = Clock(datetime(2025, 9, 10, 6, tzinfo=UTC))
+    app.bot_data.clock = clock
+    await subscribe(fake, db, A, 4)
+    await subscribe(fake, db, B, 5)
+    add_bulletin(db, "2025-09-10-x.txt", X, datetime(2025, 9, 10, 12, tzinfo=UTC))
+    before_a, before_b = len(fake.messages_to(A)), len(fake.messages_to(B))
+
+    clock.now = datetime(2025, 9, 12, 7, 0, tzinfo=UTC)  # Friday 09:00 in Paris: A's slot
+    await tick(app)
+    first_a = await fake.reply(A, before_a)
+    assert "Lviv" in first_a.text and "Kamychine" not in first_a.text
+    # a bulletin published between the two slots: Friday 15:00
+    add_bulletin(db, "2025-09-12-y.txt", Y, datetime(2025, 9, 12, 13, tzinfo=UTC))
+
+    clock.now = datetime(2025, 9, 13, 7, 0, tzinfo=UTC)  # Saturday 09:00: B's slot
+    await tick(app)
+    first_b = await fake.reply(B, before_b)
+    assert "Lviv" in first_b.text and "Kamychine" in first_b.text
+    assert first_b.text.startswith("Semaine du 8 au 14 septembre 2025")
+    await settled(db)
+    assert rows(db, A) == [("sent", None)]  # A is not served twice this week
+
+    clock.now = datetime(2025, 9, 19, 7, 0, tzinfo=UTC)  # next Friday: A gets Y, not X again
+    await tick(app)
+    second_a = await fake.reply(A, before_a + 1)
+    assert "Kamychine" in second_a.text and "Lviv" not in second_a.text
+
+    clock.now = datetime(2025, 9, 20, 7, 0, tzinfo=UTC)  # next Saturday: nothing new for B
+    await tick(app)
+    await settled(db)
+    assert rows(db, B) == [("sent", None), ("skipped", "nothing new")]
+    assert rows(db, A) == [("sent", None), ("sent", None)]
+    stats = await say(fake, ADMIN, "/stats")
+    assert "nothing new 1" in stats.text
+
+
+async def test_an_empty_week_sends_nothing_and_records_the_skip(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
+    app.bot_data.clock = Clock(datetime(2026, 3, 7, 8, 30, tzinfo=UTC))  # Saturday 09:30
+    await subscribe(fake, db, A, 5)
+    await subscribe(fake, db, -1001, 5)  # a channel: no "nothing this week" post either
+    count = len(fake.calls("sendMessage"))
+    await tick(app)
+    assert rows(db, A) == [("skipped", "nothing new")]
+    assert rows(db, -1001) == [("skipped", "nothing new")]
+    digest = await say(fake, A, "/digest")
+    assert digest.text.startswith("Rien de nouveau depuis votre dernier résumé")
+    assert len(fake.calls("sendMessage")) == count + 1  # only the answer to /digest
+
+
+async def test_preview_is_what_send_digest_delivers_and_new_readers_get_current_text(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
+    clock = Clock(datetime(2025, 7, 18, 20, 0, tzinfo=UTC))  # Friday 22:00, after bulletin 3
+    app.bot_data.clock = clock
+    await subscribe(fake, db, ADMIN, 6)  # Sunday: not due yet, so /send_digest serves it
+    count = len(fake.messages_to(ADMIN))
+    fake.message(ADMIN, "/preview")
+    header = await fake.reply(ADMIN, count)
+    assert header.text.startswith("Preview: what this chat would receive now")
+    preview = await fake.reply(ADMIN, count + 1)
+    assert db.execute("SELECT count(*) FROM digests").fetchone() == (0,)  # wrote nothing
+
+    confirm = await say(fake, ADMIN, "/send_digest")
+    done = await tap(fake, ADMIN, confirm, "ad:send:2025-W29")
+    assert "Queued 1 digest(s)" in done.text
+    delivered = await digest_number(fake, ADMIN, 2)  # the first was the preview
+    assert delivered.html == preview.html  # byte for byte
+
+    # a new bulletin, then a new subscriber: the edition they get is the current one
+    add_bulletin(db, "2025-07-18-z.txt", Y, datetime(2025, 7, 18, 19, tzinfo=UTC))
+    await subscribe(fake, db, OTHER, 6)
+    before = len(fake.messages_to(OTHER))
+    confirm = await say(fake, ADMIN, "/send_digest")
+    assert "<b>1</b> weekly subscriber" in confirm.html
+    await tap(fake, ADMIN, confirm, "ad:send:2025-W29")
+    fresh: Sent = await fake.reply(OTHER, before)
+    assert "Kamychine" in fresh.text and "1235-1241" in fresh.text
+    assert "Kamychine" not in delivered.text
