@@ -3,15 +3,17 @@
 Each sentence gets a score from four signals, then a redundancy-aware selection (MMR)
 picks the headline items:
 
-- centrality: LexRank-style weighted PageRank over an idf-weighted cosine similarity
-  graph of the sentences' analysed terms (stemmed, accent-folded, no stop words);
+- centrality: how much a sentence announces what follows it in its section — its summed
+  idf-weighted cosine similarity to the later sentences (directed centrality, after
+  PacSum), on analysed terms (stemmed, accent-folded, no stop words), computed through
+  the sparse sentence × term matrix (never n × n);
 - position: early in its paragraph and its section (news leads with the news);
 - title overlap: shared terms with the bulletin title and the section heading;
-- facts: numbers, names and acts (`bot.text.facts.fact_score`).
+- facts: numbers, names and acts (`bot.text.facts.assess`).
 
 Held back: very short sentences, sentences that only introduce a quotation (ending with
 `:`), bare quotations, sentences that lean on the previous one ("Il a ajouté…") and
-framing or background ("La semaine a été marquée…", "Pour rappel…": `is_framing`).
+framing or background ("La semaine a été marquée…", "Pour rappel…": `assess`).
 
 Picking (`pick_for_coverage`, the one rule for a bulletin's headline items and for a
 digest's): every topic first — a paragraph of a bulletin's first section, or a whole later
@@ -30,17 +32,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.text.analyze import terms
-from bot.text.facts import fact_score, is_framing
+from bot.text.facts import Assessment, assess
 
 SUMMARY_VERSION = 2
 MAX_AUTO_ITEMS = 10
 MIN_ITEMS = 3
+LOOKAHEAD = 4  # a topic's next sentence is the best of its next few still allowed
 STRONG_FACT = 0.35  # fact score from which a topic's second sentence is worth a place
+LONG_WORDS = 25  # words beyond which a sentence loses score in proportion
 FRAMING_FACTOR = 0.35  # scene-setting and background make poor headlines
 REDUNDANT = 0.5  # cosine above which two sentences say the same thing
 # centrality, position, title overlap, facts
-WEIGHTS = (0.30, 0.35, 0.10, 0.25)
-PARAGRAPH_DECAY = 0.5  # how fast later paragraphs of a section lose the position signal
+WEIGHTS = (0.60, 0.20, 0.05, 0.25)
+PARAGRAPH_DECAY = 1.0  # how fast later paragraphs of a section lose the position signal
 QUOTE_FACTOR = 0.5  # a quotation makes a poor headline on its own
 DEPENDENT_FACTOR = 0.7  # nor does "Il a ajouté…" or "Pour rappel…"
 
@@ -80,6 +84,7 @@ class Pick:
     group: Hashable  # a bulletin: at most `per_group` picks from one
     score: float
     terms: tuple[str, ...] | None = None
+    assessed: Assessment | None = None  # facts and framing, when the caller has them
 
 
 def topic_of(section: int, paragraph: int) -> tuple[int, int]:
@@ -105,7 +110,8 @@ def pick_for_coverage(
     value of what they offer. A short text is then topped up to `MIN_ITEMS` (with `fill`, to
     `k`) by value, facts before framing. Never two near-duplicates, never more than
     `per_group` from one group. Linear in the number of picks."""
-    framing = [is_framing(p.text, p.language) for p in picks]
+    assessed = [p.assessed or assess(p.text, p.language) for p in picks]
+    framing = [a.framing for a in assessed]
     bags: dict[int, frozenset[str]] = {}
     chosen: list[int] = []
     picked: set[int] = set()
@@ -117,10 +123,20 @@ def pick_for_coverage(
             bags[i] = frozenset(p.terms if p.terms is not None else terms(p.text, p.language))
         return bags[i]
 
+    overlap: dict[int, tuple[int, float]] = {}  # i → (chosen items seen, highest cosine)
+
+    def repeats(i: int) -> float:
+        """How much of what is already chosen it says again (0–1), updated incrementally."""
+        seen, highest = overlap.get(i, (0, 0.0))
+        for j in chosen[seen:]:
+            highest = max(highest, _set_cosine(bag(i), bag(j)))
+        overlap[i] = (len(chosen), highest)
+        return highest
+
     def allowed(i: int) -> bool:
         if i in picked or (per_group is not None and taken[picks[i].group] >= per_group):
             return False
-        return all(_set_cosine(bag(i), bag(j)) < REDUNDANT for j in chosen)
+        return repeats(i) < REDUNDANT
 
     def take(i: int) -> None:
         chosen.append(i)
@@ -128,28 +144,53 @@ def pick_for_coverage(
         taken[picks[i].group] += 1
 
     by_value = sorted(range(len(picks)), key=lambda i: (-picks[i].score, i))
-    queues: dict[Hashable, list[int]] = {}
+    facts: dict[Hashable, list[int]] = {}
     for i in by_value:
         if not framing[i]:
-            queues.setdefault(picks[i].topic, []).append(i)
-    heads = dict.fromkeys(queues, 0)
-    first_round = True
-    while len(chosen) < k and queues:
-        offers: list[int] = []
-        for topic, queue in queues.items():
-            while heads[topic] < len(queue):
-                i = queue[heads[topic]]
-                heads[topic] += 1
-                strong = first_round or fact_score(picks[i].text, picks[i].language) >= STRONG_FACT
-                if strong and allowed(i):
-                    offers.append(i)
-                    break
-        if not offers:
-            break
-        for i in sorted(offers, key=lambda i: (-picks[i].score, i)):
-            if len(chosen) < k and allowed(i):
-                take(i)
-        first_round = False
+            facts.setdefault(picks[i].topic, []).append(i)
+
+    def offer(queue: list[int], strong: bool) -> int | None:
+        """The topic's best next sentence among its first few still allowed ones."""
+        best: int | None = None
+        looked = 0
+        for i in queue:
+            if i in picked or (strong and assessed[i].fact < STRONG_FACT) or not allowed(i):
+                continue
+            if best is None or rank(i, strong) > rank(best, strong):
+                best = i
+            looked += 1
+            if looked == LOOKAHEAD:
+                break
+        return best
+
+    def rank(i: int, strong: bool) -> tuple[float, float]:
+        """The score; for a headline's second item on (there to tell another fact), the
+        strongest fact that repeats least first."""
+        if strong and not fill:
+            return (assessed[i].fact * (1 - repeats(i)), picks[i].score)
+        return (picks[i].score, 0.0)
+
+    def rounds(queues: dict[Hashable, list[int]], strong_only: bool) -> None:
+        """Topic by topic, each round every topic's next sentence (from the second round on,
+        with `strong_only`, only a strong fact); the best offers first."""
+        first_round = True
+        while len(chosen) < k:
+            strong = strong_only and not first_round
+            offers = [i for queue in queues.values() if (i := offer(queue, strong)) is not None]
+            if not offers:
+                return
+            for i in sorted(offers, key=lambda i: (*(-x for x in rank(i, strong)), i)):
+                if len(chosen) < k and allowed(i):
+                    take(i)
+            first_round = False
+
+    # a ranking of k (`fill`) takes every fact topic by topic; headlines only strong ones
+    rounds(facts, strong_only=not fill)
+    if fill:  # then every other sentence by its score, still topic by topic
+        everything: dict[Hashable, list[int]] = {}
+        for i in by_value:
+            everything.setdefault(picks[i].topic, []).append(i)
+        rounds(everything, strong_only=False)
     # a short text: the rest by value, facts before framing, up to MIN_ITEMS (`fill`: k)
     target = k if fill else min(k, MIN_ITEMS)
     for i in sorted(by_value, key=lambda i: framing[i]):
@@ -159,17 +200,19 @@ def pick_for_coverage(
 
 
 def _sparse_terms(
-    bags: Sequence[Counter[str]],
+    bags: Sequence[Counter[str]], groups: Sequence[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The idf-weighted, row-normalised sentence × term matrix in coordinate form."""
+    """The idf-weighted, row-normalised sentence × term matrix in coordinate form, rows in
+    order. A term of one group (section) is another column than the same term elsewhere,
+    so sentences of two sections never count as similar."""
     n = len(bags)
-    vocabulary: dict[str, int] = {}
+    vocabulary: dict[tuple[int, str], int] = {}
     rows: list[int] = []
     cols: list[int] = []
     counts: list[int] = []
-    for i, bag in enumerate(bags):
+    for i, (bag, group) in enumerate(zip(bags, groups, strict=True)):
         rows.extend([i] * len(bag))
-        cols.extend(vocabulary.setdefault(term, len(vocabulary)) for term in bag)
+        cols.extend(vocabulary.setdefault((group, term), len(vocabulary)) for term in bag)
         counts.extend(bag.values())
     r = np.asarray(rows, dtype=np.int64)
     c = np.asarray(cols, dtype=np.int64)
@@ -183,12 +226,14 @@ def _sparse_terms(
 
 
 class Similarity:
-    """Cosine similarities of idf-weighted term vectors, never materialised as n × n:
-    products go through the sentence × term matrix (memory and time linear in its size)."""
+    """Cosine similarities of idf-weighted term vectors between sentences of one section,
+    never materialised as n × n: products go through the sentence × term matrix, so memory
+    and time are linear in its size."""
 
-    def __init__(self, bags: Sequence[Counter[str]]) -> None:
+    def __init__(self, bags: Sequence[Counter[str]], groups: Sequence[int] | None = None) -> None:
         self.n = len(bags)
-        self.rows, self.cols, self.values, self.vocab = _sparse_terms(bags)
+        self.groups = np.asarray(groups if groups is not None else [0] * self.n, dtype=np.int64)
+        self.rows, self.cols, self.values, self.vocab = _sparse_terms(bags, self.groups.tolist())
         # a normalised row's similarity to itself (1, or 0 for a sentence with no terms)
         self.diagonal = np.bincount(self.rows, weights=self.values**2, minlength=self.n)
 
@@ -198,29 +243,36 @@ class Similarity:
         full = np.bincount(self.rows, weights=self.values * per_term[self.cols], minlength=self.n)
         return np.asarray(full - self.diagonal * x)
 
+    def forward(self) -> np.ndarray:
+        """For each sentence, its summed similarity to the sentences after it: how much of
+        what follows it announces (a news lead announces the rest)."""
+        if not len(self.values):
+            return np.zeros(self.n)
+        order = np.lexsort((self.rows, self.cols))  # by term, then sentence
+        cols, values = self.cols[order], self.values[order]
+        running = np.cumsum(values)
+        first = np.flatnonzero(np.r_[True, cols[1:] != cols[:-1]])  # each term's first entry
+        group_of = np.cumsum(np.r_[True, cols[1:] != cols[:-1]]) - 1
+        before = (running - values)[first]  # the cumulative sum before each term's entries
+        totals = np.r_[running[first[1:] - 1], running[-1]] - before
+        upto = running - before[group_of]  # this term's weights up to this sentence, included
+        after = np.empty_like(values)
+        after[order] = totals[group_of] - upto
+        return np.bincount(self.rows, weights=self.values * after, minlength=self.n)
+
     def dense(self) -> np.ndarray:
         """S itself, for small inputs and tests."""
         return np.stack([self.times(e) for e in np.eye(self.n)]) if self.n else np.zeros((0, 0))
 
 
-def _centrality(sims: Similarity, damping: float = 0.85) -> np.ndarray:
-    """Weighted PageRank over the similarity graph, scaled to a maximum of 1."""
-    n = sims.n
-    totals = sims.times(np.ones(n))
-    linked = totals > 1e-12
-    rank = np.full(n, 1.0 / n)
-    for _ in range(100):
-        # a sentence sharing nothing links to every sentence equally
-        spread = rank[~linked].sum() / n
-        new = (1 - damping) / n + damping * (
-            sims.times(np.where(linked, rank / np.where(linked, totals, 1.0), 0.0)) + spread
-        )
-        done = np.abs(new - rank).sum() < 1e-6
-        rank = new
-        if done:
-            break
-    scaled: np.ndarray = rank / rank.max()
-    return scaled
+def _centrality(sims: Similarity) -> np.ndarray:
+    """Directed centrality (after Zheng & Lapata's PacSum): similarity to the sentences that
+    follow in the same section, scaled to a maximum of 1 within each section."""
+    forward = sims.forward()
+    best = np.zeros(int(sims.groups.max()) + 1 if sims.n else 0)
+    np.maximum.at(best, sims.groups, forward)
+    scale = best[sims.groups]
+    return np.where(scale > 0, forward / np.where(scale > 0, scale, 1.0), 0.0)
 
 
 def _position(sentences: Sequence[Sentence]) -> list[float]:
@@ -248,8 +300,8 @@ def _length_factor(n_words: int, text: str) -> float:
     factor = 1.0
     if n_words < 6:
         factor *= 0.4 + 0.1 * n_words
-    elif n_words > 55:
-        factor *= 0.85
+    elif n_words > LONG_WORDS:  # a headline reads in one breath
+        factor *= LONG_WORDS / n_words
     if text.rstrip().endswith(":"):
         factor *= 0.6
     if text[:1] in '«“"„—–-':
@@ -275,10 +327,11 @@ def summarize(
     if n == 0:
         return Summary([], [])
     bags = [Counter(s.terms if s.terms is not None else terms(s.text, language)) for s in sentences]
-    centrality = _centrality(Similarity(bags)).tolist()
+    centrality = _centrality(Similarity(bags, [s.section for s in sentences])).tolist()
     position = _position(sentences)
     title_terms = set(terms(title, language))
     anchors = [title_terms | set(terms(h, language)) for h in headings] or [title_terms]
+    assessed = [assess(s.text, language) for s in sentences]
     scores = []
     for i, s in enumerate(sentences):
         anchor = anchors[s.section] if s.section < len(anchors) else title_terms
@@ -287,14 +340,22 @@ def summarize(
             WEIGHTS[0] * centrality[i]
             + WEIGHTS[1] * position[i]
             + WEIGHTS[2] * min(1.0, 2 * overlap)
-            + WEIGHTS[3] * fact_score(s.text, language)
+            + WEIGHTS[3] * assessed[i].fact
         )
         factor = _length_factor(s.text.count(" ") + 1, s.text)
-        if is_framing(s.text, language):
+        if assessed[i].framing:
             factor *= FRAMING_FACTOR
         scores.append(round(raw * factor, 6))
     picks = [
-        Pick(s.text, language, topic_of(s.section, s.paragraph), 0, scores[i], tuple(bags[i]))
+        Pick(
+            s.text,
+            language,
+            topic_of(s.section, s.paragraph),
+            0,
+            scores[i],
+            tuple(bags[i]),
+            assessed[i],
+        )
         for i, s in enumerate(sentences)
     ]
     if max_items is None:

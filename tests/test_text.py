@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from bot.text.facts import assess
 from bot.text.language import detect_language
 from bot.text.sentences import split_sentences, split_spans
 
@@ -85,3 +86,43 @@ def test_detect_language(text: str, lang: str) -> None:
 
 def test_detect_language_default_when_no_signal() -> None:
     assert detect_language("1234 — 5678", default="en") == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "framing"),
+    [
+        ("La semaine a été marquée par la poursuite des combats.", "fr", True),
+        (
+            "Les Forces armées ukrainiennes tiennent la défense et continuent de frapper.",
+            "fr",
+            True,
+        ),
+        ("Pour rappel, Trump prévoyait un paquet de 300 millions de dollars.", "fr", True),
+        ("Il l’a déclaré lors d’une émission sur la chaîne NBC.", "fr", True),
+        ("« Nous envoyons des armes à l’OTAN », a-t-il précisé.", "fr", True),
+        ("Les frappes deviennent systématiques.", "fr", False),  # "frappes" reads as an act
+        ("La situation reste tendue.", "fr", True),
+        ("The week was marked by continued fighting.", "en", True),
+        ("Ukraine's armed forces are holding the line.", "en", True),
+        ("Massive night attacks are growing.", "en", False),  # a noun read as an act, too
+        ("Нагадаємо, раніше Трамп обіцяв зброю.", "uk", True),
+        ("Jeudi, la Verkhovna Rada a nommé Ioulia Svyrydenko Première ministre.", "fr", False),
+        ("In the middle of the week Russia launched 741 means of air attack.", "en", False),
+        ("Верховна Рада призначила Юлію Свириденко прем’єр-міністеркою.", "uk", False),
+    ],
+)
+def test_framing_and_facts(text: str, language: str, framing: bool) -> None:
+    found = assess(text, language)
+    assert found.framing is framing
+    assert 0.0 <= found.fact <= 1.0
+
+
+def test_fact_strength_orders_sentences() -> None:
+    strong = assess("Trump a promis à Zelensky 10 missiles Patriot.", "fr")
+    weak = assess("Une brigade a mené un assaut.", "fr")
+    assert strong.fact > weak.fact
+    # the first word's capital is not a name; one inside the sentence is
+    assert (
+        assess("Kyiv a été frappée.", "fr").fact
+        < assess("La ville de Kyiv a été frappée.", "fr").fact
+    )

@@ -3,7 +3,8 @@
 A fact carries numbers, names (of people, places, institutions), or a decision or act
 ("a nommé", "signed", "підписали"). Framing or background tells how the week felt or
 leans on another sentence: "La semaine a été marquée…", "Les Forces armées ukrainiennes
-tiennent la défense…", "Pour rappel…", "Il l'a déclaré…". A digest prefers facts, and picks a
+tiennent la défense…", "Pour rappel…", "Il l'a déclaré…", a bare « quotation », a
+sentence with no number, name or act. A digest prefers facts, and picks a
 framing sentence only when its topic has nothing better.
 
 Every pattern is anchored or bounded (no nested quantifiers), so matching is linear.
@@ -12,8 +13,11 @@ Every pattern is anchored or bounded (no nested quantifiers), so matching is lin
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 _DIGIT = re.compile(r"\d")
+_FIRST_WORD = re.compile(r"\W*\w+")
+_QUOTES = '«“"„'
 # a capital starting a word that is not the sentence's first (names, places, institutions)
 _NAME = re.compile(r"(?<=[\s(«“\"'’-])[A-ZÀ-ÖØ-ÞА-ЯЄІЇҐ][\w’'-]*")
 
@@ -64,36 +68,53 @@ _FRAMING = {
         r"^(?:ситуація|бої) (?:залишає|тривают|тривають|продовжу)",
     ),
 }
-_COMPILED_NUMBERS = {
-    k: re.compile(rf"\b(?:{v})\b", re.IGNORECASE) for k, v in _NUMBER_WORDS.items()
-}
+# matched against the lower-cased text (case-insensitive matching is several times slower)
+_COMPILED_NUMBERS = {k: re.compile(rf"\b(?:{v})\b") for k, v in _NUMBER_WORDS.items()}
 # a verb's stem and a short ending: "annoncé", "signed", "підписали" (not "confirmation")
-_COMPILED_ACTS = {k: re.compile(rf"\b(?:{v})\w{{0,4}}\b", re.IGNORECASE) for k, v in _ACTS.items()}
-_COMPILED_FRAMING = {
-    k: [re.compile(p, re.IGNORECASE) for p in patterns] for k, patterns in _FRAMING.items()
+_COMPILED_ACTS = {k: re.compile(rf"\b(?:{v})\w{{0,4}}\b") for k, v in _ACTS.items()}
+# openings are matched at the start only (fast to refuse); the other patterns anywhere
+_COMPILED_OPENINGS = {
+    k: re.compile("|".join(f"(?:{p[1:]})" for p in patterns if p.startswith("^")))
+    for k, patterns in _FRAMING.items()
 }
+_COMPILED_ANYWHERE = {
+    k: re.compile("|".join(f"(?:{p})" for p in patterns if not p.startswith("^")))
+    for k, patterns in _FRAMING.items()
+}
+COMMENTARY = 0.15  # below this fact score (no number, name or act), a sentence is commentary
 
 
-def fact_score(text: str, language: str) -> float:
-    """0 (no fact) to 1 (numbers, names and an act): how much checkable news a sentence holds."""
+@dataclass(frozen=True)
+class Assessment:
+    """How much checkable news a sentence holds (0–1), and whether it is framing."""
+
+    fact: float
+    framing: bool
+
+
+def assess(text: str, language: str) -> Assessment:
+    """Facts: numbers, names and an act score up to 1. Framing: a framing pattern, or no
+    number, name or act at all ("Les frappes deviennent systématiques.")."""
     lang = language if language in _COMPILED_ACTS else "fr"
-    score = 0.0
-    if _DIGIT.search(text):
-        score += 0.4
-    elif _COMPILED_NUMBERS[lang].search(text):
-        score += 0.25
-    names = {m.group(0) for m in _NAME.finditer(text)}
-    score += min(0.45, 0.15 * len(names))
-    if _COMPILED_ACTS[lang].search(text):
-        score += 0.2
-    return min(1.0, score)
-
-
-def is_framing(text: str, language: str) -> bool:
-    """Scene-setting, background or a pointer to another sentence, rather than a fact."""
-    lang = language if language in _COMPILED_FRAMING else "fr"
     stripped = text.strip()
-    if any(p.search(stripped) for p in _COMPILED_FRAMING[lang]):
-        return True
-    # no number, no name and no act: commentary ("Les frappes deviennent systématiques.")
-    return fact_score(stripped, lang) < 0.15
+    lower = stripped.lower()
+    score = 0.0
+    if _DIGIT.search(stripped):
+        score += 0.4
+    elif _COMPILED_NUMBERS[lang].search(lower):
+        score += 0.25
+    first = _FIRST_WORD.match(stripped)
+    start = first.end() if first else 0  # the first word's capital is no name
+    names = {m.group(0) for m in _NAME.finditer(stripped, start)}
+    score += min(0.45, 0.15 * len(names))
+    if _COMPILED_ACTS[lang].search(lower):
+        score += 0.2
+    fact = min(1.0, score)
+    framing = (
+        fact < COMMENTARY
+        # a bare quotation leans on the sentence that says who speaks, and retells its story
+        or stripped[:1] in _QUOTES
+        or _COMPILED_OPENINGS[lang].match(lower) is not None
+        or _COMPILED_ANYWHERE[lang].search(lower) is not None
+    )
+    return Assessment(fact, framing)
