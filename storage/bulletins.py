@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -210,6 +211,18 @@ def set_headlines(
             [(rank, score, item_id, bulletin_id) for item_id, rank, score in ranks],
         )
         db.execute("UPDATE bulletins SET summary_version = ? WHERE id = ?", [version, bulletin_id])
+
+
+def deleted_among(db: Database, bulletin_ids: Iterable[int]) -> set[int]:
+    """Which of these bulletins are deleted (or gone)."""
+    wanted = sorted(set(bulletin_ids))
+    if not wanted:
+        return set()
+    marks = ", ".join("?" * len(wanted))
+    live = db.execute(
+        f"SELECT id FROM bulletins WHERE deleted_at IS NULL AND id IN ({marks})", wanted
+    ).fetchall()
+    return set(wanted) - {r[0] for r in live}
 
 
 def set_deleted(db: Database, bulletin_id: int, deleted: bool) -> bool:

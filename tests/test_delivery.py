@@ -421,4 +421,26 @@ async def test_a_row_that_cannot_be_rendered_fails_alone(
         "SELECT kind, chat_id, status, last_error FROM outbox ORDER BY id"
     ).fetchall()
     assert statuses[:2] == [("digest", 1, "sent", None), ("digest", 2, "sent", None)]
-    assert statuses[2][:3] == ("bulletin", 1, "failed") and "render" in statuses[2][3]
+    assert statuses[2][:3] == ("bulletin", 1, "failed") and "gone" in statuses[2][3]
+
+
+async def test_a_bulletin_deleted_after_the_cut_is_not_sent(
+    archive: Database, fake: FakeBotApi, bot: Bot, limits: Limits
+) -> None:
+    extra = "Bilan du jeudi\n\nLe Parlement a nommé Oleksandr Kamychine ministre de la Défense."
+    added = ingest(archive, Submission("file", "2025-07-10-jeudi.txt", data=extra.encode()), limits)
+    queue_digest(archive, [1, 2])
+    archive.execute("UPDATE bulletins SET deleted_at = 'x' WHERE id = ?", [added.bulletin_id])
+    await make_sender(archive, bot, Clock(SAT_9)).drain_once()
+    (message,) = fake.messages_to(1)
+    assert "Kamychine" not in message.text and "741" in message.text
+    # a digest whose every bulletin was deleted after the cut is not sent at all
+    subscriber(archive, 3, language="en")
+    assert queue_due_digests(archive, SAT_9, timedelta(hours=6)) == 1
+    archive.execute("UPDATE bulletins SET deleted_at = 'x'")
+    await make_sender(archive, bot, Clock(SAT_9)).drain_once()
+    assert fake.messages_to(3) == []
+    status, error = archive.execute(
+        "SELECT status, last_error FROM outbox WHERE chat_id = 3"
+    ).fetchone()
+    assert status == "failed" and "deleted" in error

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlite_utils import Database
 
 from bot.digest import Digest
 from bot.i18n import t
 from bot.render import bulletin_link, esc, render_digest, shorten, split_blocks
-from storage.bulletins import get_bulletin
+from storage.bulletins import deleted_among, get_bulletin
 from storage.digests import load_digest_by_id
 from storage.outbox import Delivery
 from storage.people import get_subscriber
@@ -19,7 +21,14 @@ def render_delivery(db: Database, delivery: Delivery, bot_username: str | None) 
         payload = load_digest_by_id(db, delivery.content_id)
         if payload is None:
             raise LookupError(f"digest {delivery.content_id} is gone")
-        return render_digest(Digest.from_json(payload), bot_username)
+        digest = Digest.from_json(payload)
+        # a bulletin deleted since the digest was cut is not sent
+        gone = deleted_among(db, {i.bulletin_id for i in digest.items})
+        if gone:
+            digest = replace(digest, items=[i for i in digest.items if i.bulletin_id not in gone])
+            if not digest.items:
+                raise LookupError(f"every bulletin of digest {delivery.content_id} was deleted")
+        return render_digest(digest, bot_username)
     return render_bulletin_push(db, delivery, bot_username)
 
 

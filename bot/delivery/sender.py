@@ -177,6 +177,7 @@ class Sender:
                 flusher.cancel()
                 self.flush()
             handled += len(rows)
+        self.rendered.clear()  # digests are immutable, but deletions and memory are not
         return handled
 
     async def _sleep_until_due(self) -> None:
@@ -225,6 +226,10 @@ class Sender:
         async with self.concurrency:
             try:
                 parts = self._render(d)
+            except LookupError as exc:  # its content was deleted since it was queued
+                log.warning("delivery %d not sent: %s", d.id, exc)
+                self.outcomes.append(Outcome(d, "failed", error=f"gone: {exc}"))
+                return
             except Exception as exc:  # a row we cannot render must not stop the others
                 log.exception("cannot render delivery %d", d.id)
                 self.outcomes.append(Outcome(d, "failed", error=f"render: {exc}"))
