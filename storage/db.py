@@ -293,6 +293,27 @@ def migrate(db: Database) -> int:
     return schema_version(db)
 
 
+def problems(db: Database) -> list[str]:
+    """What is wrong with the file: SQLite's integrity check, the full-text index's own
+    check, and items missing from the search index or index rows without an item."""
+    found = [r[0] for r in db.execute("PRAGMA integrity_check").fetchall() if r[0] != "ok"]
+    try:
+        db.execute("INSERT INTO search_fts (search_fts) VALUES ('integrity-check')")
+    except sqlite3.DatabaseError as exc:
+        found.append(f"search index: {exc}")
+    unindexed = db.execute(
+        "SELECT count(*) FROM items WHERE id NOT IN (SELECT rowid FROM search_fts)"
+    ).fetchone()[0]
+    orphans = db.execute(
+        "SELECT count(*) FROM search_fts WHERE rowid NOT IN (SELECT id FROM items)"
+    ).fetchone()[0]
+    if unindexed:
+        found.append(f"{unindexed} item(s) missing from the search index")
+    if orphans:
+        found.append(f"{orphans} search index row(s) without an item")
+    return found
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
     path = Path(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from bot.ingest import Limits
-from bot.ingest.feeds import feed_state, poll_feed
+from bot.ingest.feeds import FeedRefused, feed_state, fetch, poll_feed, poll_feeds
 from storage.bulletins import get_bulletin, list_bulletins
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
@@ -34,12 +35,28 @@ ATOM = """<?xml version="1.0" encoding="utf-8"?>
 </entry></feed>"""
 
 
+def _bomb(decoded: int) -> bytes:
+    """A gzip body of a few tens of KB that decodes to `decoded` bytes (built in chunks)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: the gzip container
+    chunk = b"<" * 1_000_000
+    return b"".join(packer.compress(chunk) for _ in range(decoded // len(chunk))) + packer.flush()
+
+
+BOMB = _bomb(50_000_000)
+
+BAD_ENTRY = RSS.replace(
+    "<description>L'Allemagne", "<description>&lt;h1&gt;T&lt;/h1&gt;&lt;p&gt;x.&lt;/p&gt;&lt;![&lt;![</description></item>"
+    "<item><guid>rss-3</guid><title>Bilan 3</title><description>L'Allemagne"
+)  # fmt: skip
+
+
 class FeedServer:
     """Serves /rss and /atom with ETags; /broken answers 500; /slow never answers in time."""
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None]] = []
-        self.documents = {"/rss": RSS, "/atom": ATOM, "/junk": "<html>not a feed</html>"}
+        self.documents = {"/rss": RSS, "/atom": ATOM, "/junk": "<html>not a feed</html>",
+                          "/bad-entry": BAD_ENTRY}  # fmt: skip
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +68,28 @@ class FeedServer:
                     return
                 if self.path == "/slow":
                     outer.release.wait(5)
+                    return
+                if self.path == "/bomb":  # 50 KB of gzip that decodes to 50 MB
+                    self.send_response(200)
+                    self.send_header("Content-Encoding", "gzip")
+                    self.send_header("Content-Length", str(len(BOMB)))
+                    self.end_headers()
+                    self.wfile.write(BOMB)
+                    return
+                if self.path == "/drip":  # a byte at a time, never done
+                    self.send_response(200)
+                    self.end_headers()
+                    while not outer.release.wait(0.05):
+                        try:
+                            self.wfile.write(b" ")
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                    return
+                if self.path.startswith("/redirect"):
+                    self.send_response(302)
+                    self.send_header("Location", outer.base + "/rss")
+                    self.end_headers()
                     return
                 body = outer.documents.get(self.path)
                 if body is None:
@@ -173,3 +212,42 @@ def test_not_a_feed(db: Database, limits: Limits, feeds: FeedServer, client: htt
     url = feeds.url("/junk")
     poll_feed(db, client, url, limits, poll_minutes=15)
     assert "not a feed" in (feed_state(db, url).last_error or "")
+
+
+def test_an_entry_that_trips_the_parser_stops_nothing(
+    db: Database, limits: Limits, feeds: FeedServer
+) -> None:
+    report = poll_feeds(db, (feeds.url("/bad-entry"), feeds.url("/junk"), feeds.url("/atom")),
+                        limits, poll_minutes=15, timeout=0.5)  # fmt: skip
+    assert [o.status for o in report.outcomes] == ["added", "rejected", "added", "added"]
+    assert "could not be processed" in (report.outcomes[1].reason or "")
+    assert "not a feed" in (feed_state(db, feeds.url("/junk")).last_error or "")
+    assert feed_state(db, feeds.url("/atom")).last_ok_at is not None
+
+
+def test_a_gzip_bomb_is_cut_off_decoded(
+    db: Database, feeds: FeedServer, client: httpx.Client
+) -> None:
+    url = feeds.url("/bomb")
+    poll_feed(db, client, url, Limits(max_bytes=100_000), poll_minutes=15)
+    state = feed_state(db, url)
+    assert state.failures == 1 and "too large" in (state.last_error or "")
+
+
+def test_a_dripping_server_meets_the_deadline(
+    db: Database, limits: Limits, feeds: FeedServer
+) -> None:
+    url = feeds.url("/drip")
+    with httpx.Client(timeout=0.2) as client:  # each byte comes well within the read timeout
+        poll_feed(db, client, url, limits, poll_minutes=15, timeout=0.2)
+    assert "too long" in (feed_state(db, url).last_error or "")
+
+
+def test_redirects_to_private_addresses_are_refused(
+    feeds: FeedServer, client: httpx.Client
+) -> None:
+    with pytest.raises(FeedRefused, match="private address"):
+        fetch(client, feeds.url("/redirect"), {}, 10_000, deadline=1e12, allow_private=False)
+    # a feed configured on a private address may redirect within it
+    status, _, body = fetch(client, feeds.url("/redirect"), {}, 10_000, deadline=1e12)
+    assert status == 200 and b"<rss" in body

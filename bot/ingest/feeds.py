@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import calendar
+import ipaddress
 import logging
+import socket
+import sqlite3
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,6 +91,62 @@ def entry_submissions(url: str, document: bytes, headers: dict[str, str]) -> lis
     return subs
 
 
+class FeedRefused(ValueError):
+    """A feed answer we will not read: too large, too slow, or a redirect to a private host."""
+
+
+MAX_REDIRECTS = 5
+MAX_FEED_FACTOR = 10  # a feed document may be this many times MAX_BULLETIN_BYTES, decoded
+
+
+def _private(host: str) -> bool:
+    """The host is (or resolves to) a loopback, link-local or private address."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False  # unresolvable: the request itself will fail
+    addresses = {ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos}
+    return any(a.is_loopback or a.is_link_local or a.is_private or a.is_reserved
+               or a.is_unspecified for a in addresses)  # fmt: skip
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    deadline: float,
+    *,
+    allow_private: bool | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """GET with redirects followed by hand (none to a private address unless `url` is one),
+    the body streamed and cut at `max_bytes` once decoded (a gzip bomb stops there), and the
+    whole exchange bounded by `deadline` (a server dripping bytes is cut off too)."""
+    if allow_private is None:  # only a feed configured on a private address stays there
+        allow_private = _private(httpx.URL(url).host)
+    for _ in range(MAX_REDIRECTS + 1):
+        with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
+            if response.is_redirect:
+                target = response.url.join(response.headers.get("Location", ""))
+                if target.scheme not in ("http", "https"):
+                    raise FeedRefused(f"redirect to {target.scheme}: refused")
+                if not allow_private and _private(target.host):
+                    raise FeedRefused(f"redirect to a private address ({target.host}): refused")
+                url = str(target)
+                continue
+            if response.status_code >= 400 or response.status_code == 304:
+                return response.status_code, dict(response.headers), b""
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FeedRefused(f"feed document is too large (over {max_bytes:,} bytes)")
+                if time.monotonic() > deadline:
+                    raise FeedRefused("feed took too long to send")
+            return response.status_code, dict(response.headers), bytes(body)
+    raise FeedRefused(f"more than {MAX_REDIRECTS} redirects")
+
+
 def poll_feed(
     db: Database,
     client: httpx.Client,
@@ -96,8 +156,13 @@ def poll_feed(
     poll_minutes: int,
     now: datetime | None = None,
     force: bool = False,
+    timeout: float = 20.0,
 ) -> Report:
-    """Fetch one feed if due; ingest its new entries; record success or back off."""
+    """Fetch one feed if due; ingest its new entries; record success or back off.
+
+    Any failure of the feed (network, HTTP, size, time, a document that is no feed, a
+    parser error) is recorded with back-off; an entry that cannot be ingested is that
+    entry's outcome and stops nothing."""
     now = now or datetime.now(UTC)
     state = feed_state(db, url)
     if not force and state.next_try_at and datetime.fromisoformat(state.next_try_at) > now:
@@ -109,35 +174,32 @@ def poll_feed(
         headers["If-Modified-Since"] = state.last_modified
     report = Report()
     try:
-        response = client.get(url, headers=headers, follow_redirects=True)
-        if response.status_code == 304:
+        deadline = time.monotonic() + timeout * 3
+        status, answer, content = fetch(
+            client, url, headers, limits.max_bytes * MAX_FEED_FACTOR, deadline
+        )
+        if status == 304:
             _record_ok(db, state, now, poll_minutes, state.etag, state.last_modified)
             return report
-        response.raise_for_status()
-        if len(response.content) > limits.max_bytes * 10:
-            raise ValueError("feed document is too large")
-        subs = entry_submissions(url, response.content, dict(response.headers))
-    except (httpx.HTTPError, ValueError) as exc:
+        if status >= 400:
+            raise FeedRefused(f"HTTP {status}")
+        subs = entry_submissions(url, content, answer)
+    except sqlite3.OperationalError:
+        raise
+    except Exception as exc:  # whatever it was, this feed failed: back off, go on
         _record_failure(db, state, now, poll_minutes, _describe(exc))
         return report
     for sub in subs:
         report.outcomes.append(ingest(db, sub, limits))
-    _record_ok(
-        db,
-        state,
-        now,
-        poll_minutes,
-        response.headers.get("ETag"),
-        response.headers.get("Last-Modified"),
-    )
+    _record_ok(db, state, now, poll_minutes, answer.get("etag"), answer.get("last-modified"))
     return report
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, httpx.HTTPStatusError):
-        return f"HTTP {exc.response.status_code}"
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
+    if isinstance(exc, FeedRefused):
+        return str(exc)[:300]
     return f"{type(exc).__name__}: {exc}"[:300]
 
 
@@ -213,6 +275,9 @@ def remove_admin_feed(db: Database, url: str) -> bool:
     return cursor.rowcount > 0
 
 
+POLL_BUDGET = 5  # a whole poll of the feeds may take this many request timeouts
+
+
 def poll_feeds(
     db: Database,
     urls: tuple[str, ...],
@@ -222,13 +287,18 @@ def poll_feeds(
     timeout: float,
     force: bool = False,
 ) -> Report:
-    """Poll every configured feed that is due."""
+    """Poll every configured feed that is due, within a deadline for the whole poll (the
+    feeds not reached are polled next time)."""
     report = Report()
     if not urls:
         return report
+    deadline = time.monotonic() + max(60.0, timeout * POLL_BUDGET)
     with httpx.Client(timeout=timeout) as client:
-        for url in urls:
-            report.outcomes += poll_feed(
-                db, client, url, limits, poll_minutes=poll_minutes, force=force
-            ).outcomes
+        for n, url in enumerate(urls):
+            if time.monotonic() > deadline:
+                log.warning("feed poll out of time: %d feed(s) left for the next poll",
+                            len(urls) - n)  # fmt: skip
+                break
+            report.outcomes += poll_feed(db, client, url, limits, poll_minutes=poll_minutes,
+                                         force=force, timeout=timeout).outcomes  # fmt: skip
     return report

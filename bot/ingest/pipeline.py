@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import logging
-import shutil
+import os
+import sqlite3
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -147,27 +150,77 @@ def store(db: Database, bulletin: NewBulletin, name: str) -> Outcome:
 
 
 def ingest(db: Database, sub: Submission, limits: Limits) -> Outcome:
-    """Prepare and store one submission."""
+    """Prepare and store one submission. Whatever is wrong with it is its outcome, never an
+    exception: only the database failing (full, locked, read-only) stops the caller."""
     try:
         bulletin = prepare(sub, limits)
+        return store(db, bulletin, sub.name)
     except Rejected as exc:
-        log.warning("rejected %s: %s", sub.name, exc.reason)
-        return Outcome(sub.name, "rejected", reason=exc.reason)
-    return store(db, bulletin, sub.name)
+        reason = exc.reason
+    except sqlite3.OperationalError:
+        raise  # the database, not the bulletin: nothing else could be stored either
+    except Exception as exc:  # one bad input must never stop the others
+        reason = f"could not be processed ({type(exc).__name__}: {exc})"[:300]
+    log.warning("rejected %s: %s", printable(sub.name), reason)
+    return Outcome(sub.name, "rejected", reason=reason)
 
 
-def read_file(path: Path, limits: Limits, *, known_suffix: bool = False) -> Submission:
-    """A file as a submission; refuses oversized or unreadable files before reading."""
+def printable(name: str) -> str:
+    """A file name as text: undecodable bytes (kept by the OS as surrogates) become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def read_file(
+    path: Path, limits: Limits, *, known_suffix: bool = False, follow_links: bool = True
+) -> Submission:
+    """A regular file as a submission; refuses oversized, unreadable and special files (and,
+    unless `follow_links`, symbolic links) with a reason, reading at most the size limit."""
+    name = printable(path.name)
     if known_suffix and path.suffix.lower() not in SUFFIXES:
-        raise Rejected(f"unsupported file type {path.suffix or '(none)'}: send .txt, .md or .html")
-    try:
-        size = path.stat().st_size
-        if size > limits.max_bytes:
-            raise Rejected(_too_big(size, limits.max_bytes))
-        data = path.read_bytes()
+        raise Rejected(f"unsupported file type {printable(path.suffix) or '(none)'}: send .txt, "
+                       ".md or .html")  # fmt: skip
+    try:  # what it is, before opening it: a pipe, a device or a link is never opened
+        mode = (os.stat(path) if follow_links else os.lstat(path)).st_mode
     except OSError as exc:
         raise Rejected(f"unreadable: {exc.strerror or exc}") from None
-    return Submission(source="file", name=path.name, data=data, source_ref=None)
+    if not stat.S_ISREG(mode):
+        raise Rejected(f"not a regular file: {_kind(mode)}")
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # it became a link since: still never followed
+            raise Rejected(f"not a regular file: {_kind(stat.S_IFLNK)}") from None
+        raise Rejected(f"unreadable: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Rejected(f"not a regular file: {_kind(info.st_mode)}")
+        if info.st_size > limits.max_bytes:
+            raise Rejected(_too_big(info.st_size, limits.max_bytes))
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise Rejected(f"unreadable: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limits.max_bytes:  # it grew while we read it
+        raise Rejected(_too_big(len(data), limits.max_bytes))
+    return Submission(source="file", name=name, data=data, source_ref=None)
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a plain file"
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
@@ -188,42 +241,74 @@ def ingest_paths(
     *,
     on_done: Callable[[Path, Outcome], None] | None = None,
     known_suffix: bool = False,
+    follow_links: bool = True,
 ) -> Report:
     """Ingest files (not moving anything); report every file's outcome."""
     report = Report()
     for path in paths:
         try:
-            outcome = ingest(db, read_file(path, limits, known_suffix=known_suffix), limits)
+            sub = read_file(path, limits, known_suffix=known_suffix, follow_links=follow_links)
+            outcome = ingest(db, sub, limits)
         except Rejected as exc:
-            outcome = Outcome(path.name, "rejected", reason=exc.reason)
+            log.warning("rejected %s: %s", printable(path.name), exc.reason)
+            outcome = Outcome(printable(path.name), "rejected", reason=exc.reason)
         report.outcomes.append(outcome)
         if on_done is not None:
             on_done(path, outcome)
     return report
 
 
+FILED = ("done", "rejected")
+
+
 def ingest_inbox(db: Database, inbox: Path, limits: Limits) -> Report:
-    """Ingest every file in the inbox; move each to done/ or rejected/ (+ .reason.txt)."""
+    """Ingest every file in the inbox; move each to done/ or rejected/ (+ .reason.txt).
+
+    Only regular files are opened: a symbolic link, a pipe or a device is moved to
+    rejected/ as it is (never followed, never read). A stray file named `done` or `rejected`
+    is moved aside so the folders can be made; a file that vanishes is reported."""
     if not inbox.is_dir():
         return Report()
-    files = [p for p in sorted(inbox.iterdir()) if p.is_file() and not p.name.startswith(".")]
-    return ingest_paths(db, files, limits, on_done=_file_away, known_suffix=True)
+    for name in FILED:
+        _make_folder(inbox / name)
+    entries: list[Path] = []
+    for path in sorted(inbox.iterdir()):
+        if path.name.startswith(".") or (path.name in FILED and path.is_dir()):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            continue  # an operator's sub-folder: not ours to touch
+        entries.append(path)
+    return ingest_paths(db, entries, limits, on_done=_file_away, known_suffix=True,
+                        follow_links=False)  # fmt: skip
+
+
+def _make_folder(folder: Path) -> None:
+    """`folder` as a real folder; whatever stood in its way is renamed, never deleted."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        aside = _free_name(folder.with_name(f"{folder.name}.stray"))
+        folder.rename(aside)
+        log.warning("moved %s aside to %s to make the %s/ folder", folder, aside.name, folder.name)
+    folder.mkdir(exist_ok=True)
 
 
 def _file_away(path: Path, outcome: Outcome) -> None:
     folder = path.parent / ("rejected" if outcome.status == "rejected" else "done")
-    folder.mkdir(exist_ok=True)
-    target = _free_name(folder / path.name)
-    shutil.move(str(path), target)
-    if outcome.status == "rejected":
-        Path(f"{target}.reason.txt").write_text(f"{outcome.reason}\n", encoding="utf-8")
+    try:
+        target = _free_name(folder / path.name)
+        os.rename(path, target)  # on one file system: the entry moves, a link stays a link
+        if outcome.status == "rejected":
+            reason = Path(f"{target}.reason.txt")
+            reason.write_text(f"{outcome.reason}\n", encoding="utf-8")
+    except OSError as exc:
+        log.warning("could not move %s to %s/: %s", printable(path.name), folder.name,
+                    exc.strerror or exc)  # fmt: skip
 
 
 def _free_name(target: Path) -> Path:
     """`x.txt`, else `x.1.txt`, `x.2.txt`…: never overwrite an earlier file."""
     n = 0
     candidate = target
-    while candidate.exists():
+    while os.path.lexists(candidate):
         n += 1
         candidate = target.with_name(f"{target.stem}.{n}{target.suffix}")
     return candidate
