@@ -47,7 +47,6 @@ def dangling(inbox: Path) -> str:
 
 
 HOSTILE: dict[str, tuple[Callable[[Path], str], str]] = {
-    "html that trips the parser": (write("2025-07-02-bad.html", b"<h1>T</h1><p>x.</p><![<!["), "could not be processed"),
     "a file named done": (write("done", b"x"), "unsupported file type"),
     "a file named rejected": (write("rejected", b"x"), "unsupported file type"),
     "a name that is not UTF-8": (write(b"caf\xe9.bin", b"x"), "unsupported file type"),
@@ -58,7 +57,19 @@ HOSTILE: dict[str, tuple[Callable[[Path], str], str]] = {
     "binary": (write("2025-07-03-bin.txt", bytes(range(256)) * 40), ""),
     "too big": (write("2025-07-03-big.txt", b"a. " * 400_000), "too large"),
     "scripts only": (write("2025-07-03-js.html", b"<script>alert(1)</script>" * 50), "empty"),
+    "unclosed tags": (write("2025-07-03-attrs.html", b"<p>" + b"<a b=" * 20_000), "empty"),
+    "250,000 tiny paragraphs": (write("2025-07-03-tiny.txt", b"Ab cd.\n\n" * 120_000), "too many sentences"),
 }  # fmt: skip
+
+# Inputs that took quadratic time: they are bulletins like any other now (about 100 KB each)
+SLOW_ONCE = {
+    "runs of '.'": b"Titre\n\n" + b"." * 100_000,
+    "'a' lines": b"a\n" * 50_000,
+    "markdown '['": b"# T\n\nKyiv. " + b"[" * 100_000,
+    "markdown '*'": b"# T\n\nKyiv. " + b"*a " * 30_000,
+    "html comments": b"<p>Kyiv.</p>" + b"<!--" * 25_000,
+    "abbreviations": b"Titre\n\n" + b"M. " * 30_000,
+}
 
 
 @pytest.mark.parametrize("case", list(HOSTILE), ids=list(HOSTILE))
@@ -100,3 +111,62 @@ def test_every_hostile_file_at_once(tmp_path: Path, db: Database) -> None:
     assert problems(db) == []
     again = ingest_inbox(db, inbox, Limits(max_bytes=1_000_000))  # nothing left to do
     assert again.outcomes == []
+
+
+def test_html_that_tripped_the_parser_is_read(tmp_path: Path, db: Database) -> None:
+    """`<![<![` made the standard library's parser raise on every poll; it is text now."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write("2025-07-02-bad.html", b"<h1>T</h1><p>Kyiv a tenu.</p><![<![")(inbox)
+    write("2025-07-02-comment.html", b"<h1>U</h1><p>Odessa.</p><!-- never closed")(inbox)
+    report = ingest_inbox(db, inbox, Limits())
+    assert [o.status for o in report.outcomes] == ["added", "added"]
+
+
+def test_an_unexpected_error_rejects_that_file_only(
+    tmp_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: whatever a parser might still raise, the file is rejected with the
+    error as its reason and the files after it are ingested."""
+    import bot.ingest.pipeline as pipeline
+
+    real = pipeline.parse_text
+
+    def flaky(raw: str, *args: object, **kwargs: object) -> object:
+        if "BOOM" in raw:
+            raise AssertionError("expected name token")
+        return real(raw, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "parse_text", flaky)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write("2025-07-01-a.txt", b"Titre\n\nBOOM.")(inbox)
+    for good in GOOD:
+        (inbox / good.name).write_bytes(good.read_bytes())
+    report = ingest_inbox(db, inbox, Limits())
+    assert report.count("added") == len(GOOD) and report.count("rejected") == 1
+    reason = (inbox / "rejected" / "2025-07-01-a.txt.reason.txt").read_text(encoding="utf-8")
+    assert reason.startswith("could not be processed (AssertionError: expected name token")
+
+
+@pytest.mark.parametrize("case", list(SLOW_ONCE), ids=list(SLOW_ONCE))
+def test_inputs_that_were_quadratic_are_read(tmp_path: Path, db: Database, case: str) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    suffix = ".md" if "markdown" in case else ".html" if "html" in case else ".txt"
+    write(f"2025-07-04-case{suffix}", SLOW_ONCE[case])(inbox)
+    report = ingest_inbox(db, inbox, Limits())
+    assert [o.status for o in report.outcomes] == ["added"], report.outcomes
+    assert problems(db) == []
+
+
+def test_invisible_and_spoofing_characters_are_stripped(tmp_path: Path, db: Database) -> None:
+    text = "Titre \u202eevil\u202c \u2066x\u2069\n\nKyiv \ue000a tenu\ue001. Odessa\u200f aussi."
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write("2025-07-05-bidi.txt", text.encode())(inbox)
+    (outcome,) = ingest_inbox(db, inbox, Limits()).outcomes
+    title, body = db.execute("SELECT title, clean_text FROM bulletins").fetchone()
+    assert outcome.status == "added" and title == "Titre evil x"
+    for ch in "\u202e\u202c\u2066\u2069\ue000\ue001\u200f":
+        assert ch not in body

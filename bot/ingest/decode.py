@@ -19,7 +19,14 @@ _BOMS = (
 )
 # Legacy encodings worth considering, in order of preference for ties.
 _LEGACY = ["cp1252", "cp1251", "latin_1", "iso8859_15", "koi8_u", "koi8_r", "mac_roman"]
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+# zero-width characters, and the bidirectional controls that can make a title display
+# other than it reads (U+202E, U+2066…); private-use characters go too (below)
+_ZERO_WIDTH = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c"
+             "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+    None,
+)  # fmt: skip
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff\U000f0000-\U0010ffff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -48,6 +55,16 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    # UTF-8 with its last character cut, or a stray bad byte in 10,000, is still UTF-8
+    # (a legacy code page has an accented letter every few dozen characters)
+    for cut in (1, 2, 3):
+        try:
+            return data[:-cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    lenient = data.decode("utf-8", "replace")
+    if lenient.count("\ufffd") <= len(lenient) // 10_000:
+        return lenient.replace("\ufffd", "")
     best = from_bytes(data, cp_isolation=_LEGACY, explain=False).best()
     if best is None:
         raise Rejected("undecodable: the text encoding could not be recognised")
@@ -69,9 +86,11 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def normalize_text(text: str) -> str:
-    """NFC, Unix line ends, no zero-width or control characters, no trailing blanks."""
+    """NFC, Unix line ends, no zero-width, bidirectional-control, private-use or control
+    characters, no trailing blanks."""
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_ZERO_WIDTH)
     text = _CONTROL.sub("", text.replace("\t", " ").replace("\f", "\n"))
+    text = _PRIVATE_USE.sub("", text)
     lines = [re.sub(r"[ ]{2,}", " ", line).strip(" ") for line in text.split("\n")]
     return "\n".join(lines).strip("\n")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from typing import Literal
 
 BlockKind = Literal["heading", "paragraph"]
@@ -69,13 +69,16 @@ def text_blocks(text: str) -> list[Block]:
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _MD_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+# Linear on any input: no part can run past the next delimiter of its own kind, so a run
+# of unclosed "[", "(", "*" or "<" is scanned once, not once per opening.
 _MD_INLINE = [
-    (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\[([^\]]+)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"(\*\*|__)(.+?)\1"), r"\2"),
-    (re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])"), r"\1"),
+    (re.compile(r"!\[([^\[\]]*)\]\([^()]*\)"), r"\1"),
+    (re.compile(r"\[([^\[\]]+)\]\([^()]*\)"), r"\1"),
+    (re.compile(r"\*\*([^*]+)\*\*"), r"\1"),
+    (re.compile(r"__([^_]+)__"), r"\1"),
+    (re.compile(r"(?<![\w*])\*(?![\s*])([^*]+)(?<!\s)\*(?![\w*])"), r"\1"),
     (re.compile(r"`([^`]+)`"), r"\1"),
-    (re.compile(r"<[^>]+>"), ""),
+    (re.compile(r"<[^<>]+>"), ""),
 ]
 
 
@@ -126,9 +129,72 @@ _BLOCK = {
 }  # fmt: skip
 
 
-class _BlockParser(HTMLParser):
+_TAG_NAME = re.compile(r"(/?)([A-Za-z][A-Za-z0-9:-]{0,40})")
+_END_TAGS = {tag: re.compile(rf"</{tag}\b", re.IGNORECASE) for tag in _SKIP}
+
+
+def _scan_html(text: str, parser: _BlockParser) -> None:
+    """Feed `parser` the tags and text of `text` in one pass (linear on any input, unlike
+    the standard library's parser on unclosed tags and comments). Comments, doctypes and
+    processing instructions are dropped, an unclosed tag or comment ends the document,
+    and the content of a skipped element (script, style…) is never looked at."""
+    n = len(text)
+    i = 0
+    while i < n:
+        lt = text.find("<", i)
+        if lt < 0:
+            parser.handle_data(html.unescape(text[i:]))
+            return
+        if lt > i:
+            parser.handle_data(html.unescape(text[i:lt]))
+        if text.startswith("<!--", lt):
+            end = text.find("-->", lt + 4)
+            if end < 0:
+                return
+            i = end + 3
+            continue
+        name = _TAG_NAME.match(text, lt + 1)
+        if name is None and not text.startswith(("<!", "<?"), lt):
+            parser.handle_data("<")  # "a < b": a character, not a tag
+            i = lt + 1
+            continue
+        gt = _tag_end(text, lt + 1)
+        if gt < 0:
+            return
+        i = gt + 1
+        if name is None:
+            continue  # <!DOCTYPE …>, <?xml …?>
+        tag = name.group(2).lower()
+        if name.group(1):
+            parser.handle_endtag(tag)
+        elif text[gt - 1] == "/":
+            parser.handle_startendtag(tag, [])
+        else:
+            parser.handle_starttag(tag, [])
+            if tag in _SKIP and tag != "head":
+                close = _END_TAGS[tag].search(text, i)
+                if close is None:
+                    return
+                i = close.start()  # the end tag is read next, as a tag
+
+
+def _tag_end(text: str, start: int) -> int:
+    """The `>` that closes a tag begun before `start`, outside quoted values (or -1)."""
+    quote = ""
+    for k in range(start, len(text)):
+        ch = text[k]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ">":
+            return k
+    return -1
+
+
+class _BlockParser:
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
         self.blocks: list[Block] = []
         self.title = ""
         self._buffer: list[str] = []
@@ -187,14 +253,13 @@ class _BlockParser(HTMLParser):
             self.blocks.append(Block("heading" if self._heading else "paragraph", body))
 
     def close(self) -> None:
-        super().close()
         self._flush()
 
 
 def html_blocks(text: str) -> list[Block]:
     """HTML: text of visible elements; scripts, styles and forms dropped; h1–h6 are headings."""
     parser = _BlockParser()
-    parser.feed(text)
+    _scan_html(text, parser)
     parser.close()
     blocks = parser.blocks
     title = re.sub(r"\s+", " ", parser.title).strip()

@@ -77,6 +77,9 @@ def _shorten(text: str, limit: int = MAX_TITLE) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+MAX_SENTENCES = 50_000  # 2 MB of news prose (short sentences) is about 35,000
+
+
 def parse_text(
     text: str,
     fmt: Format,
@@ -142,6 +145,9 @@ def _layout(blocks: list[Block]) -> tuple[str, list[NewSection], list[NewItem]]:
             sections.append(NewSection("", start, end))
         sections[-1] = NewSection(sections[-1].heading, sections[-1].start, end)
         for s, e in split_spans(block.text):
+            if len(items) == MAX_SENTENCES:
+                raise Rejected(f"too many sentences: over {MAX_SENTENCES:,}; a bulletin is a news "
+                               "round-up, not an archive (split the file)")  # fmt: skip
             items.append(
                 NewItem(
                     section=len(sections) - 1,

@@ -34,7 +34,6 @@ _TERMINATORS = ".!?…"
 _CLOSERS = "»”’\"')]"
 _OPENERS = "«“„\"'([—–-"
 _LIST_MARKER = re.compile(r"\s*(?:[-•*–—]|\d{1,3}[.)])\s")
-_WORD_BEFORE = re.compile(r"([\w.\-°]+)$")
 _SPACE = " \t\u00a0\u202f\u2009"
 _SPECIAL = re.compile(r"[«“»”\n.!?…]")
 
@@ -45,10 +44,12 @@ def _is_sentence_start(ch: str) -> bool:
 
 def _abbreviation_before(text: str, dot: int) -> bool:
     """True if the period at `dot` closes an abbreviation or an initial."""
-    match = _WORD_BEFORE.search(text, max(0, dot - 40), dot)
-    if not match:
+    k = dot
+    while k > max(0, dot - 40) and (text[k - 1].isalnum() or text[k - 1] in "._-°"):
+        k -= 1  # back to the word's start, at most 40 characters
+    if k == dot:
         return False
-    word = match.group(1).strip("-")
+    word = text[k:dot].strip("-")
     if word.lower() in ABBREVIATIONS:
         return True
     if len(word) == 1 and word.isupper():
@@ -98,22 +99,33 @@ def split_spans(text: str) -> list[tuple[int, int]]:
                 start = end
                 i = end
                 continue
+            # the rest of a run of terminators ("....") decides the same: skip it whole
+            while i + 1 < n and text[i + 1] in _TERMINATORS:
+                i += 1
         i += 1
     spans.append((start, n))
     return [trimmed for s, e in spans if (trimmed := _trim(text, s, e))]
 
 
+def _char_before(text: str, i: int) -> str:
+    """The last character before `i` that is not a space ("" if none), without copying."""
+    k = i - 1
+    while k >= 0 and text[k] in _SPACE:
+        k -= 1
+    return text[k] if k >= 0 else ""
+
+
 def _line_break_ends_sentence(text: str, i: int) -> bool:
-    before = text[:i].rstrip(_SPACE)
-    if before and before[-1] in _TERMINATORS + _CLOSERS + ":;":
+    before = _char_before(text, i)
+    if before and before in _TERMINATORS + _CLOSERS + ":;":
         return True
     return bool(_LIST_MARKER.match(text, i + 1))
 
 
 def _end_after_quote(text: str, i: int) -> int | None:
     """A quotation that ends a sentence inside it: `« … Patriot. » Puis …`."""
-    before = text[:i].rstrip(_SPACE)
-    if not before or before[-1] not in _TERMINATORS:
+    before = _char_before(text, i)
+    if not before or before not in _TERMINATORS:
         return None
     k = i + 1
     while k < len(text) and text[k] in _SPACE:

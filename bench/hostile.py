@@ -1,0 +1,138 @@
+"""Hostile inputs through the whole ingestion pipeline: seconds and peak memory by size.
+
+Each case is generated at 100 KB, 1 MB and 2 MB and ingested (decode, parse, split,
+summarise, analyse, store) into a fresh database by a child process of its own, so its
+peak RSS is its own; a case still running after `--timeout` seconds is stopped and shown
+as such. Targets: every case at most 2 s and 300 MB at 2 MB, and a good 4 KB bulletin
+still ingested in the same run (the last line). The baseline is the same pipeline on
+ordinary prose of the same size.
+
+    .venv/bin/python -m bench.hostile [--sizes 100000,1000000,2000000] [--timeout 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT.parent / "shared" / "data" / "bulletins" / "2025-07-11-bilan-jours-1230-1234.txt"
+PROSE = (
+    "La Russie a lancé 741 drones et missiles contre l’Ukraine, un nouveau record. "
+    "Le Royaume-Uni livrera 5000 missiles Thales à Kyiv. Les combats se poursuivent près "
+    "de Pokrovsk, dans la région de Donetsk. "
+)
+
+
+def repeat(unit: str, size: int) -> bytes:
+    """`unit` repeated to `size` bytes."""
+    data = unit.encode("utf-8")
+    cut = (data * (size // len(data) + 1))[:size]
+    return cut.decode("utf-8", "ignore").encode("utf-8")  # never a character cut in two
+
+
+CASES: dict[str, tuple[str, Callable[[int], bytes]]] = {
+    "prose (baseline)": ("prose.txt", lambda n: repeat(PROSE + "\n\n", n)),
+    "tiny paragraphs 'Ab cd.'": ("tiny.txt", lambda n: repeat("Ab cd.\n\n", n)),
+    "one paragraph, no full stop": ("words.txt", lambda n: repeat("mot ", n)),
+    "runs of '.'": ("dots.txt", lambda n: b"Titre\n\n" + repeat(".", n)),
+    "'a' lines": ("lines.txt", lambda n: repeat("a\n", n)),
+    "blank-line runs": ("blank.txt", lambda n: b"Titre\n\n" + repeat("\n \n", n)),
+    "markdown '['": ("brackets.md", lambda n: b"# T\n\n" + repeat("[", n)),
+    "markdown '*'": ("stars.md", lambda n: b"# T\n\n" + repeat("*a ", n)),
+    "html '<a b='": ("attrs.html", lambda n: b"<p>" + repeat("<a b=", n)),
+    "html nested divs": ("nested.html", lambda n: repeat("<div>", n // 2) + repeat("x</div>", n // 2)),
+    "html comment run": ("comment.html", lambda n: b"<p>T</p>" + repeat("<!--", n)),
+    "abbreviations 'M. '": ("abbr.txt", lambda n: repeat("M. ", n)),
+    "one huge word": ("word.txt", lambda n: b"Titre\n\n" + repeat("a", n)),
+    "digits and names": ("names.txt", lambda n: repeat("Kyiv 741 Patriot OTAN Kharkiv ", n)),
+}  # fmt: skip
+
+
+def child(case: str, size: int) -> None:
+    """Run in the child process: ingest one case, print seconds, status and peak RSS."""
+    sys.path.insert(0, str(ROOT))
+    from bot.ingest import Limits, Submission, ingest
+    from storage import open_db
+
+    name, make = CASES[case]
+    data = make(size)
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_db(Path(folder) / "hostile.db")
+        limits = Limits(max_bytes=max(2_000_000, len(data) + 1))
+        start = time.perf_counter()
+        outcome = ingest(db, Submission("file", f"2025-07-11-{name}", data=data), limits)
+        seconds = time.perf_counter() - start
+        good = ingest(db, Submission("file", SAMPLE.name, data=SAMPLE.read_bytes()), limits)
+        db.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB → MB on Linux
+    print(json.dumps({"seconds": seconds, "status": outcome.status, "reason": outcome.reason,
+                      "good": good.status, "peak_mb": peak}))  # fmt: skip
+
+
+def run(case: str, size: int, timeout: float) -> dict[str, object]:
+    command = [sys.executable, "-m", "bench.hostile", "--child", case, "--size", str(size)]
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return {"seconds": float("inf"), "status": f"stopped after {timeout:g} s", "peak_mb": 0}
+    if done.returncode != 0:
+        return {"seconds": float("nan"), "status": f"crashed: {done.stderr.strip()[-200:]}",
+                "peak_mb": 0}  # fmt: skip
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="100000,1000000,2000000")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.size)
+        return
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"{'case':32s}" + "".join(f"{f'{s // 1000} KB':>26s}" for s in sizes))
+    worst_seconds, worst_mb, good = 0.0, 0.0, True
+    baseline: dict[int, float] = {}
+    reasons: dict[str, str] = {}
+    for case in CASES:
+        cells = []
+        for size in sizes:
+            r = run(case, size, args.timeout)
+            seconds, peak = float(r["seconds"]), float(r["peak_mb"])  # type: ignore[arg-type]
+            if case.endswith("(baseline)"):
+                baseline[size] = seconds
+            ratio = f" {seconds / baseline[size]:4.1f}x" if baseline.get(size) else ""
+            mark = {"added": "+", "rejected": "-", "duplicate": "="}.get(str(r["status"]), "!")
+            cells.append(f"{mark} {seconds:6.2f} s {peak:5.0f} MB{ratio}"
+                         if seconds != float("inf") else str(r["status"]))  # fmt: skip
+            if r.get("status") == "rejected":
+                reasons.setdefault(case, str(r.get("reason")))
+            if size == max(sizes):
+                worst_seconds, worst_mb = max(worst_seconds, seconds), max(worst_mb, peak)
+            good = good and r.get("good") == "added"
+            if not str(r["status"]).startswith(("added", "rejected", "duplicate")):
+                print(f"  {case} at {size}: {r['status']}")
+        print(f"{case:32s}" + "".join(f"{c:>26s}" for c in cells))
+    print("\n+ added, - rejected (reason below), = duplicate; times include the rejection")
+    for case, reason in reasons.items():
+        print(f"  {case}: {reason}")
+    print(f"\nat {max(sizes) // 1000} KB: worst {worst_seconds:.2f} s (target 2 s), "
+          f"worst peak {worst_mb:.0f} MB (target 300 MB); "
+          f"the good 4 KB bulletin ingested in every run: {'yes' if good else 'NO'}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
