@@ -264,6 +264,13 @@ def _v8_editions(db: Database) -> None:
     )
 
 
+def _v9_leases(db: Database) -> None:
+    """Outbox rows are claimed with a lease by a named sender, so two senders never send
+    the same row and only an expired (or dead sender's) claim is taken back."""
+    db.execute("ALTER TABLE outbox ADD COLUMN lease_until TEXT")
+    db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -274,6 +281,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v6_term_counts,
     _v7_unannounced_index,
     _v8_editions,
+    _v9_leases,
 ]
 
 

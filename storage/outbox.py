@@ -14,7 +14,7 @@ arrive twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,11 +48,12 @@ _COLUMNS = (
 )
 
 
-def _row(row: Any) -> Delivery:
-    values = list(row)
-    values[8] = json.loads(values[8] or "[]")
-    values[9] = json.loads(values[9] or "{}")
-    return Delivery(*values)
+def _row(row: dict[str, Any]) -> Delivery:
+    """A row read by column name (never by position)."""
+    values = {name: row[name] for name in Delivery.__dataclass_fields__}
+    values["message_ids"] = json.loads(values["message_ids"] or "[]")
+    values["payload"] = json.loads(values["payload"] or "{}")
+    return Delivery(**values)
 
 
 def enqueue(
@@ -161,14 +162,23 @@ def edition_counts(db: Database, since: str) -> dict[str, int]:
     return {outcome: n for outcome, n in rows}
 
 
-def due(db: Database, now: str, limit: int = 200) -> list[Delivery]:
-    """Rows to send now: pending and due, oldest first."""
-    rows = db.execute(
-        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? "
-        "ORDER BY next_attempt_at, id LIMIT ?",
-        [now, limit],
-    ).fetchall()
-    return [_row(r) for r in rows]
+def claim(db: Database, now: str, lease_until: str, sender: str, limit: int) -> list[Delivery]:
+    """Atomically take up to `limit` due rows for `sender` (status `sending`, leased until
+    `lease_until`, attempts counted), at most one per chat, oldest first. Two senders
+    never get the same row: one UPDATE … RETURNING in one write transaction."""
+    with db.atomic():
+        cursor = db.execute(
+            "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?, "
+            "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM (SELECT id, "
+            "row_number() OVER (PARTITION BY chat_id ORDER BY next_attempt_at, id) AS nth, "
+            "next_attempt_at FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?) "
+            "WHERE nth = 1 ORDER BY next_attempt_at, id LIMIT ?) "
+            f"RETURNING {_COLUMNS}",
+            [lease_until, sender, now, now, limit],
+        )
+        names = [c[0] for c in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    return sorted((_row(r) for r in rows), key=lambda d: d.id)
 
 
 def next_due_at(db: Database) -> str | None:
@@ -177,21 +187,34 @@ def next_due_at(db: Database) -> str | None:
     return row[0] if row else None
 
 
-def in_flight(db: Database) -> list[Delivery]:
-    """Rows left in `sending` (by a crash)."""
-    rows = db.execute(f"SELECT {_COLUMNS} FROM outbox WHERE status = 'sending'").fetchall()
-    return [_row(r) for r in rows]
+def stranded(db: Database, now: str, dead: Callable[[str | None], bool]) -> list[Delivery]:
+    """Rows left in `sending` whose lease has run out or whose sender is gone."""
+    rows = db.query(
+        f"SELECT {_COLUMNS}, lease_until, claimed_by FROM outbox WHERE status = 'sending'"
+    )
+    return [
+        _row(r)
+        for r in rows
+        if r["lease_until"] is None or r["lease_until"] <= now or dead(r["claimed_by"])
+    ]
+
+
+def release(db: Database, delivery_id: int, at: str, error: str) -> bool:
+    """A stranded row back to pending (parts already sent are kept); False if its state
+    changed meanwhile (another sender took it back first)."""
+    cursor = db.execute(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?, "
+        "lease_until = NULL, claimed_by = NULL, updated_at = ? "
+        "WHERE id = ? AND status = 'sending'",
+        [at, error[:300], now_iso(), delivery_id],
+    )
+    return cursor.rowcount > 0
 
 
 def _update(db: Database, delivery_id: int, **values: Any) -> None:
     values["updated_at"] = now_iso()
     assignments = ", ".join(f"{k} = ?" for k in values)
     db.execute(f"UPDATE outbox SET {assignments} WHERE id = ?", [*values.values(), delivery_id])
-
-
-def mark_sending(db: Database, delivery: Delivery) -> None:
-    """Before the first request of an attempt."""
-    _update(db, delivery.id, status="sending", attempts=delivery.attempts + 1)
 
 
 def record_part(db: Database, delivery_id: int, message_ids: list[int]) -> None:
@@ -202,12 +225,13 @@ def record_part(db: Database, delivery_id: int, message_ids: list[int]) -> None:
 def mark_sent(db: Database, delivery_id: int, message_ids: list[int], sent_at: str) -> None:
     """Every part delivered."""
     _update(db, delivery_id, status="sent", message_ids=json.dumps(message_ids), last_error=None,
-            sent_at=sent_at)  # fmt: skip
+            sent_at=sent_at, lease_until=None)  # fmt: skip
 
 
 def mark_retry(db: Database, delivery_id: int, at: str, error: str) -> None:
     """Back to pending, to try again at `at`."""
-    _update(db, delivery_id, status="pending", next_attempt_at=at, last_error=error[:300])
+    _update(db, delivery_id, status="pending", next_attempt_at=at, last_error=error[:300],
+            lease_until=None, claimed_by=None)  # fmt: skip
 
 
 def mark_final(db: Database, delivery_id: int, status: str, error: str) -> None:

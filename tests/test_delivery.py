@@ -444,3 +444,97 @@ async def test_a_bulletin_deleted_after_the_cut_is_not_sent(
         "SELECT status, last_error FROM outbox WHERE chat_id = 3"
     ).fetchone()
     assert status == "failed" and "deleted" in error
+
+
+async def test_two_senders_never_send_a_row_twice(
+    archive: Database, fake: FakeBotApi, tmp_path: Path, settings_path: Path
+) -> None:
+    """A cron `send` beside another sender: 3,000 chats, each served exactly once."""
+    chats = list(range(1, 3001))
+    archive.execute("UPDATE bulletins SET announced_at = created_at")
+    for chat in chats:
+        ensure_chat(archive, chat, "private", None, language="fr", timezone="Europe/Paris",
+                    digest_day=5, digest_time="09:00")  # fmt: skip
+    archive.execute("UPDATE subscribers SET subscribed = 1")
+    assert queue_due_digests(archive, SAT_9, timedelta(hours=6)) == len(chats)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
+           "VARIANTS_FILE": str(tmp_path / "none.txt")}  # fmt: skip
+    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "600",
+               "--now", (SAT_9 + timedelta(minutes=1)).isoformat()]  # fmt: skip
+    first, second = (
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    )
+    for worker in (first, second):
+        code = await asyncio.to_thread(worker.wait, 120)
+        assert code == 0, worker.stderr.read() if worker.stderr else ""
+    counted = copies(fake)
+    assert set(counted) == set(chats) and max(counted.values()) == 1
+    assert {r[1] for r in rows(archive)} == {"sent"}
+
+
+async def test_outcomes_survive_a_locked_database(
+    archive: Database, fake: FakeBotApi, bot: Bot, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another connection holds the write lock while messages go out: every outcome is
+    still written once the lock is released, none is lost, nothing is sent twice."""
+    import sqlite3
+    import threading
+
+    queue_digest(archive, list(range(1, 61)))
+    archive.execute("PRAGMA busy_timeout = 50")  # fail fast, to exercise the retry
+    locker = sqlite3.connect(db_path, check_same_thread=False)
+    release, locked = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        locker.execute("BEGIN IMMEDIATE")
+        locked.set()
+        release.wait(0.5)  # a long transaction elsewhere, then it ends
+        locker.execute("COMMIT")
+
+    holder: threading.Thread | None = None
+    original = fake._maybe_fail
+
+    def lock_after_first_send(method: str, params: dict[str, object]) -> None:
+        nonlocal holder
+        if holder is None and method == "sendMessage":  # rows are claimed: now lock
+            holder = threading.Thread(target=hold_lock)
+            holder.start()
+            locked.wait(5)
+        original(method, params)
+
+    fake._maybe_fail = lock_after_first_send  # type: ignore[method-assign]
+    clock = Clock(SAT_9)
+    sender = make_sender(archive, bot, clock, private_interval=0.0)
+    await sender.drain_once()
+    assert holder is not None
+    holder.join()
+    assert copies(fake) == Counter({c: 1 for c in range(1, 61)})
+    assert {r[1] for r in rows(archive)} == {"sent"}
+    assert "could not record" in caplog.text  # the lock was met, and waited out
+    assert sender.stats["sent"] == 60
+    locker.close()
+
+
+async def test_a_slow_chat_does_not_hold_the_others(
+    archive: Database, fake: FakeBotApi, bot: Bot, limits: Limits
+) -> None:
+    """200 messages queued for one chat ahead of 300 digests: the digests flow at once."""
+    from storage.outbox import enqueue
+
+    subscriber(archive, 999, mode="every")
+    early = (SAT_9 - timedelta(hours=1)).isoformat()
+    for n in range(200):  # old bulletins (not in the digests), each pushed to chat 999
+        text = f"Bilan {n}\n\nLa ville numéro {n} a été frappée par {n + 2} drones."
+        out = ingest(archive, Submission("file", f"2025-06-01-{n}.txt", data=text.encode()), limits)
+        enqueue(archive, "bulletin", out.bulletin_id or 0, [999], at=early)
+    queue_digest(archive, list(range(1, 301)))
+    clock = Clock(SAT_9)
+    sender = make_sender(archive, bot, clock)
+    drained = asyncio.create_task(sender.drain_once())
+    await fake.wait_for(lambda s: s.chat_id == 300)  # the last digest is out…
+    assert len(fake.messages_to(999)) < 20  # …while the slow chat has had only a few
+    drained.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await drained

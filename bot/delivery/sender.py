@@ -16,7 +16,11 @@ import asyncio
 import contextlib
 import html
 import logging
+import os
 import re
+import secrets
+import socket
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -31,14 +35,14 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from bot.delivery.messages import render_delivery
 from storage.outbox import (
     Delivery,
-    due,
-    in_flight,
+    claim,
     mark_final,
     mark_retry,
-    mark_sending,
     mark_sent,
     next_due_at,
     record_part,
+    release,
+    stranded,
 )
 from storage.people import mark_inactive
 
@@ -51,7 +55,7 @@ PRIVATE_INTERVAL = 1.0  # seconds between two messages to one private chat
 GROUP_INTERVAL = 3.0  # 20 a minute in groups and channels
 SLACK = 0.002  # seconds of lateness the pacer makes up for
 FLUSH_EVERY = 0.1  # seconds between two writes of outcomes
-BATCH = 2000
+LEASE = timedelta(minutes=10)  # a claimed row another sender may take back after this
 ERROR_PAUSE = 30
 
 
@@ -138,18 +142,42 @@ class Sender:
         self.outcomes: list[Outcome] = []
         self.wake = asyncio.Event()
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        # a claim is sent well within its lease, even at a slow SEND_RATE
+        self.claim_size = max(1, min(concurrency * 4, int(rate * LEASE.total_seconds() / 4)))
 
     # ---- the loop ------------------------------------------------------------------------
     def recover(self) -> int:
-        """After a crash: rows left `sending` go back to pending, keeping recorded parts."""
-        rows = in_flight(self.db)
-        for row in rows:
-            mark_retry(self.db, row.id, self.now().isoformat(), row.last_error or "interrupted")
-        if rows:
-            log.warning(
-                "%d deliveries were interrupted; they resume after their sent parts", len(rows)
-            )
-        return len(rows)
+        """Rows left `sending` by a sender that is gone (its lease ran out, or its process
+        on this host is dead) go back to pending, keeping their recorded parts. A live
+        sender's rows (another process, a cron `send` beside the bot) are left alone."""
+        rows = stranded(self.db, self.now().isoformat(), self._is_gone)
+        released = [
+            row for row in rows
+            if release(self.db, row.id, self.now().isoformat(), row.last_error or "interrupted")
+        ]  # fmt: skip
+        if released:
+            log.warning("%d deliveries were interrupted; they resume after their sent parts",
+                        len(released))  # fmt: skip
+        return len(released)
+
+    def _is_gone(self, claimed_by: str | None) -> bool:
+        """Whether the sender that claimed a row can no longer be sending it."""
+        if not claimed_by or claimed_by == self.name:
+            return claimed_by != self.name
+        host, _, rest = claimed_by.partition(":")
+        pid, _, _token = rest.partition(":")
+        if host != socket.gethostname() or not pid.isdigit():
+            return False  # another machine's: its lease decides
+        if int(pid) == os.getpid():
+            return True  # an earlier sender of this very process
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
 
     async def run(self) -> None:
         """Drain the outbox until cancelled; an unexpected error pauses it, never stops it."""
@@ -164,18 +192,23 @@ class Sender:
             await self._sleep_until_due()
 
     async def drain_once(self) -> int:
-        """Send every row due now; return how many rows were handled."""
+        """Send every row due now; return how many rows were handled.
+
+        Rows are claimed a few at a time (at most one per chat in a claim), so a chat with
+        many rows waiting never holds the others back, and a crash strands few rows."""
         handled = 0
-        while rows := due(self.db, self.now().isoformat(), BATCH):
-            with self.db.atomic():
-                for row in rows:
-                    mark_sending(self.db, row)
+        while True:
+            now = self.now()
+            rows = claim(self.db, now.isoformat(), (now + LEASE).isoformat(), self.name,
+                         self.claim_size)  # fmt: skip
+            if not rows:
+                break
             flusher = asyncio.create_task(self._flush_periodically())
             try:
                 await asyncio.gather(*(self._deliver(row) for row in rows))
             finally:
                 flusher.cancel()
-                self.flush()
+                await self.flush_all()
             handled += len(rows)
         self.rendered.clear()  # digests are immutable, but deletions and memory are not
         return handled
@@ -194,21 +227,40 @@ class Sender:
             await asyncio.sleep(FLUSH_EVERY)
             self.flush()
 
-    def flush(self) -> None:
-        """Write pending outcomes in one transaction."""
+    def flush(self) -> bool:
+        """Write pending outcomes in one transaction; True when nothing is left to write.
+
+        A write that fails (the database is locked or busy) loses nothing: the outcomes are
+        kept, logged, and written by the next flush."""
         if not self.outcomes:
-            return
+            return True
         outcomes, self.outcomes = self.outcomes, []
-        with self.db.atomic():
-            for o in outcomes:
-                self._write(o)
+        try:
+            with self.db.atomic():
+                for o in outcomes:
+                    self._write(o)
+        except sqlite3.OperationalError as exc:
+            self.outcomes[:0] = outcomes
+            log.warning("could not record %d delivery outcome(s) yet (%s); retrying",
+                        len(outcomes), exc)  # fmt: skip
+            return False
+        for o in outcomes:
+            if o.status != "progress":
+                self.stats[o.status] += 1
+        return True
+
+    async def flush_all(self) -> None:
+        """Flush until every outcome is written (the sends happened: they must be recorded)."""
+        delay = FLUSH_EVERY
+        while not self.flush():
+            await self.pacer.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     def _write(self, o: Outcome) -> None:
         d = o.delivery
         if o.status == "progress":
             record_part(self.db, d.id, o.message_ids)
             return
-        self.stats[o.status] += 1
         if o.status == "sent":
             mark_sent(self.db, d.id, o.message_ids, o.at)
         elif o.status == "retry":
@@ -223,26 +275,27 @@ class Sender:
 
     # ---- one row ------------------------------------------------------------------------------
     async def _deliver(self, d: Delivery) -> None:
-        async with self.concurrency:
-            try:
-                parts = self._render(d)
-            except LookupError as exc:  # its content was deleted since it was queued
-                log.warning("delivery %d not sent: %s", d.id, exc)
-                self.outcomes.append(Outcome(d, "failed", error=f"gone: {exc}"))
-                return
-            except Exception as exc:  # a row we cannot render must not stop the others
-                log.exception("cannot render delivery %d", d.id)
-                self.outcomes.append(Outcome(d, "failed", error=f"render: {exc}"))
-                return
-            ids = list(d.message_ids)
-            for part in parts[len(ids) :]:
+        try:
+            parts = self._render(d)
+        except LookupError as exc:  # its content was deleted since it was queued
+            log.warning("delivery %d not sent: %s", d.id, exc)
+            self.outcomes.append(Outcome(d, "failed", error=f"gone: {exc}"))
+            return
+        except Exception as exc:  # a row we cannot render must not stop the others
+            log.exception("cannot render delivery %d", d.id)
+            self.outcomes.append(Outcome(d, "failed", error=f"render: {exc}"))
+            return
+        ids = list(d.message_ids)
+        for part in parts[len(ids) :]:
+            await self._chat_turn(d.chat_id)  # waiting for this chat holds no one else's slot
+            async with self.concurrency:
                 outcome = await self._send_part(d, part, ids)
-                if outcome is not None:
-                    self.outcomes.append(outcome)
-                    return
-                if len(ids) < len(parts):
-                    self.outcomes.append(Outcome(d, "progress", list(ids)))
-            self.outcomes.append(Outcome(d, "sent", ids, at=self.now().isoformat()))
+            if outcome is not None:
+                self.outcomes.append(outcome)
+                return
+            if len(ids) < len(parts):
+                self.outcomes.append(Outcome(d, "progress", list(ids)))
+        self.outcomes.append(Outcome(d, "sent", ids, at=self.now().isoformat()))
 
     def _render(self, d: Delivery) -> list[str]:
         """A row's message parts; a digest is rendered once for all its chats."""
@@ -263,7 +316,6 @@ class Sender:
 
     async def _send_part(self, d: Delivery, text: str, ids: list[int]) -> Outcome | None:
         """Send one part; None on success (its id appended), else the row's outcome."""
-        await self._chat_turn(d.chat_id)
         as_plain = False
         while True:
             await self.pacer.wait()
