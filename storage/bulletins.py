@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from storage.models import Bulletin, BulletinDetail, Item, NewBulletin
 from storage.search import add_to_index
+from storage.tx import transaction
 
 
 class DuplicateBulletin(Exception):
@@ -38,27 +39,13 @@ def find_duplicate(
     return int(row[0]) if row else None
 
 
-WRITE_ATTEMPTS = 3
-
-
 def insert_bulletin(db: Database, new: NewBulletin) -> int:
     """Store a bulletin with its sections and items atomically; return its id.
 
-    Raises `DuplicateBulletin` if the same content or source entry is already stored. In WAL
-    mode a transaction that read before another connection wrote cannot write
-    (SQLITE_BUSY_SNAPSHOT); it is rolled back whole and tried again.
-    """
-    for attempt in range(1, WRITE_ATTEMPTS + 1):
-        try:
-            return _insert_bulletin(db, new)
-        except sqlite3.OperationalError as exc:
-            if attempt == WRITE_ATTEMPTS or "locked" not in str(exc):
-                raise
-    raise AssertionError("unreachable")
-
-
-def _insert_bulletin(db: Database, new: NewBulletin) -> int:
-    with db.atomic():
+    Raises `DuplicateBulletin` if the same content or source entry is already stored. The
+    transaction takes the write lock before it reads (`transaction`), so another
+    connection's commit never invalidates the duplicate check."""
+    with transaction(db):
         existing = find_duplicate(db, new.content_hash, new.source, new.source_ref)
         if existing is not None:
             raise DuplicateBulletin(existing)
@@ -205,12 +192,28 @@ def set_headlines(
     version: int,
 ) -> None:
     """Store (item id, headline rank, score) for a bulletin's items, in one transaction."""
-    with db.atomic():
+    with transaction(db):
         db.conn.executemany(
             "UPDATE items SET headline_rank = ?, score = ? WHERE id = ? AND bulletin_id = ?",
             [(rank, score, item_id, bulletin_id) for item_id, rank, score in ranks],
         )
         db.execute("UPDATE bulletins SET summary_version = ? WHERE id = ?", [version, bulletin_id])
+
+
+def unannounced(db: Database) -> list[tuple[int, str]]:
+    """(id, published_at) of the bulletins not announced to subscribers yet."""
+    rows = db.execute(
+        "SELECT id, published_at FROM bulletins WHERE announced_at IS NULL "
+        "AND deleted_at IS NULL ORDER BY id"
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
+def mark_announced(db: Database, bulletin_ids: list[int], at: str) -> None:
+    """These bulletins have been announced (or will never be)."""
+    db.conn.executemany(
+        "UPDATE bulletins SET announced_at = ? WHERE id = ?", [(at, b) for b in bulletin_ids]
+    )
 
 
 def deleted_among(db: Database, bulletin_ids: Iterable[int]) -> set[int]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from storage.search import HEAD_WEIGHT
+from storage.tx import transaction
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +295,7 @@ def migrate(db: Database) -> int:
     """Apply pending migrations, each in its own transaction; return the new version."""
     version = schema_version(db)
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-        with db.atomic():
+        with transaction(db):
             migration(db)
             db.execute(f"PRAGMA user_version = {number}")
         log.info("database migrated to version %d (%s)", number, migration.__doc__)

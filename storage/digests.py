@@ -17,6 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.bulletins import now_iso
+from storage.tx import transaction
 
 # digest rows that count as given to the chat (a failed or skipped one does not)
 _DELIVERED = "('pending', 'sending', 'sent')"
@@ -115,7 +116,7 @@ def save_digest(
     bulletin_ids: Iterable[int],
 ) -> int:
     """Store a digest under its content key (kept as it is if already there); return its id."""
-    with db.atomic():
+    with transaction(db):
         db.execute(
             "INSERT OR IGNORE INTO digests (key, week, language, title, payload, bulletin_count, "
             "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",

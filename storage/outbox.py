@@ -22,6 +22,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.bulletins import now_iso
+from storage.tx import transaction
 
 KINDS = ("digest", "bulletin")
 
@@ -73,7 +74,7 @@ def enqueue(
     now = now_iso()
     due_at = at or now
     payloads = payloads or {}
-    with db.atomic():
+    with transaction(db):
         before = db.conn.total_changes
         db.conn.executemany(
             "INSERT OR IGNORE INTO outbox (kind, content_id, chat_id, status, attempts, "
@@ -137,7 +138,7 @@ def enqueue_editions(db: Database, rows: Iterable[EditionRow], *, at: str) -> in
     Returns how many `pending` rows were new."""
     now = now_iso()
     queued = 0
-    with db.atomic():
+    with transaction(db):
         for row in rows:
             cursor = db.execute(
                 "INSERT OR IGNORE INTO outbox (kind, content_id, chat_id, status, attempts, "
@@ -166,7 +167,7 @@ def claim(db: Database, now: str, lease_until: str, sender: str, limit: int) -> 
     """Atomically take up to `limit` due rows for `sender` (status `sending`, leased until
     `lease_until`, attempts counted), at most one per chat, oldest first. Two senders
     never get the same row: one UPDATE … RETURNING in one write transaction."""
-    with db.atomic():
+    with transaction(db):
         cursor = db.execute(
             "UPDATE outbox SET status = 'sending', attempts = attempts + 1, lease_until = ?, "
             "claimed_by = ?, updated_at = ? WHERE id IN (SELECT id FROM (SELECT id, "

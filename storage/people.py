@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.bulletins import now_iso
+from storage.tx import transaction
 
 SETTINGS_COLUMNS = ("language", "timezone", "digest_day", "digest_time", "mode")
 MODES = ("weekly", "every", "both")
@@ -49,6 +50,24 @@ def get_subscriber(db: Database, chat_id: int) -> Subscriber | None:
     return next((_subscriber(row) for row in rows), None)
 
 
+def push_chats(db: Database) -> list[int]:
+    """Subscribed, reachable chats that want every new bulletin."""
+    rows = db.execute(
+        "SELECT chat_id FROM subscribers WHERE subscribed AND active AND mode IN ('every', 'both') "
+        "ORDER BY chat_id"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def reachable_follows(db: Database) -> list[tuple[int, str]]:
+    """(chat, word) of every follow of a subscribed, reachable chat, oldest first."""
+    rows = db.execute(
+        "SELECT f.chat_id, f.term FROM follows f JOIN subscribers s USING (chat_id) "
+        "WHERE s.subscribed AND s.active ORDER BY f.rowid"
+    ).fetchall()
+    return [(r[0], r[1]) for r in rows]
+
+
 def weekly_subscribers(db: Database) -> list[Subscriber]:
     """Subscribed, reachable chats that take the weekly digest, by chat id."""
     rows = db.query(
@@ -71,7 +90,7 @@ def ensure_chat(
 ) -> Subscriber:
     """The chat's row, created (not subscribed) with defaults if new; reactivated if known."""
     now = now_iso()
-    with db.atomic():
+    with transaction(db):
         db.execute(
             "INSERT INTO subscribers (chat_id, chat_type, title, language, timezone, digest_day, "
             "digest_time, mode, active, subscribed, created_at, updated_at) "
@@ -142,7 +161,7 @@ MAX_FOLLOWS = 20
 
 def add_follow(db: Database, chat_id: int, term: str, normalized: str) -> str:
     """'added', 'exists' or 'limit'."""
-    with db.atomic():
+    with transaction(db):
         exists = db.execute(
             "SELECT 1 FROM follows WHERE chat_id = ? AND normalized = ?", [chat_id, normalized]
         ).fetchone()

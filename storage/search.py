@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.tx import transaction
+
 HEAD_WEIGHT = 2.5  # bm25 weight of the heading against the text (also the index's rank)
 MAX_CANDIDATES = 100  # ranked in Python: 20 pages of 5
 POOL = 500  # newest matches scored per query
@@ -216,7 +218,7 @@ def rebuild_index(
         for chunk in _items_with_language(db, batch)
         for item_id, text, heading, lang in chunk
     ]
-    with db.atomic():
+    with transaction(db):
         db.execute("DELETE FROM search_fts")
         db.execute("DELETE FROM search_terms")
         for start in range(0, len(rows), batch):
@@ -227,3 +229,19 @@ def rebuild_index(
             [fingerprint],
         )
     return len(rows)
+
+
+def matching_items(db: Database, fts: str, bulletin_ids: list[int]) -> dict[int, list[int]]:
+    """Items of these bulletins that match a (safely quoted) FTS query, by bulletin."""
+    if not bulletin_ids:
+        return {}
+    marks = ", ".join("?" * len(bulletin_ids))
+    rows = db.execute(
+        "SELECT i.bulletin_id, s.rowid FROM search_fts s JOIN items i ON i.id = s.rowid "
+        f"WHERE search_fts MATCH ? AND i.bulletin_id IN ({marks}) ORDER BY s.rowid",
+        [fts, *bulletin_ids],
+    ).fetchall()
+    found: dict[int, list[int]] = {}
+    for bulletin_id, item_id in rows:
+        found.setdefault(bulletin_id, []).append(item_id)
+    return found

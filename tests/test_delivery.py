@@ -4,6 +4,7 @@ against the fake Bot API over HTTP — 429, 5xx, timeouts, 403, bad HTML, crashe
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -468,7 +469,7 @@ async def test_two_senders_never_send_a_row_twice(
     )
     for worker in (first, second):
         code = await asyncio.to_thread(worker.wait, 120)
-        assert code == 0, worker.stderr.read() if worker.stderr else ""
+        assert code == 0, (worker.stderr.read() if worker.stderr else b"").decode()
     counted = copies(fake)
     assert set(counted) == set(chats) and max(counted.values()) == 1
     assert {r[1] for r in rows(archive)} == {"sent"}
@@ -538,3 +539,26 @@ async def test_a_slow_chat_does_not_hold_the_others(
     drained.cancel()
     with pytest.raises(asyncio.CancelledError):
         await drained
+
+
+async def test_many_new_bulletins_are_one_push_and_unsubscribed_chats_get_nothing(
+    db: Database, limits: Limits, fake: FakeBotApi, bot: Bot
+) -> None:
+    subscriber(db, 1, mode="every")
+    subscriber(db, 2, mode="weekly")
+    add_follow(db, 2, "Patriot", "patriot")
+    subscriber(db, 3, mode="every")
+    add_follow(db, 3, "Patriot", "patriot")
+    set_subscribed(db, 3, False)  # unsubscribed: no push, no alert
+    for n in range(7):  # a feed's burst: seven bulletins at once
+        text = f"Bilan {n}\n\nLa ville numéro {n} a reçu {n + 2} systèmes Patriot."
+        ingest(db, Submission("file", f"2025-07-1{n % 3}-{n}.txt", data=text.encode()), limits)
+    assert announce_new_bulletins(db, analyzer_for(), SAT_9) == 2  # one row per chat
+    payload = json.loads(db.execute("SELECT payload FROM outbox WHERE chat_id = 1").fetchone()[0])
+    assert len(payload["bulletins"]) == 5 and payload["more"] == 2
+    await make_sender(db, bot, Clock(SAT_9)).drain_once()
+    (push,) = fake.messages_to(1)
+    assert push.text.startswith("🆕 7 nouveaux bulletins") and "et 2 de plus" in push.text
+    (alert,) = fake.messages_to(2)
+    assert alert.text.startswith("👀 Patriot") and alert.text.count("Patriot") >= 5
+    assert fake.messages_to(3) == []

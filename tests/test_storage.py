@@ -44,11 +44,16 @@ def test_not_a_database(tmp_path: Path) -> None:
 
 
 def test_concurrent_writer_does_not_lose_a_bulletin(db_path: Path) -> None:
-    """Another connection commits between our read and our write: we retry, nothing lost."""
+    """Another connection writes while we are between our duplicate check and our insert:
+    it waits for our write lock (BEGIN IMMEDIATE) instead of invalidating our read, and
+    both bulletins are stored."""
+    import threading
+
     from bot.ingest import Limits, Submission, prepare
     from storage.bulletins import insert_bulletin
 
-    first, second = open_db(db_path), open_db(db_path)
+    first = open_db(db_path)
+    second = open_db(db_path, check_same_thread=False)
     a = prepare(
         Submission("file", "a.txt", text="Bilan A\n\nLes frappes continuent à Kyiv."), Limits()
     )
@@ -56,18 +61,18 @@ def test_concurrent_writer_does_not_lose_a_bulletin(db_path: Path) -> None:
         Submission("file", "b.txt", text="Bilan B\n\nUn accord est signé à Londres."), Limits()
     )
     original = first.execute
+    other = threading.Thread(target=insert_bulletin, args=(second, b))
 
     def interleaved(sql: str, params: object = None) -> object:
         result = original(sql, params) if params is not None else original(sql)  # type: ignore[arg-type]
-        if sql.startswith("SELECT id FROM bulletins WHERE content_hash") and not interleaved.done:  # type: ignore[attr-defined]
-            interleaved.done = True  # type: ignore[attr-defined]
-            insert_bulletin(second, b)  # commits while `first` holds a read snapshot
+        if sql.startswith("SELECT id FROM bulletins WHERE content_hash") and other.ident is None:
+            other.start()  # writes while `first` holds its transaction
         return result
 
-    interleaved.done = False  # type: ignore[attr-defined]
     first.execute = interleaved  # type: ignore[method-assign]
     insert_bulletin(first, a)
-    titles = sorted(r[0] for r in second.execute("SELECT title FROM bulletins"))
+    other.join(timeout=30)
+    titles = sorted(r[0] for r in first.conn.execute("SELECT title FROM bulletins"))
     assert titles == ["Bilan A", "Bilan B"]
     first.close()
     second.close()

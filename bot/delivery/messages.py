@@ -33,24 +33,42 @@ def render_delivery(db: Database, delivery: Delivery, bot_username: str | None) 
 
 
 def render_bulletin_push(db: Database, delivery: Delivery, bot_username: str | None) -> list[str]:
-    """A new bulletin's headline items, or the items matching the chat's followed words."""
-    detail = get_bulletin(db, delivery.content_id)
-    if detail is None:
+    """New bulletins in one message: each one's headline items (a few each when there are
+    several), or, for a chat that only follows words, the items that mention them."""
+    payload = delivery.payload
+    ids = payload.get("bulletins") or [delivery.content_id]
+    details = [
+        d for b in ids if (d := get_bulletin(db, b)) is not None and not d.bulletin.deleted_at
+    ]
+    if not details:
         raise LookupError(f"bulletin {delivery.content_id} is gone")
     chat = get_subscriber(db, delivery.chat_id)
     language = chat.language if chat else "fr"
-    b = detail.bulletin
-    link = bulletin_link(b.id, b.title, bot_username)
-    terms = delivery.payload.get("terms") or []
-    wanted = set(delivery.payload.get("items") or [])
-    if terms and (chat is None or chat.mode == "weekly"):
+    terms = payload.get("terms") or []
+    found = payload.get("items") or {}
+    if isinstance(found, list):  # a row queued before pushes were grouped
+        found = {str(delivery.content_id): found}
+    alert_only = bool(terms) and (chat is None or chat.mode == "weekly")
+    if alert_only:
         header = t(language, "alert", terms=", ".join(terms))
-        items = [i for i in detail.items if i.id in wanted][:5]
     else:
-        header = t(language, "new_bulletin")
+        header = (
+            t(language, "new_bulletin")
+            if len(details) == 1 and not payload.get("more")
+            else t(language, "new_bulletins", n=len(details) + int(payload.get("more") or 0))
+        )
         if terms:
             header += "\n" + t(language, "alert", terms=", ".join(terms))
-        items = detail.headlines
-    blocks = [f"{header}\n{link} · <i>{esc(b.published_at[:10])}</i>"]
-    blocks += [f"• {esc(shorten(i.text))}" for i in items]
+    each = 5 if len(details) == 1 else 2
+    blocks = [header]
+    for detail in details:
+        b = detail.bulletin
+        wanted = set(found.get(str(b.id)) or [])
+        items = [i for i in detail.items if i.id in wanted] if alert_only else detail.headlines
+        blocks.append(
+            f"{bulletin_link(b.id, b.title, bot_username)} · <i>{esc(b.published_at[:10])}</i>"
+        )
+        blocks += [f"• {esc(shorten(i.text))}" for i in items[:each]]
+    if payload.get("more"):
+        blocks.append(t(language, "more_bulletins", n=payload["more"]))
     return split_blocks(blocks)

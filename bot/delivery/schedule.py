@@ -11,14 +11,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
 from bot.digest import Digest, edition_for, store_edition, week_of
 from bot.text.analyze import Analyzer
+from storage.bulletins import mark_announced, unannounced
 from storage.outbox import EditionRow, enqueue, enqueue_editions, served_periods
-from storage.people import Subscriber, weekly_subscribers
+from storage.people import Subscriber, push_chats, reachable_follows, weekly_subscribers
+from storage.search import matching_items
+from storage.tx import transaction
 
 log = logging.getLogger(__name__)
 
@@ -148,15 +152,6 @@ def queue_due_digests(
                           per_bulletin=per_bulletin)  # fmt: skip
 
 
-def _matching_items(db: Database, bulletin_id: int, fts: str) -> list[int]:
-    rows = db.execute(
-        "SELECT s.rowid FROM search_fts s JOIN items i ON i.id = s.rowid "
-        "WHERE search_fts MATCH ? AND i.bulletin_id = ? ORDER BY s.rowid",
-        [fts, bulletin_id],
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
 def follow_query(analyzer: Analyzer, term: str) -> str | None:
     """A safe FTS query for a followed word: every sub-word, in any of its forms."""
     parts = []
@@ -166,52 +161,54 @@ def follow_query(analyzer: Analyzer, term: str) -> str | None:
     return " AND ".join(parts) or None
 
 
+MAX_PUSHED = 5  # bulletins named in one push; the rest are counted ("and 12 more")
+
+
 def announce_new_bulletins(
     db: Database, analyzer: Analyzer, now: datetime, *, fresh: timedelta = timedelta(days=7)
 ) -> int:
-    """Queue pushes for bulletins not announced yet; return how many rows were queued.
+    """Queue pushes for the bulletins not announced yet; return how many rows were queued.
 
-    Chats in "every bulletin" mode get the bulletin; chats following a word it mentions
-    get an alert with the matching items — one message per bulletin and chat at most.
-    Bulletins published more than `fresh` ago are marked announced without a push.
-    """
-    pending = db.execute(
-        "SELECT id, published_at FROM bulletins WHERE announced_at IS NULL AND deleted_at IS NULL "
-        "ORDER BY id"
-    ).fetchall()
+    One message per chat for all that is new at once (five new bulletins are one push
+    naming them): chats in "every bulletin" mode get the bulletins, chats following a word
+    one of them mentions get an alert with the matching items. Only subscribed, reachable
+    chats get anything. Bulletins published more than `fresh` ago (a feed's backlog, an
+    archive loaded by hand) are marked announced without a push, and one push names at
+    most the newest `MAX_PUSHED` (a feed of 10,000 recent entries is one message, not
+    10,000)."""
+    pending = unannounced(db)
+    if not pending:
+        return 0
+    news = [b for b, published in pending if now - datetime.fromisoformat(published) <= fresh]
+    payloads: dict[int, dict[str, Any]] = {}
+    if news:
+        for chat_id in push_chats(db):
+            payloads[chat_id] = {"bulletins": list(news)}
+        matches: dict[str, dict[int, list[int]]] = {}
+        for chat_id, term in reachable_follows(db):
+            if term not in matches:
+                fts = follow_query(analyzer, term)
+                matches[term] = matching_items(db, fts, news) if fts else {}
+            if not matches[term]:
+                continue
+            entry = payloads.setdefault(chat_id, {"bulletins": [], "alert": True})
+            entry.setdefault("terms", []).append(term)
+            items = entry.setdefault("items", {})
+            for bulletin_id, found in matches[term].items():
+                known = items.setdefault(str(bulletin_id), [])
+                known.extend(i for i in found if i not in known)
+                if bulletin_id not in entry["bulletins"]:
+                    entry["bulletins"].append(bulletin_id)
     queued = 0
-    for bulletin_id, published in pending:
-        payloads: dict[int, dict[str, object]] = {}
-        if now - datetime.fromisoformat(published) <= fresh:
-            for (chat_id,) in db.execute(
-                "SELECT chat_id FROM subscribers WHERE subscribed AND active "
-                "AND mode IN ('every', 'both')"
-            ).fetchall():
-                payloads[chat_id] = {}
-            follows = db.execute(
-                "SELECT f.chat_id, f.term FROM follows f JOIN subscribers s USING (chat_id) "
-                "WHERE s.active ORDER BY f.rowid"
-            ).fetchall()
-            matches: dict[str, list[int]] = {}
-            for chat_id, term in follows:
-                if term not in matches:
-                    fts = follow_query(analyzer, term)
-                    matches[term] = _matching_items(db, bulletin_id, fts) if fts else []
-                if matches[term]:
-                    entry = payloads.setdefault(chat_id, {})
-                    terms = entry.setdefault("terms", [])
-                    items = entry.setdefault("items", [])
-                    assert isinstance(terms, list) and isinstance(items, list)
-                    terms.append(term)
-                    items.extend(i for i in matches[term] if i not in items)
-        with db.atomic():
-            if payloads:
-                queued += enqueue(
-                    db, "bulletin", bulletin_id, sorted(payloads), payloads=payloads,
-                    at=now.isoformat(),
-                )  # fmt: skip
-            db.execute(
-                "UPDATE bulletins SET announced_at = ? WHERE id = ?",
-                [now.isoformat(timespec="seconds"), bulletin_id],
-            )
+    with transaction(db):
+        by_first: dict[int, list[int]] = {}
+        for chat_id, entry in payloads.items():
+            chosen = sorted(set(entry["bulletins"]), reverse=True)  # newest first
+            entry["more"] = max(0, len(chosen) - MAX_PUSHED)
+            entry["bulletins"] = chosen[:MAX_PUSHED]
+            by_first.setdefault(entry["bulletins"][0], []).append(chat_id)
+        for first, chats in by_first.items():
+            own = {c: payloads[c] for c in chats}
+            queued += enqueue(db, "bulletin", first, chats, payloads=own, at=now.isoformat())
+        mark_announced(db, [b for b, _ in pending], now.isoformat(timespec="seconds"))
     return queued

@@ -45,6 +45,7 @@ from storage.outbox import (
     stranded,
 )
 from storage.people import mark_inactive
+from storage.tx import transaction
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ class Sender:
             return True
         outcomes, self.outcomes = self.outcomes, []
         try:
-            with self.db.atomic():
+            with transaction(self.db):
                 for o in outcomes:
                     self._write(o)
         except sqlite3.OperationalError as exc:

@@ -1,0 +1,32 @@
+"""Write transactions that take SQLite's write lock first.
+
+A deferred `BEGIN` (what `Database.atomic()` issues) reads before it writes; in WAL mode,
+when another connection commits in between, SQLite refuses the upgrade at once with
+SQLITE_BUSY_SNAPSHOT ("database is locked") instead of waiting. `BEGIN IMMEDIATE` takes
+the write lock up front, so a second process (a cron `send` beside the bot) simply waits
+its turn (`busy_timeout`). Nested use becomes a savepoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlite_utils import Database
+
+
+@contextlib.contextmanager
+def transaction(db: Database) -> Iterator[Database]:
+    """One write transaction (a savepoint inside another)."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
