@@ -6,8 +6,9 @@ import argparse
 import asyncio
 import json
 import logging
+import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,7 @@ from bot.ingest import (
     prepare,
 )
 from bot.ingest.pipeline import read_file
-from bot.logs import setup_logging
+from bot.logs import redact, setup_logging
 from bot.maintenance import prepare_database
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, QueryError, search
 from bot.text.analyze import analyzer_for
@@ -307,9 +308,16 @@ def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         return 2
     from bot.delivery.worker import send_pending
 
-    counts = asyncio.run(send_pending(db, settings, rate=args.rate, now=args.now))
-    print(", ".join(f"{k} {v}" for k, v in counts.items()))
-    return 0
+    counts: dict[str, int] = {}
+    code = _telegram(
+        lambda: counts.update(
+            asyncio.run(send_pending(db, settings, rate=args.rate, now=args.now))
+        ),
+        settings,
+    )
+    if code == 0:
+        print(", ".join(f"{k} {v}" for k, v in counts.items()))
+    return code
 
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "bulletins"
@@ -324,7 +332,30 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_console(args, settings)
     from bot.app import run_bot
 
-    run_bot(settings)
+    try:  # a database that cannot be opened is one line, before Telegram is asked
+        open_db(settings.database_path).close()
+    except StorageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return _telegram(lambda: run_bot(settings), settings)
+
+
+def _telegram(action: Callable[[], object], settings: Settings) -> int:
+    """Run something that talks to Telegram; its failure to do so is one line, the token
+    never shown (it is part of every Bot API URL)."""
+    from telegram.error import InvalidToken, NetworkError
+
+    try:
+        action()
+    except InvalidToken:
+        print("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather (/token).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except NetworkError as exc:
+        message = redact(str(exc), [settings.telegram_bot_token])
+        print(f"Telegram could not be reached at {settings.telegram_api_base_url}: {message}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     return 0
 
 
@@ -445,5 +476,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _DB_COMMANDS[args.command](args, settings, db)
+    except sqlite3.OperationalError as exc:  # read-only file, full disk, locked too long
+        print(f"database {settings.database_path}: {exc}", file=sys.stderr)
+        return 1
     finally:
         db.close()

@@ -134,13 +134,13 @@ def _bool(key: str, raw: str) -> bool:
     raise ConfigError(key, f"expected true or false, got {raw!r}")
 
 
-def _positive_float(key: str, raw: str) -> float:
+def _positive_float(key: str, raw: str, maximum: float) -> float:
     try:
         value = float(raw)
     except ValueError:
         raise ConfigError(key, f"expected a number, got {raw!r}") from None
-    if not value > 0:
-        raise ConfigError(key, f"must be greater than 0, got {raw!r}")
+    if not 0 < value <= maximum:  # also refuses nan and inf
+        raise ConfigError(key, f"must be greater than 0 and at most {maximum:g}, got {raw!r}")
     return value
 
 
@@ -184,17 +184,17 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
     if (raw := get("MAX_BULLETIN_BYTES")) is not None:
         kwargs["max_bulletin_bytes"] = _int("MAX_BULLETIN_BYTES", raw, 1)
     if (raw := get("FEED_TIMEOUT_SECONDS")) is not None:
-        kwargs["feed_timeout_seconds"] = _positive_float("FEED_TIMEOUT_SECONDS", raw)
+        kwargs["feed_timeout_seconds"] = _positive_float("FEED_TIMEOUT_SECONDS", raw, 300)
     if (raw := get("SUMMARY_ITEMS")) is not None and raw.strip().lower() != "auto":
         kwargs["summary_items"] = _int("SUMMARY_ITEMS", raw, 1, 20)
     if (raw := get("VARIANTS_FILE")) is not None:
         kwargs["variants_file"] = Path(raw.strip())
     if (raw := get("SEARCH_HALF_LIFE_DAYS")) is not None:
-        kwargs["search_half_life_days"] = _positive_float("SEARCH_HALF_LIFE_DAYS", raw)
+        kwargs["search_half_life_days"] = _positive_float("SEARCH_HALF_LIFE_DAYS", raw, 36_500)
     if (raw := get("SEND_RATE")) is not None:
-        kwargs["send_rate"] = _positive_float("SEND_RATE", raw)
+        kwargs["send_rate"] = _positive_float("SEND_RATE", raw, 1000)
     if (raw := get("CATCH_UP_HOURS")) is not None:
-        kwargs["catch_up_hours"] = _positive_float("CATCH_UP_HOURS", raw)
+        kwargs["catch_up_hours"] = _positive_float("CATCH_UP_HOURS", raw, 24 * 7)
     if (raw := get("EMPTY_DIGEST_NOTICE")) is not None:
         kwargs["empty_digest_notice"] = _bool("EMPTY_DIGEST_NOTICE", raw)
     if (raw := get("LOG_LEVEL")) is not None:

@@ -333,6 +333,10 @@ class FakeBotApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.token_check is not None and request.match_info["token"] != self.token_check:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         params = await self._params(request)
         self.requests.append((method, params))
         self._sent_event.set()

@@ -41,6 +41,29 @@ def install_redaction(secrets: Iterable[str | None]) -> None:
     logging.setLogRecordFactory(factory)
 
 
+def install_excepthook(secrets: Iterable[str | None]) -> None:
+    """An uncaught exception is printed with these strings redacted, like a log record."""
+    hidden = [s for s in secrets if s]
+    if not hidden:
+        return
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        text = "".join(traceback.format_exception(kind, value, tb))
+        for secret in hidden:
+            text = text.replace(secret, REDACTED)
+        sys.stderr.write(text)
+
+    sys.excepthook = hook
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with these strings replaced by `[redacted]`."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
 def setup_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
     """Log to stderr at `level`; HTTP libraries at WARNING; `secrets` redacted."""
     logging.basicConfig(
@@ -49,4 +72,6 @@ def setup_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
     logging.getLogger().setLevel(level)
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    secrets = list(secrets)
     install_redaction(secrets)
+    install_excepthook(secrets)

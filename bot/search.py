@@ -101,10 +101,14 @@ def _day(text: str, *, end: bool) -> str:
         moment = date(year, month, day)
     except ValueError:
         raise QueryError(f"{text!r} is not a date") from None
-    if end and not found[3]:  # until:2025-07 means to the end of July
-        moment = date(year + (month == 12), month % 12 + 1, 1) if found[2] else date(year + 1, 1, 1)
-    elif end:
-        moment = date.fromordinal(moment.toordinal() + 1)
+    try:
+        if end and not found[3]:  # until:2025-07 means to the end of July
+            moment = (date(year + (month == 12), month % 12 + 1, 1) if found[2]
+                      else date(year + 1, 1, 1))  # fmt: skip
+        elif end:
+            moment = date.fromordinal(moment.toordinal() + 1)
+    except (ValueError, OverflowError):  # until:9999 has no day after it
+        raise QueryError(f"{text!r} is too far in the future") from None
     return datetime(moment.year, moment.month, moment.day, tzinfo=UTC).isoformat(timespec="seconds")
 
 

@@ -294,6 +294,11 @@ def schema_version(db: Database) -> int:
 def migrate(db: Database) -> int:
     """Apply pending migrations, each in its own transaction; return the new version."""
     version = schema_version(db)
+    if version > len(MIGRATIONS):
+        raise StorageError(
+            f"the database was written by a newer Hebdo (schema {version}; this version "
+            f"knows {len(MIGRATIONS)}): upgrade Hebdo, or restore a backup"
+        )
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         with transaction(db):
             migration(db)
@@ -337,6 +342,8 @@ def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         migrate(db)
+    except StorageError as exc:
+        raise StorageError(f"cannot open database {path}: {exc}") from None
     except (sqlite3.DatabaseError, OSError) as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from exc
     return db

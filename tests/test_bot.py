@@ -575,3 +575,29 @@ async def test_channel_subscribes_with_a_post(fake: FakeBotApi, db: Database) ->
     assert db.execute(
         "SELECT chat_type, title, subscribed FROM subscribers WHERE chat_id = ?", [channel]
     ).fetchone() == ("channel", "Actu", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("/start b99999999999999999999", "Aucun bulletin"),
+        ("/start b²", "Aucun bulletin"),
+        ("/start b٣", "Aucun bulletin"),
+        ("/search kyiv until:9999", "Utilisation"),
+        ("/search kyiv since:0000-13", "Utilisation"),
+    ],
+)
+async def test_numbers_from_users_are_range_checked(
+    fake: FakeBotApi,
+    app: Application,
+    text: str,
+    expected: str,  # type: ignore[type-arg]
+) -> None:
+    answer = await say(fake, USER, text)
+    assert expected in answer.text
+    assert "Désolé" not in answer.text  # no apology: the input was checked, not crashed on
+
+
+async def test_admin_ids_are_range_checked(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    for text in ("/delete 99999999999999999999", "/delete ²", "/delete -1"):
+        assert (await say(fake, ADMIN, text)).text.startswith("Usage: /delete ID")

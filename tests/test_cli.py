@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -143,3 +144,55 @@ def test_module_entry_point(env: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "added 3, duplicates 0, rejected 0" in proc.stdout
+
+
+REJECTED = "987654:this-token-is-refused-by-telegram-xyz"
+
+
+@pytest.mark.parametrize("command", [["run"], ["send"]])
+async def test_a_rejected_token_is_one_line_and_never_shown(env: Path, command: list[str]) -> None:
+    from bot.fakeapi import FakeBotApi
+
+    fake = FakeBotApi(token_check="111:the-one-telegram-knows-abcdefghijk")
+    await fake.start()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "--env-file", "/dev/null", *command,
+            env={**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": REJECTED,
+                 "TELEGRAM_API_BASE_URL": f"{fake.url}/bot"},
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        await fake.stop()
+    assert process.returncode == 2
+    text = (out + err).decode()
+    assert REJECTED not in text and REJECTED.split(":")[1] not in text
+    assert err.decode().strip().splitlines()[-1].startswith("Telegram refused TELEGRAM_BOT_TOKEN")
+
+
+def test_newer_schema_and_read_only_database_are_one_line(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
+    import sqlite3
+
+    path = env / "cli.db"
+    assert main(["bulletins"]) == 0
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 999")
+    connection.close()
+    capsys.readouterr()
+    assert main(["bulletins"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "written by a newer Hebdo" in err and str(path) in err and "\n" not in err
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 9")
+    connection.close()
+    path.chmod(0o444)
+    (env / "cli.db-wal").unlink(missing_ok=True)
+    try:
+        code, _out, err = run(capsys, "ingest", str(SAMPLE_FR))
+    finally:
+        path.chmod(0o644)
+    if os.geteuid() != 0:  # root writes through file permissions
+        assert code in (1, 2) and "readonly" in err and "\n" not in err.strip()

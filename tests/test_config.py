@@ -68,6 +68,11 @@ def test_every_key_parsed() -> None:
         ("FEED_TIMEOUT_SECONDS", "0"),
         ("LOG_LEVEL", "LOUD"),
         ("EMPTY_DIGEST_NOTICE", "maybe"),
+        ("CATCH_UP_HOURS", "inf"),
+        ("CATCH_UP_HOURS", "nan"),
+        ("FEED_TIMEOUT_SECONDS", "1e300"),
+        ("SEND_RATE", "1e9"),
+        ("SEARCH_HALF_LIFE_DAYS", "-inf"),
     ],
 )
 def test_bad_value_names_the_key(key: str, value: str) -> None:

@@ -18,7 +18,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.delivery.schedule import announce_new_bulletins
-from bot.handlers.common import Context, admin_only, edit_or_reply, reply
+from bot.handlers.common import Context, admin_only, edit_or_reply, parse_id, reply
 from bot.ingest import Rejected, Submission, limits_for, poll_sources, prepare, store
 from bot.ingest.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
 from bot.ingest.pipeline import SUFFIXES
@@ -280,13 +280,12 @@ async def cmd_bulletins(update: Update, context: Context) -> None:
 async def cmd_delete(update: Update, context: Context) -> None:
     """/delete ID — hide a bulletin (soft delete), with an Undo button."""
     _, db = context.bot_data.ready
-    arg = (context.args or [""])[0].lstrip("#")
-    if not arg.isdigit():
+    bulletin_id = parse_id((context.args or [""])[0])
+    if bulletin_id is None:
         await reply(
             update, context, "Usage: /delete ID — the number shown in /bulletins, e.g. /delete 12"
         )
         return
-    bulletin_id = int(arg)
     detail = get_bulletin(db, bulletin_id)
     if detail is None:
         await reply(update, context, f"No bulletin #{bulletin_id}.")

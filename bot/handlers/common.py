@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -53,6 +54,16 @@ class BotData:
 Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
 Handler: TypeAlias = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Buttons: TypeAlias = Sequence[Sequence[tuple[str, str]]]
+
+
+_ID = re.compile(r"#?([0-9]{1,12})")
+
+
+def parse_id(text: str) -> int | None:
+    """A bulletin or item number typed by a user (`12`, `#12`), or None: only ASCII digits,
+    at most 12 of them (`²`, `٣` or 20 digits are no id)."""
+    found = _ID.fullmatch(text.strip())
+    return int(found[1]) if found else None
 
 
 def keyboard(rows: Buttons) -> InlineKeyboardMarkup | None:

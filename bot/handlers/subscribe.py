@@ -15,6 +15,7 @@ from bot.handlers.common import (
     chat_row,
     edit_or_reply,
     may_change_settings,
+    parse_id,
     reply,
 )
 from bot.i18n import LANGUAGE_NAMES, day_name, t
@@ -70,10 +71,14 @@ def settings_buttons(language: str, sub: Subscriber) -> Buttons:
 
 async def cmd_start(update: Update, context: Context) -> None:
     """Welcome in the user's language with a Subscribe button; `/start b12` opens bulletin 12."""
-    if context.args and context.args[0].startswith("b") and context.args[0][1:].isdigit():
+    if context.args and context.args[0].startswith("b"):  # a deep link: /start b12
         from bot.handlers.reading import show_bulletin
 
-        await show_bulletin(update, context, int(context.args[0][1:]))
+        bulletin_id = parse_id(context.args[0][1:])
+        if bulletin_id is None:
+            await reply(update, context, t(chat_language(update, context), "no_bulletin"))
+            return
+        await show_bulletin(update, context, bulletin_id)
         return
     sub = chat_row(update, context)
     user = update.effective_user
