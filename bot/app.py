@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from datetime import timedelta
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
@@ -14,11 +15,13 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -63,6 +66,36 @@ async def on_text(update: Update, context: Context) -> None:
     for handler in (subscribe.on_text, admin.on_text, search.on_plain_text):
         if await handler(update, context):
             return
+
+
+THROTTLE_BURST = 20  # messages a user may send at once…
+THROTTLE_RATE = 3.0  # …then this many a second
+
+
+async def throttle(update: Update, context: Context) -> None:
+    """Before any handler: a user who sends more than a few updates a second is told once to
+    slow down and the extra updates are dropped, so no one starves the others. Admins are
+    not throttled."""
+    user = update.effective_user
+    if user is None or is_admin(update, context):
+        return
+    buckets = context.bot_data.throttle
+    now = time.monotonic()
+    tokens, last, warned = buckets.get(user.id, (float(THROTTLE_BURST), now, False))
+    tokens = min(float(THROTTLE_BURST), tokens + (now - last) * THROTTLE_RATE)
+    if tokens >= 1.0:
+        buckets[user.id] = (tokens - 1.0, now, False)
+        return
+    buckets[user.id] = (tokens, now, True)
+    if not warned:
+        text = t(chat_language(update, context), "slow_down")
+        if update.callback_query is not None:
+            await update.callback_query.answer(text)
+        elif update.effective_chat is not None and update.effective_chat.type == "private":
+            await reply(update, context, text)
+    if len(buckets) > 100_000:
+        buckets.clear()
+    raise ApplicationHandlerStop
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:
@@ -209,6 +242,7 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
         builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data.settings = settings
+    app.add_handler(TypeHandler(Update, throttle), group=-1)
     app.add_handler(CommandHandler("help", cmd_help, filters=IN_CHANNELS))
     for feature in FEATURES:
         feature.register(app)

@@ -224,8 +224,11 @@ class FakeBotApi:
         }
         return self.message(user_id, None, document=doc)
 
-    def tap(self, user_id: int, sent: Sent, data: str, language: str = "fr") -> dict[str, Any]:
+    def tap(
+        self, user_id: int, sent: Sent, data: str, language: str = "fr", chat_type: str = ""
+    ) -> dict[str, Any]:
         """A user tapping a button (any callback data, even forged) under a bot message."""
+        kind = chat_type or ("private" if sent.chat_id > 0 else "group")
         return self.push(
             "callback_query",
             {
@@ -236,7 +239,7 @@ class FakeBotApi:
                 "message": {
                     "message_id": sent.message_id,
                     "date": int(time.time()),
-                    "chat": self.chat(sent.chat_id, "private" if sent.chat_id > 0 else "group"),
+                    "chat": self.chat(sent.chat_id, kind),
                     "from": BOT_USER,
                     "text": sent.text,
                 },

@@ -23,7 +23,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "already_subscribed": "Vous êtes déjà abonné. /settings pour les réglages.",
         "unsubscribed": "🔕 Désabonné. Vous ne recevrez plus rien. /subscribe pour revenir.",
         "not_subscribed": "Vous n’êtes pas abonné. /subscribe pour vous abonner.",
-        "group_admins_only": "Dans un groupe, seuls les administrateurs peuvent changer cela.",
+        "group_admins_only": "Ici, seuls les administrateurs du groupe ou du canal peuvent "
+        "changer cela.",
         "settings": "<b>Réglages</b>\nJour : {day}\nHeure : {time}\nFuseau : {tz}\n"
         "Langue : {language}\nEnvoi : {mode}\nAbonnement : {state}",
         "state_on": "actif",
@@ -51,6 +52,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         'archives : <i>patriot kharkiv</i>, <i>"accord historique"</i>, <i>-allemagne</i>, '
         "<i>since:2025-07</i>.",
         "no_bulletin": "Aucun bulletin pour l’instant.",
+        "btn_more": "📖 Suite",
+        "slow_down": "⏳ Doucement : trop de messages d’un coup. Réessayez dans quelques secondes.",
         "digest_nothing_new": "Rien de nouveau depuis votre dernier résumé : aucun résumé ne "
         "vous serait envoyé maintenant. Le dernier bulletin : /latest",
         "latest": "<b>{title}</b>\n<i>{date}</i>\n\n{items}",
@@ -88,7 +91,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "already_subscribed": "You are already subscribed. /settings for settings.",
         "unsubscribed": "🔕 Unsubscribed. You will get nothing more. /subscribe to come back.",
         "not_subscribed": "You are not subscribed. /subscribe to subscribe.",
-        "group_admins_only": "In a group, only administrators can change this.",
+        "group_admins_only": "Here, only the group’s or channel’s administrators can change this.",
         "settings": "<b>Settings</b>\nDay: {day}\nTime: {time}\nTime zone: {tz}\n"
         "Language: {language}\nDelivery: {mode}\nSubscription: {state}",
         "state_on": "active",
@@ -115,6 +118,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "help": "<b>Commands</b>\n{commands}\n\nYou can also type words to search the archive: "
         '<i>patriot kharkiv</i>, <i>"historic deal"</i>, <i>-germany</i>, <i>since:2025-07</i>.',
         "no_bulletin": "No bulletin yet.",
+        "btn_more": "📖 More",
+        "slow_down": "⏳ Easy: too many messages at once. Try again in a few seconds.",
         "digest_nothing_new": "Nothing new since your last digest: no digest would be sent to "
         "you now. The latest bulletin: /latest",
         "latest": "<b>{title}</b>\n<i>{date}</i>\n\n{items}",
@@ -152,7 +157,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "already_subscribed": "Ви вже підписані. /settings — налаштування.",
         "unsubscribed": "🔕 Ви відписалися. /subscribe — щоб повернутися.",
         "not_subscribed": "Ви не підписані. /subscribe — щоб підписатися.",
-        "group_admins_only": "У групі це можуть змінювати лише адміністратори.",
+        "group_admins_only": "Тут це можуть змінювати лише адміністратори групи чи каналу.",
         "settings": "<b>Налаштування</b>\nДень: {day}\nЧас: {time}\nЧасовий пояс: {tz}\n"
         "Мова: {language}\nНадсилати: {mode}\nПідписка: {state}",
         "state_on": "активна",
@@ -179,6 +184,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "help": "<b>Команди</b>\n{commands}\n\nТакож можна просто написати слова для пошуку в "
         'архіві: <i>patriot харків</i>, <i>"історична угода"</i>, <i>since:2025-07</i>.',
         "no_bulletin": "Бюлетенів ще немає.",
+        "btn_more": "📖 Далі",
+        "slow_down": "⏳ Повільніше: забагато повідомлень одразу. Спробуйте за кілька секунд.",
         "digest_nothing_new": "Нічого нового від попереднього дайджесту: зараз вам нічого не "
         "надіслали б. Останній бюлетень: /latest",
         "latest": "<b>{title}</b>\n<i>{date}</i>\n\n{items}",

@@ -7,6 +7,7 @@ validates as Telegram does. No sleeps: tests wait on the fake's events.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -23,6 +24,7 @@ from bot.config import Settings
 from bot.fakeapi import FakeBotApi, Sent
 from bot.ingest import Limits, expand_paths, ingest_paths
 from bot.logs import setup_logging
+from bot.render import utf16_len
 from storage import open_db
 from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
 
@@ -601,3 +603,84 @@ async def test_numbers_from_users_are_range_checked(
 async def test_admin_ids_are_range_checked(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     for text in ("/delete 99999999999999999999", "/delete ²", "/delete -1"):
         assert (await say(fake, ADMIN, text)).text.startswith("Usage: /delete ID")
+
+
+async def test_channel_readers_cannot_change_the_channel(fake: FakeBotApi, db: Database) -> None:
+    channel, reader, owner = -1009, OTHER, USER
+    before = len(fake.messages_to(channel))
+    fake.push("channel_post", {"message_id": 78, "date": 0, "chat": {"id": channel, "type": "channel", "title": "Actu"},
+                               "text": "/subscribe", "entities": [{"type": "bot_command", "offset": 0, "length": 10}]})  # fmt: skip
+    card = await fake.reply(channel, before)
+    for data in ("unsub", "set:menu", "setv:lang:en", "setv:mode:every"):
+        answers = len(fake.calls("answerCallbackQuery"))
+        fake.tap(reader, card, data, chat_type="channel")
+        await fake.wait_calls("answerCallbackQuery", answers + 1)
+    row = db.execute(
+        "SELECT subscribed, language, mode FROM subscribers WHERE chat_id = ?", [channel]
+    ).fetchone()
+    assert row == (1, "fr", "weekly")  # a reader changed nothing
+    fake.chat_admins[channel] = {owner}
+    answers = len(fake.calls("answerCallbackQuery"))
+    fake.tap(owner, card, "unsub", chat_type="channel")
+    await fake.wait_calls("answerCallbackQuery", answers + 1)
+    await fake.wait_for(lambda s: s.chat_id == channel and "Désabonné" in s.text)
+    assert db.execute(
+        "SELECT subscribed FROM subscribers WHERE chat_id = ?", [channel]
+    ).fetchone() == (0,)
+
+
+async def test_one_user_cannot_starve_the_others(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    before = len(fake.messages_to(USER))
+    for _ in range(60):
+        fake.message(USER, "/search patriot")
+    help_ = await say(fake, OTHER, "/help")  # answered although 60 searches came first
+    assert help_.text.startswith("Commandes")
+    answered = fake.messages_to(USER)[before:]
+    slow = [m for m in answered if m.text.startswith("⏳")]
+    assert len(slow) == 1  # told once
+    assert len(answered) <= 30  # a burst of twenty and the refill, not sixty
+    admin_before = len(fake.messages_to(ADMIN))
+    for _ in range(8):  # admins are not throttled
+        fake.message(ADMIN, "/help")
+    await fake.reply(ADMIN, admin_before + 7)
+
+
+async def test_a_huge_paragraph_is_read_a_message_at_a_time(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
+    from bot.ingest import Submission, ingest
+
+    words = " ".join(f"mot{n}" for n in range(8000))  # about 60,000 characters, one paragraph
+    text = f"Bilan géant\n\nKyiv a été frappée par 40 drones. {words}."
+    out = ingest(db, Submission("file", "2025-07-19-geant.txt", data=text.encode()), Limits())
+    latest = await say(fake, USER, f"/start b{out.bulletin_id}")
+    before = len(fake.messages_to(USER))
+    first = await tap(fake, USER, latest, buttons(latest)["📖 1"])
+    assert len(fake.messages_to(USER)) == before + 1 and first.text.endswith("…")
+    assert utf16_len(first.html) <= 4096
+    second = await tap(fake, USER, first, buttons(first)["📖 Suite"])
+    assert second.text != first.text and "mot" in second.text
+
+
+async def test_the_bot_answers_while_a_2_mb_file_is_ingested(
+    fake: FakeBotApi,
+    app: Application,
+    settings: Settings,  # type: ignore[type-arg]
+) -> None:
+    from telegram.ext import CallbackContext
+
+    from bot.app import poll_job
+
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    prose = "La Russie a lancé 741 drones contre Kyiv. Les combats continuent près de Pokrovsk. "
+    (settings.inbox_dir / "2025-07-19-big.txt").write_text(
+        "Gros bilan\n\n" + prose * (1_990_000 // len(prose.encode())), encoding="utf-8"
+    )
+    polling = asyncio.create_task(poll_job(CallbackContext(app)))
+    help_ = await say(fake, OTHER, "/help")
+    assert help_.text.startswith("Commandes")
+    assert not polling.done()  # answered while the file was still being ingested
+    await polling
+    assert (settings.inbox_dir / "done" / "2025-07-19-big.txt").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,10 @@ class BotData:
     db: Database | None = field(default=None, repr=False)
     sender: Any = field(default=None, repr=False)  # bot.delivery.sender.Sender, once started
     sender_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    # per-user token buckets of the throttle: user → (tokens, when, told to slow down)
+    throttle: dict[int, tuple[float, float, bool]] = field(default_factory=dict, repr=False)
+    # who administers which group or channel: (chat, user) → (allowed, when checked)
+    admin_cache: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict, repr=False)
     # "now" for schedules, editions and audits; tests set it to the moment they play
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
 
@@ -165,18 +170,36 @@ def admin_only(func: Handler) -> Handler:
     return guarded
 
 
+ADMIN_CACHE_SECONDS = 60.0
+
+
 async def may_change_settings(update: Update, context: Context) -> bool:
-    """In private chats and channels, yes; in groups, only chat administrators."""
+    """In a private chat, yes. In a group, only its administrators. In a channel, a post
+    (only its administrators can post) or a button tapped by one of its administrators —
+    never any reader. Administrator checks (`getChatMember`) that say yes are cached for a minute."""
     chat, user = update.effective_chat, update.effective_user
-    if chat is None or chat.type in (ChatType.PRIVATE, ChatType.CHANNEL):
+    if chat is None or chat.type == ChatType.PRIVATE:
         return True
+    if chat.type == ChatType.CHANNEL and update.callback_query is None:
+        return True  # a channel post: only the channel's administrators can post
     if user is None:
         return False
+    cache = context.bot_data.admin_cache
+    key = (chat.id, user.id)
+    now = time.monotonic()
+    known = cache.get(key)
+    if known is not None and now - known[1] < ADMIN_CACHE_SECONDS:
+        return known[0]  # only a yes is kept: a user just made administrator is not refused
     try:
         member = await context.bot.get_chat_member(chat.id, user.id)
     except TelegramError:
         return False
-    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+    allowed = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+    if allowed:
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[key] = (True, now)
+    return allowed
 
 
 # Commands that also work when posted in a channel the bot administers.

@@ -87,22 +87,34 @@ async def cmd_digest(update: Update, context: Context) -> None:
         await reply(update, context, part)
 
 
+READ_CHUNK = 3000  # characters of a paragraph per message; "more" shows the next ones
+
+
 async def on_read(update: Update, context: Context) -> None:
-    """The whole paragraph an item comes from."""
+    """The paragraph an item comes from, a message at a time (a 📖 button for the rest)."""
     query = update.callback_query
     assert query is not None and query.data is not None
     _, db = context.bot_data.ready
-    found = get_item(db, int(query.data.split(":")[1]))
-    if found is None:
-        await query.answer(t(chat_language(update, context), "expired"))
+    language = chat_language(update, context)
+    _, item_id, *rest = query.data.split(":")
+    start = int(rest[0]) if rest else 0
+    found = get_item(db, int(item_id))
+    if found is None or start >= max(1, len(found[1])):
+        await query.answer(t(language, "expired"))
         return
     _item, paragraph, title = found
+    end = start + READ_CHUNK
+    if end < len(paragraph):
+        end = paragraph.rfind(" ", start + 1, end) if " " in paragraph[start + 1 : end] else end
+    chunk = paragraph[start:end].strip()
     await query.answer()
-    await reply(update, context, f"<i>{esc(title)}</i>\n\n{esc(paragraph)}")
+    heading = f"<i>{esc(title)}</i>\n\n" if start == 0 else ""
+    more = [[(t(language, "btn_more"), f"rd:{item_id}:{end}")]] if end < len(paragraph) else []
+    await reply(update, context, f"{heading}{esc(chunk)}{' …' if more else ''}", more)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     app.add_handler(CommandHandler("latest", cmd_latest, filters=IN_CHANNELS))
     app.add_handler(CommandHandler("digest", cmd_digest, filters=IN_CHANNELS))
-    app.add_handler(CallbackQueryHandler(on_read, pattern=r"^rd:\d{1,12}$"))
+    app.add_handler(CallbackQueryHandler(on_read, pattern=r"^rd:[0-9]{1,12}(:[0-9]{1,9})?$"))
