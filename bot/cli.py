@@ -34,7 +34,7 @@ from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, QueryError, search
 from bot.text.analyze import analyzer_for
 from storage import open_db
 from storage.bulletins import get_bulletin, list_bulletins
-from storage.db import StorageError
+from storage.db import StorageError, check_writable
 from storage.models import Bulletin
 from storage.people import get_subscriber
 from storage.search import SearchSyntaxError
@@ -332,8 +332,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return cmd_console(args, settings)
     from bot.app import run_bot
 
-    try:  # a database that cannot be opened is one line, before Telegram is asked
-        open_db(settings.database_path).close()
+    try:  # a database that cannot be opened or written is one line, before Telegram is asked
+        db = open_db(settings.database_path)
+        try:
+            check_writable(db, settings.database_path)
+        finally:
+            db.close()
     except StorageError as exc:
         print(str(exc), file=sys.stderr)
         return 2

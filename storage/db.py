@@ -307,6 +307,16 @@ def migrate(db: Database) -> int:
     return schema_version(db)
 
 
+def check_writable(db: Database, path: str | Path) -> None:
+    """Raise `StorageError` (one line naming the file) if the database cannot be written:
+    a read-only file or folder, or a disk that refuses."""
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+        db.conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        raise StorageError(f"database {path} cannot be written: {exc}") from None
+
+
 def problems(db: Database) -> list[str]:
     """What is wrong with the file: SQLite's integrity check, the full-text index's own
     check, and items missing from the search index or index rows without an item."""
