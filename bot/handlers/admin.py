@@ -20,11 +20,11 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from bot.delivery.schedule import announce_new_bulletins
 from bot.handlers.common import Context, admin_only, edit_or_reply, parse_id, reply
 from bot.ingest import Rejected, Submission, limits_for, poll_sources, prepare, store
-from bot.ingest.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
 from bot.ingest.pipeline import SUFFIXES
 from bot.render import esc, shorten
 from storage import open_db
 from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
+from storage.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
 from storage.models import NewBulletin
 from storage.people import audit
 

@@ -6,7 +6,7 @@ from sqlite_utils import Database
 
 from bot.config import Settings
 from bot.ingest.errors import Rejected
-from bot.ingest.feeds import admin_feeds, poll_feeds
+from bot.ingest.feeds import poll_feeds
 from bot.ingest.pipeline import (
     Limits,
     Outcome,
@@ -20,6 +20,7 @@ from bot.ingest.pipeline import (
     store,
 )
 from bot.text.analyze import analyzer_for
+from storage.feeds import admin_feeds
 
 __all__ = [
     "Limits",

@@ -8,7 +8,6 @@ import logging
 import socket
 import sqlite3
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,36 +16,14 @@ import httpx
 from sqlite_utils import Database
 
 from bot.ingest.pipeline import Limits, Report, Submission, ingest
+from storage.feeds import FeedState, admin_feeds, feed_state, record_failure, record_ok
+
+__all__ = ["FeedRefused", "admin_feeds", "feed_state", "fetch", "poll_feed", "poll_feeds"]
 
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = timedelta(hours=24)
 USER_AGENT = "Hebdo/0.1 (+news digest bot)"
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """What we remember about a feed between polls."""
-
-    url: str
-    etag: str | None
-    last_modified: str | None
-    failures: int
-    next_try_at: str | None
-    last_error: str | None
-    last_ok_at: str | None
-
-
-def feed_state(db: Database, url: str) -> FeedState:
-    """The stored state of a feed (a blank one if never polled)."""
-    row = db.execute(
-        "SELECT url, etag, last_modified, failures, next_try_at, last_error, last_ok_at "
-        "FROM feeds WHERE url = ?",
-        [url],
-    ).fetchone()
-    if row is None:
-        return FeedState(url, None, None, 0, None, None, None)
-    return FeedState(*row)
 
 
 def _entry_time(entry: Any) -> datetime | None:
@@ -147,6 +124,29 @@ def fetch(
     raise FeedRefused(f"more than {MAX_REDIRECTS} redirects")
 
 
+def _record_ok(
+    db: Database,
+    state: FeedState,
+    now: datetime,
+    poll_minutes: int,
+    etag: str | None,
+    last_modified: str | None,
+) -> None:
+    later = now + timedelta(minutes=poll_minutes)
+    record_ok(db, state.url, now.isoformat(timespec="seconds"),
+              later.isoformat(timespec="seconds"), etag, last_modified)  # fmt: skip
+
+
+def _record_failure(
+    db: Database, state: FeedState, now: datetime, poll_minutes: int, error: str
+) -> None:
+    failures = state.failures + 1
+    delay = min(timedelta(minutes=poll_minutes) * 2 ** min(failures, 16), MAX_BACKOFF)
+    log.warning("feed %s failed (%d in a row): %s", state.url, failures, error)
+    record_failure(db, state.url, now.isoformat(timespec="seconds"),
+                   (now + delay).isoformat(timespec="seconds"), failures, error)  # fmt: skip
+
+
 def poll_feed(
     db: Database,
     client: httpx.Client,
@@ -201,78 +201,6 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, FeedRefused):
         return str(exc)[:300]
     return f"{type(exc).__name__}: {exc}"[:300]
-
-
-def _record_ok(
-    db: Database,
-    state: FeedState,
-    now: datetime,
-    poll_minutes: int,
-    etag: str | None,
-    last_modified: str | None,
-) -> None:
-    db.table("feeds").upsert(
-        {
-            "url": state.url,
-            "etag": etag,
-            "last_modified": last_modified,
-            "last_checked_at": now.isoformat(timespec="seconds"),
-            "last_ok_at": now.isoformat(timespec="seconds"),
-            "last_error": None,
-            "failures": 0,
-            "next_try_at": (now + timedelta(minutes=poll_minutes)).isoformat(timespec="seconds"),
-        },
-        pk="url",
-    )
-
-
-def _record_failure(
-    db: Database, state: FeedState, now: datetime, poll_minutes: int, error: str
-) -> None:
-    failures = state.failures + 1
-    delay = min(timedelta(minutes=poll_minutes) * 2 ** min(failures, 16), MAX_BACKOFF)
-    log.warning("feed %s failed (%d in a row): %s", state.url, failures, error)
-    db.table("feeds").upsert(
-        {
-            "url": state.url,
-            "last_checked_at": now.isoformat(timespec="seconds"),
-            "last_error": error,
-            "failures": failures,
-            "next_try_at": (now + delay).isoformat(timespec="seconds"),
-        },
-        pk="url",
-    )
-
-
-def admin_feeds(db: Database) -> list[str]:
-    """Feed URLs added by admins and not removed."""
-    rows = db.execute(
-        "SELECT url FROM feeds WHERE origin = 'admin' AND removed_at IS NULL ORDER BY url"
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def add_admin_feed(db: Database, url: str) -> bool:
-    """Add (or restore) a feed; False if it is already polled."""
-    state = db.execute("SELECT origin, removed_at FROM feeds WHERE url = ?", [url]).fetchone()
-    if state is not None and state[1] is None:
-        return False
-    db.execute(
-        "INSERT INTO feeds (url, origin, failures) VALUES (?, 'admin', 0) "
-        "ON CONFLICT(url) DO UPDATE SET origin = 'admin', removed_at = NULL",
-        [url],
-    )
-    return True
-
-
-def remove_admin_feed(db: Database, url: str) -> bool:
-    """Stop polling a feed added by an admin (its history is kept)."""
-    cursor = db.execute(
-        "UPDATE feeds SET removed_at = datetime('now') WHERE url = ? AND origin = 'admin' "
-        "AND removed_at IS NULL",
-        [url],
-    )
-    return cursor.rowcount > 0
 
 
 POLL_BUDGET = 5  # a whole poll of the feeds may take this many request timeouts
