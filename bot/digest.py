@@ -1,9 +1,9 @@
 """Digest editions: what each chat receives each week, built from the database alone.
 
 A chat's edition covers the bulletins published since its previous digest (a new
-subscriber: the last `LOOKBACK`), up to the moment it is cut (the chat's slot, or the
-moment an admin sends or a reader asks), less every bulletin an earlier digest of that chat
-already covered. It is built when it is due, and stored under a key of its content (the
+subscriber: the last `LOOKBACK`; never more than `MAX_LOOKBACK`), up to the moment it is
+cut (the chat's slot, or the moment an admin sends or a reader asks), less every bulletin
+an earlier digest of that chat already covered. It is built when it is due, and stored under a key of its content (the
 bulletins, their summary versions, the language and the week in its title), so equal
 contents share one row and nothing rendered outlives the data it came from.
 
@@ -38,7 +38,8 @@ from storage.digests import (
 DIGEST_VERSION = 2  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
-LOOKBACK = timedelta(days=7)
+LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals before the last one
+MAX_LOOKBACK = timedelta(days=28)  # a chat back after a long pause is not sent a year of news
 
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 _MONTHS = {
@@ -271,7 +272,7 @@ def edition_for(
     """What `chat_id` (None: a new reader) would receive if its edition were cut at `now`.
     Writes nothing. `built` caches digests by content key across calls (a tick)."""
     last = last_edition_cut(db, chat_id) if chat_id is not None else None
-    since = (datetime.fromisoformat(last) if last else now) - LOOKBACK
+    since = max((datetime.fromisoformat(last) if last else now) - LOOKBACK, now - MAX_LOOKBACK)
     given = covered_bulletins(db, chat_id, _iso(since)) if chat_id is not None else set()
     window = [b for b in window_bulletins(db, _iso(since), _iso(now)) if b.id not in given]
     sources = sources_for(window, language)
