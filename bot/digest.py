@@ -3,9 +3,10 @@
 A chat's edition covers the bulletins published since its previous digest (a new
 subscriber: the last `LOOKBACK`; never more than `MAX_LOOKBACK`), up to the moment it is
 cut (the chat's slot, or the moment an admin sends or a reader asks), less every bulletin
-an earlier digest of that chat already covered. It is built when it is due, and stored under a key of its content (the
-bulletins, their summary versions, the language and the week in its title), so equal
-contents share one row and nothing rendered outlives the data it came from.
+an earlier digest of that chat already covered. It is built when it is due, and stored
+under a key of its content (the bulletins, their summary versions, the language and the
+week in its title), so equal contents share one row and nothing rendered outlives the
+data it came from.
 
 Every edition's items are picked by `bot.summarize.pick_for_coverage`, the one rule for
 headline items, and shown in reading order (oldest bulletin first, then as written).
