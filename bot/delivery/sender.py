@@ -164,8 +164,10 @@ class Sender:
 
     def _is_gone(self, claimed_by: str | None) -> bool:
         """Whether the sender that claimed a row can no longer be sending it."""
-        if not claimed_by or claimed_by == self.name:
-            return claimed_by != self.name
+        if not claimed_by:
+            return True  # claimed before senders had names
+        if claimed_by == self.name:
+            return False
         host, _, rest = claimed_by.partition(":")
         pid, _, _token = rest.partition(":")
         if host != socket.gethostname() or not pid.isdigit():
