@@ -23,8 +23,17 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# With a token (in .env or the environment) the bot; without one, the offline console on its
+# own database (data/console.db), with the shared sample bulletins loaded.
+HAS_TOKEN := import sys; from bot.config import load_settings; sys.exit(not load_settings().telegram_bot_token)
+CONSOLE_SAMPLES ?= ../shared/data/bulletins
+
 run: $(VENV)/.installed
-	$(PY) -m bot run
+	@if $(PY) -c '$(HAS_TOKEN)' 2>/dev/null; then \
+		$(PY) -m bot run; \
+	else \
+		CONSOLE_SAMPLES="$${CONSOLE_SAMPLES:-$(CONSOLE_SAMPLES)}" $(PY) -m bot console; \
+	fi
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check bot storage tests bench

@@ -320,16 +320,13 @@ def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     return code
 
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "bulletins"
-
-
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot (polling) until interrupted; without a token, the offline console."""
+    """Run the bot (polling) until interrupted. Without a token it refuses, touching nothing:
+    a worker whose token went missing must not quietly become something else."""
     if not settings.telegram_bot_token:
-        print(
-            "TELEGRAM_BOT_TOKEN is not set: starting the offline console instead.", file=sys.stderr
-        )
-        return cmd_console(args, settings)
+        print("TELEGRAM_BOT_TOKEN is not set; try `python -m bot console` to try Hebdo offline.",
+              file=sys.stderr)  # fmt: skip
+        return 2
     from bot.app import run_bot
 
     try:  # a database that cannot be opened or written is one line, before Telegram is asked
@@ -364,19 +361,26 @@ def _telegram(action: Callable[[], object], settings: Settings) -> int:
 
 
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
-    """The real bot against the local Bot API emulator, in this terminal."""
+    """The real bot against the local Bot API emulator, in this terminal, on its own database
+    (`CONSOLE_DATABASE_PATH`): the bot's database is never touched."""
     from bot.console import run_console
 
     logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the logs
-    db = open_db(settings.database_path)
+    own = replace(settings, database_path=settings.console_database_path)
     try:
-        prepare_database(db, settings)
-        if SAMPLES.is_dir():
-            report = ingest_paths(db, list(expand_paths([SAMPLES])), limits_for(settings))
-            print(f"Sample bulletins from {SAMPLES}: {report.summary()}", file=sys.stderr)
+        db = open_db(own.database_path)
+    except StorageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        prepare_database(db, own)
+        samples = settings.console_samples
+        if samples is not None and samples.is_dir():
+            report = ingest_paths(db, list(expand_paths([samples])), limits_for(own))
+            print(f"Sample bulletins from {samples}: {report.summary()}", file=sys.stderr)
     finally:
         db.close()
-    run_console(settings)
+    run_console(own)
     return 0
 
 
@@ -394,8 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="run the Telegram bot (the offline console without a token)")
-    sub.add_parser("console", help="chat with the bot offline, in this terminal")
+    sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
+    sub.add_parser("console", help="chat with the bot offline, in this terminal (own database)")
 
     p = sub.add_parser("ingest", help="ingest bulletin files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")

@@ -48,6 +48,8 @@ class Settings:
     send_rate: float = 29.4  # messages/s overall: Telegram's 30, less 2 % for network jitter
     catch_up_hours: float = 6.0  # a digest slot missed by less than this is still sent
     empty_digest_notice: bool = False  # a week with nothing new: a short note instead of silence
+    console_database_path: Path = Path("data/console.db")  # the offline console's own file
+    console_samples: Path | None = None  # a folder of bulletins the console loads at start
     search_half_life_days: float = 90.0
     log_level: str = "INFO"
 
@@ -195,6 +197,10 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["send_rate"] = _positive_float("SEND_RATE", raw, 1000)
     if (raw := get("CATCH_UP_HOURS")) is not None:
         kwargs["catch_up_hours"] = _positive_float("CATCH_UP_HOURS", raw, 24 * 7)
+    if (raw := get("CONSOLE_DATABASE_PATH")) is not None:
+        kwargs["console_database_path"] = Path(raw.strip())
+    if (raw := get("CONSOLE_SAMPLES")) is not None:
+        kwargs["console_samples"] = Path(raw.strip())
     if (raw := get("EMPTY_DIGEST_NOTICE")) is not None:
         kwargs["empty_digest_notice"] = _bool("EMPTY_DIGEST_NOTICE", raw)
     if (raw := get("LOG_LEVEL")) is not None:

@@ -116,21 +116,42 @@ def test_bad_config_is_one_clear_line(
     ]
 
 
-def test_run_without_token_starts_the_console(env: Path) -> None:
+def test_run_without_token_refuses_and_touches_nothing(env: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", "run"], capture_output=True, text=True, cwd=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "TELEGRAM_BOT_TOKEN is not set; try `python -m bot console` to try Hebdo offline."
+    ]
+    assert not (env / "cli.db").exists()  # the bot's database was not even created
+
+
+def test_console_keeps_to_its_own_database(env: Path) -> None:
+    assert main(["ingest", str(SAMPLE_FR)]) == 0  # the bot's database, with one bulletin
+    bot_db = env / "cli.db"
+    before = bot_db.read_bytes()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "console"],
         input="/start\n/search patriot\n/quit\n",
         capture_output=True,
         text=True,
         cwd=env,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "CONSOLE_SAMPLES": str(SAMPLES),
+            "CONSOLE_DATABASE_PATH": str(env / "console.db"),
+        },
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "TELEGRAM_BOT_TOKEN is not set: starting the offline console" in proc.stderr
-    assert "added 3, duplicates 0, rejected 0" in proc.stderr  # the sample bulletins
+    assert "added 3, duplicates 0, rejected 0" in proc.stderr  # into the console's own file
     assert "Hebdo offline console" in proc.stdout
     assert "Bonjour" in proc.stdout and "🔎 patriot" in proc.stdout
+    assert bot_db.read_bytes() == before  # the bot's database is untouched
+    assert (env / "console.db").exists()
 
 
 def test_module_entry_point(env: Path) -> None:
