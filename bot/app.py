@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -27,7 +27,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
-from bot.delivery.sender import Sender
+from bot.delivery.sender import Sender, unreachable
 from bot.delivery.transport import AiohttpRequest
 from bot.handlers import admin, delivery, follow, reading, search, subscribe
 from bot.handlers.common import IN_CHANNELS, BotData, Context, chat_language, is_admin, reply
@@ -135,8 +135,7 @@ async def tick_job(context: Context) -> None:
     queued += announce_new_bulletins(db, context.bot_data.analyzer, now)
     if queued:
         log.info("tick: %d messages queued", queued)
-    if context.bot_data.sender is not None:
-        context.bot_data.sender.wake.set()
+    context.bot_data.wake_sender()
 
 
 async def start_sender(app: Application) -> None:  # type: ignore[type-arg]
@@ -197,9 +196,7 @@ async def on_error(update: object, context: Context) -> None:
     """Log unexpected errors (never the token), mark unreachable chats, answer briefly."""
     error = context.error
     chat = update.effective_chat if isinstance(update, Update) else None
-    if isinstance(error, Forbidden) or (
-        isinstance(error, BadRequest) and "chat not found" in str(error).lower()
-    ):
+    if unreachable(error):
         if chat is not None and context.bot_data.db is not None:
             mark_inactive(context.bot_data.db, chat.id, str(error))
             log.info("chat %s marked inactive: %s", chat.id, error)

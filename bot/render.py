@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.digest import Digest
+from bot.text.clip import clip
 
 LIMIT = 4096
 MAX_ITEM_CHARS = 700
@@ -28,11 +29,8 @@ def utf16_len(text: str) -> int:
 
 
 def shorten(text: str, limit: int = MAX_ITEM_CHARS) -> str:
-    """At most `limit` characters, cut at a word with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    """At most `limit` characters (an item's length by default), cut at a word."""
+    return clip(text, limit)
 
 
 def split_blocks(blocks: Iterable[str], limit: int = LIMIT, sep: str = "\n\n") -> list[str]:

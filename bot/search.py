@@ -83,6 +83,7 @@ class Query:
 
 
 def _quote(term: str) -> str:
+    """A term or phrase as an FTS5 string: user text never reaches MATCH as syntax."""
     return '"' + term.replace('"', '""') + '"'
 
 
@@ -196,8 +197,7 @@ def _phrase(phrase: str, analyzer: Analyzer, query: Query, *, mark: bool) -> str
         for reading in readings:
             query.highlight |= set(reading)
         query.concepts.append(readings)
-    quoted = sorted('"' + " ".join(r).replace('"', '""') + '"' for r in readings)
-    return quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")"
+    return _any_of({" ".join(r) for r in readings})
 
 
 @dataclass(frozen=True)
@@ -360,3 +360,10 @@ def highlight(text: str, language: str, query: Query, analyzer: Analyzer, width:
         pos = e
     out.append(text[pos:end])
     return ("…" if start > 0 else "") + "".join(out) + ("…" if end < len(text) else "")
+
+
+def follow_query(analyzer: Analyzer, term: str) -> str | None:
+    """A safe FTS query for a followed word: every sub-word, in any of its forms."""
+    parts = ["(" + " OR ".join(sorted(_quote(f) for f in forms)) + ")"
+             for _typed, forms in analyzer.word_forms(term)]  # fmt: skip
+    return " AND ".join(parts) or None

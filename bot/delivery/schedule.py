@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlite_utils import Database
 
 from bot.digest import Digest, edition_for, store_edition, week_of
+from bot.search import follow_query
 from bot.text.analyze import Analyzer
 from storage.bulletins import mark_announced, unannounced
 from storage.outbox import EditionRow, enqueue, enqueue_editions, served_periods
@@ -150,15 +151,6 @@ def queue_due_digests(
     due, missed = due_chats(db, now, catch_up)
     return queue_editions(db, due, now, missed=missed, send_empty=send_empty,
                           per_bulletin=per_bulletin)  # fmt: skip
-
-
-def follow_query(analyzer: Analyzer, term: str) -> str | None:
-    """A safe FTS query for a followed word: every sub-word, in any of its forms."""
-    parts = []
-    for _typed, forms in analyzer.word_forms(term):
-        quoted = sorted('"' + f.replace('"', '""') + '"' for f in forms)
-        parts.append("(" + " OR ".join(quoted) + ")")
-    return " AND ".join(parts) or None
 
 
 MAX_PUSHED = 5  # bulletins named in one push; the rest are counted ("and 12 more")

@@ -101,6 +101,15 @@ class Outcome:
     at: str = ""
 
 
+def unreachable(exc: BaseException | None) -> bool:
+    """Telegram says the chat is gone for us: the bot was blocked or removed, or the chat
+    does not exist (the one test, for the sender and for the bot's error handler)."""
+    if isinstance(exc, Forbidden):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, BadRequest) and ("chat not found" in text or "chat_id is empty" in text)
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -340,7 +349,7 @@ class Sender:
                 return Outcome(d, "skipped", list(ids), f"forbidden: {exc}")
             except BadRequest as exc:
                 reason = str(exc).lower()
-                if "chat not found" in reason or "chat_id is empty" in reason:
+                if unreachable(exc):
                     return Outcome(d, "skipped", list(ids), f"chat not found: {exc}")
                 if "can't parse entities" in reason and not as_plain:
                     log.error("BUG: Telegram refused our HTML for delivery %d: %s", d.id, exc)

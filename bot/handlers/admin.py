@@ -241,8 +241,7 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
     audit(db, _user_id(update), "post", bulletin_id=outcome.bulletin_id, status=outcome.status)
     if outcome.status == "added":
         announce_new_bulletins(db, context.bot_data.analyzer, context.bot_data.clock())
-        if context.bot_data.sender is not None:
-            context.bot_data.sender.wake.set()
+        context.bot_data.wake_sender()
     if outcome.status == "duplicate":
         text = f"Already published as #{outcome.bulletin_id}; nothing new was stored."
     else:

@@ -49,6 +49,11 @@ class BotData:
             raise RuntimeError("the application is not initialised")
         return self.settings, self.db
 
+    def wake_sender(self) -> None:
+        """Something was queued: the sender should look at the outbox now, not in a minute."""
+        if self.sender is not None:
+            self.sender.wake.set()
+
     @property
     def analyzer(self) -> Analyzer:
         """The search analyzer for the configured variants file."""

@@ -106,8 +106,7 @@ async def on_send_digest(update: Update, context: Context) -> None:
     queued = queue_editions(db, waiting, now, send_empty=settings.empty_digest_notice,
                             per_bulletin=settings.summary_items)  # fmt: skip
     audit(db, _user_id(update), "send_digest_queued", chats=queued, due=len(waiting))
-    if context.bot_data.sender is not None:
-        context.bot_data.sender.wake.set()
+    context.bot_data.wake_sender()
     nothing_new = len(waiting) - queued
     await edit_or_reply(update, context, f"📤 Queued {queued} digest(s); {nothing_new} chat(s) "
                         "had nothing new.")  # fmt: skip

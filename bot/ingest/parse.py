@@ -11,6 +11,7 @@ from pathlib import PurePath
 
 from bot.ingest.errors import Rejected
 from bot.ingest.markup import Block, Format, looks_like_heading, to_blocks
+from bot.text.clip import clip
 from bot.text.language import detect_language
 from bot.text.sentences import split_spans
 from storage.models import NewItem, NewSection
@@ -71,10 +72,7 @@ def _title_from_name(name: str) -> str:
 
 
 def _shorten(text: str, limit: int = MAX_TITLE) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return clip(text, limit)
 
 
 MAX_SENTENCES = 50_000  # 2 MB of news prose (short sentences) is about 35,000
