@@ -25,14 +25,14 @@ from sqlite_utils import Database
 
 from bot.summarize import Pick, pick_for_coverage, topic_of
 from storage.digests import (
-    Candidate,
+    SourceItem,
     WindowBulletin,
-    candidates,
     covered_bulletins,
     digest_id_by_key,
     last_edition_cut,
     load_digest_by_id,
     save_digest,
+    source_items,
     window_bulletins,
 )
 
@@ -205,7 +205,7 @@ def content_key(
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def pick_items(found: list[Candidate], per_bulletin: int | None) -> list[Candidate]:
+def pick_items(found: list[SourceItem], per_bulletin: int | None) -> list[SourceItem]:
     """The digest's items among every sentence of its bulletins, in reading order."""
     picks = [
         Pick(
@@ -231,7 +231,7 @@ def build_digest(
     per_bulletin: int | None = None,
 ) -> Digest:
     """The digest of `sources` for readers of `language`, titled with `week`."""
-    chosen = pick_items(candidates(db, [b.id for b in sources]), per_bulletin)
+    chosen = pick_items(source_items(db, [b.id for b in sources]), per_bulletin)
     year, number = parse_week(week)
     first = date.fromisocalendar(year, number, 1)
     return Digest(

@@ -34,7 +34,7 @@ class WindowBulletin:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class SourceItem:
     """An item (sentence) of a bulletin a digest covers, with where it stands."""
 
     item_id: int
@@ -83,7 +83,7 @@ def covered_bulletins(db: Database, chat_id: int, since_utc: str) -> set[int]:
     return {r[0] for r in rows}
 
 
-def candidates(db: Database, bulletin_ids: Sequence[int]) -> list[Candidate]:
+def source_items(db: Database, bulletin_ids: Sequence[int]) -> list[SourceItem]:
     """Every item of these bulletins, in bulletin then reading order."""
     if not bulletin_ids:
         return []
@@ -97,7 +97,7 @@ def candidates(db: Database, bulletin_ids: Sequence[int]) -> list[Candidate]:
         f"WHERE b.id IN ({marks}) ORDER BY b.published_at, b.id, i.seq",
         list(bulletin_ids),
     )
-    return [Candidate(**row) for row in rows]
+    return [SourceItem(**row) for row in rows]
 
 
 def digest_id_by_key(db: Database, key: str) -> int | None:
