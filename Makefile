@@ -36,11 +36,11 @@ run: $(VENV)/.installed
 	fi
 
 lint: $(VENV)/.installed-dev
-	$(VENV)/bin/ruff check bot storage tests bench
-	$(VENV)/bin/ruff format --check bot storage tests bench
+	$(VENV)/bin/ruff check bot storage devtools tests bench
+	$(VENV)/bin/ruff format --check bot storage devtools tests bench
 
 typecheck: $(VENV)/.installed-dev
-	$(VENV)/bin/mypy bot storage
+	$(VENV)/bin/mypy bot storage devtools
 
 pytest: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest

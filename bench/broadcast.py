@@ -77,7 +77,7 @@ async def broadcast(
 
 def run(subscribers: int, limit: float, rate: float, concurrency: int) -> None:
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "bot.fakeapi", str(port), str(limit)],
+    server = subprocess.Popen([sys.executable, "-m", "devtools.fakeapi", str(port), str(limit)],
                               stdout=subprocess.PIPE, text=True)  # fmt: skip
     try:
         assert server.stdout is not None

@@ -23,8 +23,8 @@ from bench.corpus import bulletins
 from bench.search import queries
 from bot.app import build_application, start_app, stop_app
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi
 from bot.ingest import Limits, Submission, ingest
+from devtools.fakeapi import FakeBotApi
 from storage import open_db
 
 TOKEN = "123456:bench-token-abcdefghijklmnop"

@@ -363,7 +363,12 @@ def _telegram(action: Callable[[], object], settings: Settings) -> int:
 def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     """The real bot against the local Bot API emulator, in this terminal, on its own database
     (`CONSOLE_DATABASE_PATH`): the bot's database is never touched."""
-    from bot.console import run_console
+    try:
+        from devtools.console import run_console
+    except ImportError:
+        print("The offline console is a development tool: run it from a clone of the "
+              "repository (make run).", file=sys.stderr)  # fmt: skip
+        return 2
 
     logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the logs
     own = replace(settings, database_path=settings.console_database_path)

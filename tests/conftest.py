@@ -11,8 +11,8 @@ import time_machine
 from sqlite_utils import Database
 
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi
 from bot.ingest import Limits
+from devtools.fakeapi import FakeBotApi
 from storage import open_db
 
 ROOT = Path(__file__).resolve().parents[1]

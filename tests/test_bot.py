@@ -21,10 +21,10 @@ from telegram.ext import Application, CommandHandler
 
 from bot.app import build_application, start_app, stop_app
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi, Sent
 from bot.ingest import Limits, expand_paths, ingest_paths
 from bot.logs import setup_logging
 from bot.render import utf16_len
+from devtools.fakeapi import FakeBotApi, Sent
 from storage import open_db
 from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
 
@@ -521,7 +521,7 @@ async def test_fake_api_refuses_what_telegram_refuses(fake: FakeBotApi) -> None:
 
 
 def test_fake_api_validates_html() -> None:
-    from bot.fakeapi import ApiError, parse_html
+    from devtools.fakeapi import ApiError, parse_html
 
     assert parse_html("<b>a &amp; b</b> <a href='x'>l</a>") == "a & b l"
     for bad in ("<b>x", "<script>x</script>", "</b>", "a & b", "<b><i>x</b></i>"):

@@ -172,7 +172,7 @@ REJECTED = "987654:this-token-is-refused-by-telegram-xyz"
 
 @pytest.mark.parametrize("command", [["run"], ["send"]])
 async def test_a_rejected_token_is_one_line_and_never_shown(env: Path, command: list[str]) -> None:
-    from bot.fakeapi import FakeBotApi
+    from devtools.fakeapi import FakeBotApi
 
     fake = FakeBotApi(token_check="111:the-one-telegram-knows-abcdefghijk")
     await fake.start()

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.config import Settings
-from bot.console import Console, to_terminal
 from bot.ingest import Limits, expand_paths, ingest_paths
+from devtools.console import Console, to_terminal
 from storage import open_db
 from tests.conftest import SAMPLE_FR, SAMPLES
 

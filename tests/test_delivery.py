@@ -23,9 +23,9 @@ from telegram.request import HTTPXRequest
 from bot.delivery.schedule import announce_new_bulletins, queue_due_digests, slot_of_week
 from bot.delivery.sender import Sender
 from bot.digest import titled_week
-from bot.fakeapi import FakeBotApi
 from bot.ingest import Limits, Submission, expand_paths, ingest, ingest_paths
 from bot.text.analyze import analyzer_for
+from devtools.fakeapi import FakeBotApi
 from storage.people import add_follow, ensure_chat, set_subscribed, update_settings
 from tests.conftest import ROOT, SAMPLES
 

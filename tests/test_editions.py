@@ -12,8 +12,8 @@ from sqlite_utils import Database
 from telegram.ext import Application, CallbackContext
 
 from bot.app import tick_job
-from bot.fakeapi import FakeBotApi, Sent
 from bot.ingest import Limits, Submission, ingest
+from devtools.fakeapi import FakeBotApi, Sent
 from storage.people import update_settings
 from tests import test_bot as kit
 from tests.test_bot import ADMIN, OTHER, USER, say, tap

@@ -27,7 +27,7 @@ from telegram.ext import TypeHandler
 
 from bot.app import build_application, start_app, stop_app
 from bot.config import Settings
-from bot.fakeapi import FakeBotApi, Sent
+from devtools.fakeapi import FakeBotApi, Sent
 
 CONSOLE_USER = 700001
 CONSOLE_ADMIN = 700002

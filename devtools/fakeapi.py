@@ -515,6 +515,6 @@ async def _serve(port: int, rate_limit: float | None) -> None:
     await asyncio.Event().wait()
 
 
-if __name__ == "__main__":  # python -m bot.fakeapi PORT [RATE_LIMIT]: serve until killed
+if __name__ == "__main__":  # python -m devtools.fakeapi PORT [RATE_LIMIT]: serve until killed
     limit = float(sys.argv[2]) if len(sys.argv) > 2 else None
     asyncio.run(_serve(int(sys.argv[1]), limit))
