@@ -34,7 +34,7 @@ from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, QueryError, search
 from bot.text.analyze import analyzer_for
 from storage import open_db
 from storage.bulletins import get_bulletin, list_bulletins
-from storage.db import StorageError, check_writable
+from storage.db import StorageError, backup, check_writable, problems
 from storage.models import Bulletin
 from storage.people import get_subscriber
 from storage.search import SearchSyntaxError
@@ -301,6 +301,31 @@ def _print_digest(digest: Digest, week: str | None) -> None:
         print(f"Nothing published in {week}." if week else "Nothing new: no digest would be sent.")
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """A consistent copy of the database, taken while the bot may be running."""
+    target = Path(args.path)
+    if target.resolve() == Path(settings.database_path).resolve():
+        print("Usage: python -m bot backup PATH — a path other than the database itself.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        saved = backup(db, target)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"backup to {target} failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {settings.database_path} to {saved} ({saved.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Integrity and search-index consistency; exit 1 and list what is wrong, if anything."""
+    found = problems(db)
+    for problem in found:
+        print(problem)
+    print(f"{settings.database_path}: {'ok' if not found else f'{len(found)} problem(s)'}")
+    return 1 if found else 0
+
+
 def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """Queue what is due now, then send every due outbox row; exit when none is left."""
     if not settings.telegram_bot_token:
@@ -446,6 +471,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="act as if it were this moment, e.g. 2025-07-12T09:00+02:00 "
                    "(replays and tests; default: the clock)")  # fmt: skip
 
+    p = sub.add_parser("backup", help="copy the database consistently (the bot may run)")
+    p.add_argument("path", metavar="PATH")
+
+    sub.add_parser("check", help="integrity and search-index consistency of the database")
+
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query", nargs="+")
     p.add_argument("--limit", type=int, default=10, help="results per page")
@@ -462,6 +492,8 @@ _DB_COMMANDS = {
     "search": cmd_search,
     "digest": cmd_digest,
     "send": cmd_send,
+    "backup": cmd_backup,
+    "check": cmd_check,
 }
 
 

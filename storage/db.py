@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -338,6 +339,32 @@ def problems(db: Database) -> list[str]:
     return found
 
 
+BACKUPS_KEPT = 3  # automatic pre-migration copies kept beside the database
+
+
+def backup(db: Database, target: str | Path) -> Path:
+    """A consistent copy of `db` at `target` (SQLite's online backup: writers may go on),
+    written beside it under a temporary name and renamed into place; return its path."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    copy = sqlite3.connect(str(partial))
+    try:
+        db.conn.backup(copy, pages=1024)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    finally:
+        copy.close()
+    os.replace(partial, target)
+    return target
+
+
+def _keep_newest(path: Path, kept: int) -> None:
+    """Remove all but the `kept` newest automatic copies of the database at `path`."""
+    copies = sorted(path.parent.glob(f"{path.name}.v*.bak"), key=lambda p: p.stat().st_mtime)
+    for old in copies[:-kept]:
+        old.unlink(missing_ok=True)
+
+
 def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
     path = Path(path)
@@ -351,6 +378,11 @@ def open_db(path: str | Path, *, check_same_thread: bool = True) -> Database:
         if str(path) != ":memory:":
             db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
+        version = schema_version(db)
+        if str(path) != ":memory:" and 0 < version < len(MIGRATIONS):
+            saved = backup(db, path.with_name(f"{path.name}.v{version}.bak"))
+            log.info("database backed up to %s before migrating from version %d", saved, version)
+            _keep_newest(path, BACKUPS_KEPT)
         migrate(db)
     except StorageError as exc:
         raise StorageError(f"cannot open database {path}: {exc}") from None

@@ -217,3 +217,13 @@ def test_newer_schema_and_read_only_database_are_one_line(
         path.chmod(0o644)
     if os.geteuid() != 0:  # root writes through file permissions
         assert code in (1, 2) and "readonly" in err and "\n" not in err.strip()
+
+
+def test_backup_and_check_commands(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    assert main(["ingest", str(SAMPLE_FR)]) == 0
+    code, out, _ = run(capsys, "backup", str(env / "copies" / "hebdo.db"))
+    assert code == 0 and "backed up" in out
+    code, out, _ = run(capsys, "check")
+    assert code == 0 and out.strip().endswith(": ok")
+    code, _, err = run(capsys, "backup", str(env / "cli.db"))
+    assert code == 2 and err.startswith("Usage: python -m bot backup PATH")

@@ -121,3 +121,75 @@ def test_editions_migration_keeps_what_version_1_digests_covered(db_path: Path) 
                        (8, "2025-W28", "2025-07-12T07:00:00+00:00")]  # fmt: skip
     assert old.execute("SELECT * FROM digest_bulletins").fetchall() == [(1, 1)]
     old.close()
+
+
+def test_backup_while_writes_go_on(db_path: Path, tmp_path: Path) -> None:
+    """An online copy taken while another connection keeps writing passes the checks."""
+    import sqlite3
+    import threading
+
+    from storage.db import backup, problems
+
+    db = open_db(db_path)
+    stop = threading.Event()
+    writes = [0]
+
+    def keep_writing() -> None:
+        writer = open_db(db_path, check_same_thread=False)
+        while not stop.is_set():
+            writer.execute("INSERT INTO audit_log (at, action) VALUES ('now', 'write')")
+            writes[0] += 1
+        writer.close()
+
+    worker = threading.Thread(target=keep_writing)
+    worker.start()
+    try:
+        while writes[0] < 50:  # the writer is busy before the copy starts…
+            stop.wait(0.001)
+        copy = backup(db, tmp_path / "copy.db")
+        during = writes[0]
+    finally:
+        stop.set()
+        worker.join()
+    assert during >= 50  # it was writing while the copy was taken
+    assert sqlite3.connect(copy).execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    restored = open_db(copy)
+    assert problems(restored) == []
+    assert restored.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert 0 < restored.execute("SELECT count(*) FROM audit_log").fetchone()[0] <= writes[0]
+    restored.close()
+    db.close()
+
+
+def test_a_copy_is_taken_before_migrating(db_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from storage.db import BACKUPS_KEPT
+
+    old = Database(sqlite3.connect(str(db_path)))
+    for number, migration in enumerate(MIGRATIONS[:8], start=1):
+        migration(old)
+        old.execute(f"PRAGMA user_version = {number}")
+    old.conn.commit()
+    old.close()
+    db = open_db(db_path)
+    assert schema_version(db) == len(MIGRATIONS)
+    db.close()
+    copy = db_path.with_name(f"{db_path.name}.v8.bak")
+    assert sqlite3.connect(copy).execute("PRAGMA user_version").fetchone() == (8,)
+    open_db(db_path).close()  # up to date: no new copy
+    assert len(list(db_path.parent.glob("*.bak"))) == 1 <= BACKUPS_KEPT
+
+
+def test_check_finds_an_index_out_of_step(db_path: Path) -> None:
+    from bot.ingest import Limits, Submission, ingest
+    from storage.db import problems
+
+    db = open_db(db_path)
+    ingest(db, Submission("file", "a.txt", text="Bilan A\n\nKyiv a tenu. Odessa aussi."), Limits())
+    assert problems(db) == []
+    db.execute("DELETE FROM search_fts WHERE rowid = (SELECT min(id) FROM items)")
+    assert problems(db) == ["1 item(s) missing from the search index"]
+    db.close()
