@@ -49,8 +49,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "mode_both": "les deux",
         "days": "lundi mardi mercredi jeudi vendredi samedi dimanche",
         "help": "<b>Commandes</b>\n{commands}\n\nÉcrivez aussi des mots pour chercher dans les "
-        'archives : <i>patriot kharkiv</i>, <i>"accord historique"</i>, <i>-allemagne</i>, '
-        "<i>since:2025-07</i>.",
+        'archives : <i>patriot zelensky</i>, <i>"accord historique"</i>, '
+        "<i>patriot -allemagne</i>, <i>otan since:2025-07</i>.",
         "no_bulletin": "Aucun bulletin pour l’instant.",
         "btn_more": "📖 Suite",
         "slow_down": "⏳ Doucement : trop de messages d’un coup. Réessayez dans quelques secondes.",
@@ -83,7 +83,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
     },
     "en": {
         "welcome": "<b>Hello {name}!</b>\nHebdo sums up each week’s news bulletins in a few lines. "
-        "Subscribe to get the weekly digest, or ask away: just type “strikes Kharkiv”.",
+        "Subscribe to get the weekly digest, or ask away: just type “Patriot Zelensky”.",
         "btn_subscribe": "🔔 Subscribe",
         "btn_unsubscribe": "🔕 Unsubscribe",
         "btn_settings": "⚙️ Settings",
@@ -116,7 +116,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "mode_both": "both",
         "days": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
         "help": "<b>Commands</b>\n{commands}\n\nYou can also type words to search the archive: "
-        '<i>patriot kharkiv</i>, <i>"historic deal"</i>, <i>-germany</i>, <i>since:2025-07</i>.',
+        '<i>patriot zelensky</i>, <i>"signed a deal"</i>, <i>patriot -germany</i>, '
+        "<i>nato since:2025-07</i>.",
         "no_bulletin": "No bulletin yet.",
         "btn_more": "📖 More",
         "slow_down": "⏳ Easy: too many messages at once. Try again in a few seconds.",
@@ -149,7 +150,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
     },
     "uk": {
         "welcome": "<b>Вітаємо, {name}!</b>\nHebdo щотижня стисло підсумовує новинні бюлетені. "
-        "Підпишіться на тижневий дайджест або просто напишіть запит, наприклад «удари Харків».",
+        "Підпишіться на тижневий дайджест або просто напишіть запит, наприклад «Зеленський».",
         "btn_subscribe": "🔔 Підписатися",
         "btn_unsubscribe": "🔕 Відписатися",
         "btn_settings": "⚙️ Налаштування",
@@ -182,7 +183,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "mode_both": "обидва",
         "days": "понеділок вівторок середа четвер пʼятниця субота неділя",
         "help": "<b>Команди</b>\n{commands}\n\nТакож можна просто написати слова для пошуку в "
-        'архіві: <i>patriot харків</i>, <i>"історична угода"</i>, <i>since:2025-07</i>.',
+        "архіві: <i>Харків</i>, <i>Зеленський</i>, <i>нато since:2025-07</i>.",
         "no_bulletin": "Бюлетенів ще немає.",
         "btn_more": "📖 Далі",
         "slow_down": "⏳ Повільніше: забагато повідомлень одразу. Спробуйте за кілька секунд.",

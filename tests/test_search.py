@@ -233,3 +233,22 @@ def test_bm25_prefers_rare_words_and_headings(db: Database, limits: Limits) -> N
     hits = search(db, "drones marioupol", analyzer_for(), now=NOW, per_page=10).hits
     assert [h.bulletin_title for h in hits[:2]] == ["Marioupol sous les drones", "Revue du soir"]
     assert all(h.score > 0 for h in hits)
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "uk"])
+def test_every_example_in_welcome_and_help_finds_something(db: Database, limits: Limits,
+                                                          language: str) -> None:  # fmt: skip
+    """The searches the bot suggests work on the shared sample archive, in every language."""
+    import re
+
+    from bot.i18n import CATALOGUES
+
+    ingest_paths(db, list(expand_paths([SAMPLES])), limits)
+    texts = CATALOGUES[language]
+    examples = re.findall(r"<i>(.*?)</i>", texts["help"]) + re.findall(
+        r"[«“](.*?)[»”]", texts["welcome"]
+    )
+    assert len(examples) >= 3
+    for example in examples:
+        results = search(db, example, analyzer_for(), now=NOW, per_page=5)
+        assert results.hits, f"{language}: {example!r} finds nothing"
