@@ -41,7 +41,18 @@ from storage.people import mark_inactive
 log = logging.getLogger(__name__)
 FEATURES = (subscribe, reading, search, follow, admin, delivery)
 SENDER_CONCURRENCY = 32
-HELP = [("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False)]
+HELP = [
+    ("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False),
+    (
+        "cancel",
+        {
+            "fr": "abandonner la question ou la publication en cours",
+            "en": "drop the pending question or the post in progress",
+            "uk": "скасувати питання чи публікацію",
+        },
+        False,
+    ),
+]
 
 
 def all_commands() -> list[tuple[str, dict[str, str], bool]]:
@@ -96,6 +107,27 @@ async def throttle(update: Update, context: Context) -> None:
     if len(buckets) > 100_000:
         buckets.clear()
     raise ApplicationHandlerStop
+
+
+async def cmd_cancel(update: Update, context: Context) -> None:
+    """End whatever the bot is waiting for in this chat: a time zone, an admin's post."""
+    language = chat_language(update, context)
+    ended = []
+    if subscribe.end_tz_question(context):
+        ended.append(t(language, "tz_question_closed"))
+    if is_admin(update, context) and admin.drop_draft(context):
+        ended.append("Cancelled, nothing was published.")
+    await reply(update, context, "\n".join(ended) or t(language, "nothing_to_cancel"))
+
+
+async def end_pending_on_command(update: Update, context: Context) -> None:
+    """Another command ends a pending "which time zone?" question, and the bot says so."""
+    message = update.effective_message
+    text = message.text if message is not None and message.text else ""
+    if text.startswith("/cancel"):
+        return
+    if subscribe.end_tz_question(context):
+        await reply(update, context, t(chat_language(update, context), "tz_question_closed"))
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:
@@ -239,8 +271,10 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
         builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data.settings = settings
+    app.add_handler(MessageHandler(filters.COMMAND, end_pending_on_command), group=-2)
     app.add_handler(TypeHandler(Update, throttle), group=-1)
     app.add_handler(CommandHandler("help", cmd_help, filters=IN_CHANNELS))
+    app.add_handler(CommandHandler("cancel", cmd_cancel))
     for feature in FEATURES:
         feature.register(app)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))

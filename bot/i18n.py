@@ -53,6 +53,9 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "<i>patriot -allemagne</i>, <i>otan since:2025-07</i>.",
         "no_bulletin": "Aucun bulletin pour l’instant.",
         "btn_more": "📖 Suite",
+        "tz_question_closed": "Question du fuseau horaire abandonnée.",
+        "nothing_to_cancel": "Rien à annuler.",
+        "or_cancel": "Réessayez, ou /cancel pour abandonner.",
         "slow_down": "⏳ Doucement : trop de messages d’un coup. Réessayez dans quelques secondes.",
         "digest_nothing_new": "Rien de nouveau depuis votre dernier résumé : aucun résumé ne "
         "vous serait envoyé maintenant. Le dernier bulletin : /latest",
@@ -120,6 +123,9 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "<i>nato since:2025-07</i>.",
         "no_bulletin": "No bulletin yet.",
         "btn_more": "📖 More",
+        "tz_question_closed": "Time zone question dropped.",
+        "nothing_to_cancel": "Nothing to cancel.",
+        "or_cancel": "Try again, or /cancel to stop.",
         "slow_down": "⏳ Easy: too many messages at once. Try again in a few seconds.",
         "digest_nothing_new": "Nothing new since your last digest: no digest would be sent to "
         "you now. The latest bulletin: /latest",
@@ -186,6 +192,9 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "архіві: <i>Харків</i>, <i>Зеленський</i>, <i>нато since:2025-07</i>.",
         "no_bulletin": "Бюлетенів ще немає.",
         "btn_more": "📖 Далі",
+        "tz_question_closed": "Питання про часовий пояс скасовано.",
+        "nothing_to_cancel": "Нічого скасовувати.",
+        "or_cancel": "Спробуйте ще раз або /cancel, щоб скасувати.",
         "slow_down": "⏳ Повільніше: забагато повідомлень одразу. Спробуйте за кілька секунд.",
         "digest_nothing_new": "Нічого нового від попереднього дайджесту: зараз вам нічого не "
         "надіслали б. Останній бюлетень: /latest",

@@ -362,7 +362,7 @@ async def test_admin_sources(fake: FakeBotApi, db: Database) -> None:
     )
 
 
-ADMIN_COMMANDS = ["/post", "/cancel", "/bulletins", "/delete 1", "/preview", "/sources",
+ADMIN_COMMANDS = ["/post", "/bulletins", "/delete 1", "/preview", "/sources",
                   "/sources add https://evil.example/feed", "/stats"]  # fmt: skip
 
 
@@ -684,3 +684,25 @@ async def test_the_bot_answers_while_a_2_mb_file_is_ingested(
     assert not polling.done()  # answered while the file was still being ingested
     await polling
     assert (settings.inbox_dir / "done" / "2025-07-19-big.txt").exists()
+
+
+async def test_a_pending_time_zone_question_ends(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    """After "Other…", a wrong name asks again (or /cancel); /cancel, or any command, ends the
+    question and says so; then plain text is a search again. /cancel with nothing pending
+    says so, for anyone."""
+    assert (await say(fake, USER, "/cancel")).text == "Rien à annuler."
+    card = await say(fake, USER, "/settings")
+    picker = await tap(fake, USER, card, "set:tz")
+    asked = await tap(fake, USER, picker, "setv:tz:other")
+    assert "IANA" in asked.text
+    wrong = await say(fake, USER, "Patriot")
+    assert "Fuseau inconnu" in wrong.text and "/cancel" in wrong.text
+    assert (await say(fake, USER, "/cancel")).text == "Question du fuseau horaire abandonnée."
+    assert (await say(fake, USER, "Patriot")).text.startswith("🔎 Patriot")  # a search again
+    await tap(fake, USER, picker, "setv:tz:other")
+    before = len(fake.messages_to(USER))
+    fake.message(USER, "/latest")
+    closed = await fake.reply(USER, before)
+    assert closed.text == "Question du fuseau horaire abandonnée."
+    assert (await fake.reply(USER, before + 1)).text.startswith("Bilan")  # /latest still answered
+    assert (await say(fake, USER, "Patriot")).text.startswith("🔎 Patriot")

@@ -41,15 +41,6 @@ COMMANDS = [
         True,
     ),
     (
-        "cancel",
-        {
-            "fr": "abandonner la publication en cours",
-            "en": "drop the post in progress",
-            "uk": "скасувати публікацію",
-        },
-        True,
-    ),
-    (
         "bulletins",
         {"fr": "liste des bulletins", "en": "list bulletins", "uk": "список бюлетенів"},
         True,
@@ -117,13 +108,9 @@ async def cmd_post(update: Update, context: Context) -> None:
     )
 
 
-@admin_only
-async def cmd_cancel(update: Update, context: Context) -> None:
-    """Drop the draft."""
-    had = (context.user_data or {}).pop("draft", None)
-    await edit_or_reply(
-        update, context, "Cancelled, nothing was published." if had else "No post in progress."
-    )
+def drop_draft(context: Context) -> bool:
+    """Forget the post in progress; True if there was one."""
+    return (context.user_data or {}).pop("draft", None) is not None
 
 
 async def _prepare(update: Update, context: Context, draft: Draft) -> NewBulletin:
@@ -219,7 +206,10 @@ async def on_post_button(update: Update, context: Context) -> None:
     action = query.data.split(":")[1]
     if action == "cancel":
         await query.answer()
-        await cmd_cancel.__wrapped__(update, context)  # type: ignore[attr-defined]
+        had = drop_draft(context)
+        await edit_or_reply(
+            update, context, "Cancelled, nothing was published." if had else "No post in progress."
+        )
     elif action == "title":
         draft.awaiting_title = True
         await query.answer()
@@ -390,7 +380,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     commands = {
         "post": cmd_post,
-        "cancel": cmd_cancel,
         "bulletins": cmd_bulletins,
         "delete": cmd_delete,
         "sources": cmd_sources,

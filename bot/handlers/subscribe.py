@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from telegram import Update
@@ -158,7 +159,7 @@ async def on_setting(update: Update, context: Context) -> None:
             await query.answer(t(language, "expired"))
             return
         if parts[1] == "tz" and parts[2] == "other":
-            context.chat_data["awaiting_tz"] = True  # type: ignore[index]
+            context.chat_data["awaiting_tz"] = time.monotonic()  # type: ignore[index]
             await query.answer()
             await reply(update, context, t(sub.language, "ask_tz"))
             return
@@ -222,10 +223,22 @@ def _store(context: Context, sub: Subscriber, field: str, value: str) -> bool:
     return True
 
 
+TZ_QUESTION_SECONDS = 600.0  # "which time zone?" lapses after ten minutes
+
+
+def end_tz_question(context: Context) -> bool:
+    """Forget a pending "which time zone?" question; True if there was one."""
+    return (context.chat_data or {}).pop("awaiting_tz", None) is not None
+
+
 async def on_text(update: Update, context: Context) -> bool:
     """A time-zone name typed after "Other…"; True if the message was that."""
-    if not context.chat_data or not context.chat_data.get("awaiting_tz"):
+    asked = (context.chat_data or {}).get("awaiting_tz")
+    if not asked:
         return False
+    if not isinstance(asked, float) or time.monotonic() - asked > TZ_QUESTION_SECONDS:
+        context.chat_data.pop("awaiting_tz", None)  # type: ignore[union-attr]
+        return False  # the question has lapsed: this text is a search again
     message = update.effective_message
     if message is None or not message.text:
         return False
@@ -238,9 +251,10 @@ async def on_text(update: Update, context: Context) -> bool:
             raise ZoneInfoNotFoundError(name)
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        await reply(update, context, t(sub.language, "bad_tz", tz=name[:60]))
+        await reply(update, context, t(sub.language, "bad_tz", tz=name[:60]) + "\n"
+                    + t(sub.language, "or_cancel"))  # fmt: skip
         return True
-    context.chat_data.pop("awaiting_tz", None)
+    end_tz_question(context)
     _, db = context.bot_data.ready
     update_settings(db, sub.chat_id, timezone=name)
     sub = get_subscriber(db, sub.chat_id) or sub
