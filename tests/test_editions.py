@@ -178,3 +178,21 @@ async def test_preview_is_what_send_digest_delivers_and_new_readers_get_current_
     fresh: Sent = await fake.reply(OTHER, before)
     assert "Kamychine" in fresh.text and "1235-1241" in fresh.text
     assert "Kamychine" not in delivered.text
+
+
+async def test_the_nothing_new_note_when_the_setting_asks_for_it(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
+    from dataclasses import replace
+
+    app.bot_data.settings = replace(app.bot_data.settings, empty_digest_notice=True)
+    app.bot_data.clock = Clock(datetime(2026, 3, 7, 8, 30, tzinfo=UTC))  # nothing that week
+    await subscribe(fake, db, A, 5)
+    before = len(fake.messages_to(A))
+    await tick(app)
+    note = await fake.reply(A, before)
+    assert "Rien de nouveau depuis votre dernier résumé." in note.text
+    await settled(db)
+    assert rows(db, A) == [("sent", None)]

@@ -88,7 +88,10 @@ class FeedServer:
                     return
                 if self.path.startswith("/redirect"):
                     self.send_response(302)
-                    self.send_header("Location", outer.base + "/rss")
+                    elsewhere = "http://127.0.0.1:9/rss"  # another service of this host
+                    self.send_header(
+                        "Location", elsewhere if "other" in self.path else outer.base + "/rss"
+                    )
                     self.end_headers()
                     return
                 body = outer.documents.get(self.path)
@@ -246,6 +249,9 @@ def test_redirects_to_private_addresses_are_refused(
 ) -> None:
     with pytest.raises(FeedRefused, match="private address"):
         fetch(client, feeds.url("/redirect"), {}, 10_000, deadline=1e12, allow_private=False)
-    # a feed configured on a private address may redirect within it
+    # a feed configured on a private address may redirect within its own server…
     status, _, body = fetch(client, feeds.url("/redirect"), {}, 10_000, deadline=1e12)
     assert status == 200 and b"<rss" in body
+    # …but not to another port of the same host
+    with pytest.raises(FeedRefused, match="private address"):
+        fetch(client, feeds.url("/redirect-other"), {}, 10_000, deadline=1e12)

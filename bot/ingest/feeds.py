@@ -96,19 +96,25 @@ def fetch(
     *,
     allow_private: bool | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    """GET with redirects followed by hand (none to a private address unless `url` is one),
-    the body streamed and cut at `max_bytes` once decoded (a gzip bomb stops there), and the
+    """GET with redirects followed by hand — never to a loopback, link-local or private
+    address, except back to the configured URL's own host and port when that is one (a feed
+    on your own network may redirect within its server, not to another service) —, the
+    body streamed and cut at `max_bytes` once decoded (a gzip bomb stops there), and the
     whole exchange bounded by `deadline` (a server dripping bytes is cut off too)."""
+    home = httpx.URL(url)
     if allow_private is None:  # only a feed configured on a private address stays there
-        allow_private = _private(httpx.URL(url).host)
+        allow_private = _private(home.host)
     for _ in range(MAX_REDIRECTS + 1):
         with client.stream("GET", url, headers=headers, follow_redirects=False) as response:
             if response.is_redirect:
                 target = response.url.join(response.headers.get("Location", ""))
                 if target.scheme not in ("http", "https"):
                     raise FeedRefused(f"redirect to {target.scheme}: refused")
-                if not allow_private and _private(target.host):
-                    raise FeedRefused(f"redirect to a private address ({target.host}): refused")
+                same_server = (target.host, target.port) == (home.host, home.port)
+                if _private(target.host) and not (allow_private and same_server):
+                    raise FeedRefused(
+                        f"redirect to a private address ({target.host}:{target.port}): refused"
+                    )
                 url = str(target)
                 continue
             if response.status_code >= 400 or response.status_code == 304:
