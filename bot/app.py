@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -33,10 +33,12 @@ from bot.handlers import admin, delivery, follow, reading, search, subscribe
 from bot.handlers.common import IN_CHANNELS, BotData, Context, chat_language, is_admin, reply
 from bot.i18n import Html, t
 from bot.ingest import poll_sources
+from bot.logs import redact
 from bot.maintenance import prepare_database
 from bot.render import esc
 from storage import open_db
-from storage.people import mark_inactive
+from storage.bulletins import count_bulletins
+from storage.people import mark_inactive, subscriber_stats
 
 log = logging.getLogger(__name__)
 FEATURES = (subscribe, reading, search, follow, admin, delivery)
@@ -208,6 +210,11 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     data.db = open_db(data.settings.database_path)
     prepare_database(data.db, data.settings)
     await start_sender(app)
+    stats = subscriber_stats(data.db)
+    log.info("Hebdo @%s: database %s, %d bulletins, %d subscribers, %s",
+             app.bot.username, data.settings.database_path, count_bulletins(data.db),
+             sum(stats["by_language"].values()),
+             "long polling" if app.updater is not None else "no updater")  # fmt: skip
     public = [BotCommand(n, d["en"]) for n, d, only_admin in all_commands() if not only_admin]
     try:
         await app.bot.set_my_commands(public)
@@ -314,6 +321,27 @@ async def stop_app(app: Application) -> None:  # type: ignore[type-arg]
         await app.post_shutdown(app)
 
 
+async def wait_for_telegram(settings: Settings, *, first: float = 1.0, cap: float = 60.0) -> None:
+    """Until Telegram answers `getMe`: each failed attempt is one warning line, and the next
+    waits twice as long (up to `cap`). A token Telegram refuses is not retried."""
+    delay = first
+    attempt = 1
+    while True:
+        bot = Bot(settings.telegram_bot_token or "", base_url=settings.telegram_api_base_url)
+        try:
+            async with bot:
+                return
+        except InvalidToken:
+            raise
+        except (NetworkError, TimedOut) as exc:
+            reason = redact(str(exc), [settings.telegram_bot_token])
+            log.warning("Telegram not reachable (attempt %d: %s); retrying in %g s",
+                        attempt, reason, delay)  # fmt: skip
+        await asyncio.sleep(delay)
+        delay, attempt = min(delay * 2, cap), attempt + 1
+
+
 def run_bot(settings: Settings) -> None:
-    """Run the bot with long polling until interrupted."""
+    """Run the bot with long polling until interrupted; at start-up, wait for Telegram."""
+    asyncio.run(wait_for_telegram(settings))
     build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)

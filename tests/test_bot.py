@@ -706,3 +706,18 @@ async def test_a_pending_time_zone_question_ends(fake: FakeBotApi, app: Applicat
     assert closed.text == "Question du fuseau horaire abandonnée."
     assert (await fake.reply(USER, before + 1)).text.startswith("Bilan")  # /latest still answered
     assert (await say(fake, USER, "Patriot")).text.startswith("🔎 Patriot")
+
+
+async def test_start_up_waits_for_telegram_one_line_per_attempt(
+    fake: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.app import wait_for_telegram
+
+    fake.fail("getMe", 502, count=2)  # Telegram (or the network) is down for two attempts
+    with caplog.at_level(logging.WARNING, logger="bot.app"):
+        await wait_for_telegram(settings, first=0.01)
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.app"]
+    assert [line.split(":")[0] for line in lines] == [
+        "Telegram not reachable (attempt 1", "Telegram not reachable (attempt 2",
+    ]  # fmt: skip
+    assert all(TOKEN not in line for line in lines)
