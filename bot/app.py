@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import timedelta
 
 from telegram import Bot, BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -26,13 +25,13 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
-from bot.delivery.sender import Sender, unreachable
-from bot.delivery.transport import AiohttpRequest
+from bot.delivery.schedule import queue_what_is_due
+from bot.delivery.sender import unreachable
+from bot.delivery.worker import make_sender, sender_bot
 from bot.handlers import admin, delivery, follow, reading, search, subscribe
 from bot.handlers.common import IN_CHANNELS, BotData, Context, chat_language, is_admin, reply
 from bot.i18n import Html, t
-from bot.ingest import poll_sources
+from bot.ingest import poll_in_thread
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from bot.render import esc
@@ -42,7 +41,6 @@ from storage.people import mark_inactive, subscriber_stats
 
 log = logging.getLogger(__name__)
 FEATURES = (subscribe, reading, search, follow, admin, delivery)
-SENDER_CONCURRENCY = 32
 HELP = [
     ("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False),
     (
@@ -148,25 +146,13 @@ async def on_stale_button(update: Update, context: Context) -> None:
 async def poll_job(context: Context) -> None:
     """Ingest the inbox and the feeds in a worker thread, with its own connection."""
     settings, _ = context.bot_data.ready
-
-    def work() -> str:
-        db = open_db(settings.database_path)
-        try:
-            return poll_sources(db, settings).summary()
-        finally:
-            db.close()
-
-    log.info("poll: %s", await asyncio.to_thread(work))
+    log.info("poll: %s", await poll_in_thread(settings))
 
 
 async def tick_job(context: Context) -> None:
     """Every minute: queue due digests and new-bulletin pushes, wake the sender."""
     settings, db = context.bot_data.ready
-    now = context.bot_data.clock()
-    queued = queue_due_digests(db, now, timedelta(hours=settings.catch_up_hours),
-                               send_empty=settings.empty_digest_notice,
-                               per_bulletin=settings.summary_items)  # fmt: skip
-    queued += announce_new_bulletins(db, context.bot_data.analyzer, now)
+    queued = queue_what_is_due(db, settings, context.bot_data.analyzer, context.bot_data.clock())
     if queued:
         log.info("tick: %d messages queued", queued)
     context.bot_data.wake_sender()
@@ -176,17 +162,10 @@ async def start_sender(app: Application) -> None:  # type: ignore[type-arg]
     """The outbox sender, on its own Bot (no rate limiter: it paces itself)."""
     data: BotData = app.bot_data
     settings, db = data.ready
-    bot = Bot(
-        settings.telegram_bot_token or "",
-        base_url=settings.telegram_api_base_url,
-        base_file_url=settings.telegram_file_base_url,
-        request=AiohttpRequest(SENDER_CONCURRENCY),
-    )
+    bot = sender_bot(settings)
     await bot.initialize()
-    data.sender = Sender(
-        db, bot, rate=settings.send_rate, concurrency=SENDER_CONCURRENCY,
-        bot_username=app.bot.username, now=lambda: data.clock(),
-    )  # fmt: skip
+    data.sender = make_sender(db, bot, settings, now=lambda: data.clock(),
+                              bot_username=app.bot.username)  # fmt: skip
     data.sender_task = asyncio.create_task(data.sender.run(), name="outbox-sender")
 
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
+from bot.config import Settings
 from bot.digest import Digest, edition_for, store_edition, week_of
 from bot.search import follow_query
 from bot.text.analyze import Analyzer
@@ -137,6 +138,15 @@ def queue_editions(
     if skipped:
         log.warning("%d chats missed their digest slot by more than the catch-up window", skipped)
     return queued
+
+
+def queue_what_is_due(db: Database, settings: Settings, analyzer: Analyzer, now: datetime) -> int:
+    """Everything due at `now`: each chat's weekly edition whose slot has come, and the
+    pushes and alerts for new bulletins (what the minute tick and `send` both do)."""
+    queued = queue_due_digests(db, now, timedelta(hours=settings.catch_up_hours),
+                               send_empty=settings.empty_digest_notice,
+                               per_bulletin=settings.summary_items)  # fmt: skip
+    return queued + announce_new_bulletins(db, analyzer, now)
 
 
 def queue_due_digests(

@@ -10,7 +10,7 @@ from sqlite_utils import Database
 from telegram import Bot
 
 from bot.config import Settings
-from bot.delivery.schedule import announce_new_bulletins, queue_due_digests
+from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.sender import Sender
 from bot.delivery.transport import AiohttpRequest
 from bot.text.analyze import analyzer_for
@@ -24,28 +24,41 @@ def clock_from(start: datetime) -> Callable[[], datetime]:
     return lambda: start + timedelta(seconds=time.monotonic() - origin)
 
 
-async def send_pending(
-    db: Database, settings: Settings, *, rate: float | None = None, now: datetime | None = None
-) -> dict[str, int]:
-    """Queue due digests and pushes, then send until nothing is due; return outcome counts.
-
-    `now` (default: the wall clock) is the moment the run acts at; the sender's clock
-    starts there, so a run can be replayed (and tested) at any date."""
-    clock = clock_from(now or datetime.now(UTC))
-    now = clock()
-    queue_due_digests(db, now, timedelta(hours=settings.catch_up_hours),
-                      send_empty=settings.empty_digest_notice,
-                      per_bulletin=settings.summary_items)  # fmt: skip
-    announce_new_bulletins(db, analyzer_for(settings.variants_file), now)
-    bot = Bot(
+def sender_bot(settings: Settings) -> Bot:
+    """The sender's own Bot: the aiohttp transport, no rate limiter (the sender paces)."""
+    return Bot(
         settings.telegram_bot_token or "",
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
         request=AiohttpRequest(CONCURRENCY),
     )
-    async with bot:
-        sender = Sender(db, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
-                        bot_username=bot.username, now=clock)  # fmt: skip
+
+
+def make_sender(
+    db: Database,
+    bot: Bot,
+    settings: Settings,
+    *,
+    now: Callable[[], datetime],
+    bot_username: str | None,
+    rate: float | None = None,
+) -> Sender:
+    """The outbox sender as the bot and `send` both run it."""
+    return Sender(db, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
+                  bot_username=bot_username, now=now)  # fmt: skip
+
+
+async def send_pending(
+    db: Database, settings: Settings, *, rate: float | None = None, now: datetime | None = None
+) -> dict[str, int]:
+    """Queue what is due, then send until nothing is due; return outcome counts.
+
+    `now` (default: the wall clock) is the moment the run acts at; the sender's clock
+    starts there, so a run can be replayed (and tested) at any date."""
+    clock = clock_from(now or datetime.now(UTC))
+    queue_what_is_due(db, settings, analyzer_for(settings.variants_file), clock())
+    async with sender_bot(settings) as bot:
+        sender = make_sender(db, bot, settings, now=clock, bot_username=bot.username, rate=rate)
         sender.recover()
         await sender.drain_once()
     return sender.stats

@@ -19,10 +19,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.delivery.schedule import announce_new_bulletins
 from bot.handlers.common import Context, admin_only, edit_or_reply, parse_id, reply
-from bot.ingest import Rejected, Submission, limits_for, poll_sources, prepare, store
+from bot.ingest import Rejected, Submission, limits_for, poll_in_thread, prepare, store
 from bot.ingest.pipeline import SUFFIXES
 from bot.render import esc, shorten
-from storage import open_db
 from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
 from storage.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
 from storage.models import NewBulletin
@@ -363,15 +362,7 @@ async def on_poll_now(update: Update, context: Context) -> None:
     assert query is not None
     settings, db = context.bot_data.ready
     await query.answer("Polling…")
-
-    def work() -> str:
-        own = open_db(settings.database_path)
-        try:
-            return poll_sources(own, settings, force=True).summary()
-        finally:
-            own.close()
-
-    summary = await asyncio.to_thread(work)
+    summary = await poll_in_thread(settings, force=True)
     audit(db, _user_id(update), "poll", summary=summary)
     await reply(update, context, f"🔄 Poll done: {esc(summary)}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlite_utils import Database
 
 from bot.config import Settings
@@ -20,6 +22,7 @@ from bot.ingest.pipeline import (
     store,
 )
 from bot.text.analyze import analyzer_for
+from storage import open_db
 from storage.feeds import admin_feeds
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "ingest_inbox",
     "ingest_paths",
     "limits_for",
+    "poll_in_thread",
     "poll_sources",
     "prepare",
     "store",
@@ -47,6 +51,20 @@ def limits_for(settings: Settings) -> Limits:
         summary_items=settings.summary_items,
         analyzer=analyzer_for(settings.variants_file),
     )
+
+
+async def poll_in_thread(settings: Settings, *, force: bool = False) -> str:
+    """`poll_sources` in a worker thread with a connection of its own (the bot's event loop
+    keeps answering); return its summary line."""
+
+    def work() -> str:
+        db = open_db(settings.database_path, check_same_thread=False)
+        try:
+            return poll_sources(db, settings, force=force).summary()
+        finally:
+            db.close()
+
+    return await asyncio.to_thread(work)
 
 
 def poll_sources(db: Database, settings: Settings, *, force: bool = False) -> Report:
