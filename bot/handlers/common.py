@@ -207,6 +207,19 @@ async def may_change_settings(update: Update, context: Context) -> bool:
     return allowed
 
 
+async def refused(update: Update, context: Context) -> bool:
+    """Unless this user may change this chat (`may_change_settings`), answer that only its
+    administrators can (an alert under a tapped button, else a reply) and return True."""
+    if await may_change_settings(update, context):
+        return False
+    text = t(chat_language(update, context), "group_admins_only")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    else:
+        await reply(update, context, text)
+    return True
+
+
 # Commands that also work when posted in a channel the bot administers.
 IN_CHANNELS = filters.UpdateType.MESSAGES | filters.UpdateType.CHANNEL_POST
 

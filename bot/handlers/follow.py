@@ -10,7 +10,7 @@ from bot.handlers.common import (
     Context,
     chat_row,
     edit_or_reply,
-    may_change_settings,
+    refused,
     reply,
 )
 from bot.i18n import Html, t
@@ -54,8 +54,7 @@ async def cmd_follow(update: Update, context: Context) -> None:
     if not term or not context.bot_data.analyzer.word_forms(term):
         await reply(update, context, t(sub.language, "follow_usage"))
         return
-    if not await may_change_settings(update, context):
-        await reply(update, context, t(sub.language, "group_admins_only"))
+    if await refused(update, context):
         return
     _, db = context.bot_data.ready
     outcome = add_follow(db, sub.chat_id, term, normalize(term))
@@ -83,8 +82,7 @@ async def cmd_unfollow(update: Update, context: Context) -> None:
     if not term:
         await reply(update, context, t(sub.language, "unfollow_usage"))
         return
-    if not await may_change_settings(update, context):
-        await reply(update, context, t(sub.language, "group_admins_only"))
+    if await refused(update, context):
         return
     _, db = context.bot_data.ready
     removed = remove_follow(db, sub.chat_id, normalized=normalize(term[:MAX_TERM]))
@@ -97,8 +95,7 @@ async def on_unfollow(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     sub = chat_row(update, context)
-    if not await may_change_settings(update, context):
-        await query.answer(t(sub.language, "group_admins_only"), show_alert=True)
+    if await refused(update, context):
         return
     _, db = context.bot_data.ready
     removed = remove_follow(db, sub.chat_id, rowid=int(query.data.split(":")[1]))

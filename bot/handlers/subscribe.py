@@ -17,6 +17,7 @@ from bot.handlers.common import (
     edit_or_reply,
     may_change_settings,
     parse_id,
+    refused,
     reply,
 )
 from bot.i18n import LANGUAGE_NAMES, day_name, t
@@ -103,9 +104,7 @@ async def cmd_unsubscribe(update: Update, context: Context) -> None:
 
 
 async def _set_subscription(update: Update, context: Context, on: bool) -> None:
-    language = chat_language(update, context)
-    if not await may_change_settings(update, context):
-        await _answer(update, context, t(language, "group_admins_only"))
+    if await refused(update, context):
         return
     sub = chat_row(update, context)
     _, db = context.bot_data.ready
@@ -129,13 +128,6 @@ async def _set_subscription(update: Update, context: Context, on: bool) -> None:
     await reply(update, context, text, buttons)
 
 
-async def _answer(update: Update, context: Context, text: str) -> None:
-    if update.callback_query:
-        await update.callback_query.answer(text, show_alert=True)
-    else:
-        await reply(update, context, text)
-
-
 async def cmd_settings(update: Update, context: Context) -> None:
     """Show the settings card with its buttons."""
     sub = chat_row(update, context)
@@ -149,8 +141,7 @@ async def on_setting(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     language = chat_language(update, context)
-    if not await may_change_settings(update, context):
-        await query.answer(t(language, "group_admins_only"), show_alert=True)
+    if await refused(update, context):
         return
     sub = chat_row(update, context)
     parts = query.data.split(":")
