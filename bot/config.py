@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-LANGUAGES = ("fr", "en", "uk")
+from bot.languages import READER_LANGUAGES
+
+LANGUAGES = READER_LANGUAGES
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 

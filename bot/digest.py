@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
+from bot.languages import FALLBACK, LANGUAGES
 from bot.summarize import Pick, pick_for_coverage, topic_of
 from storage.digests import (
     SourceItem,
@@ -43,11 +44,6 @@ LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals befor
 MAX_LOOKBACK = timedelta(days=28)  # a chat back after a long pause is not sent a year of news
 
 _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
-_MONTHS = {
-    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
-    "en": "January February March April May June July August September October November December",
-    "uk": "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада грудня",
-}
 
 
 class BadWeek(ValueError):
@@ -162,7 +158,7 @@ def week_title(week: str, language: str) -> str:
     year, number = parse_week(week)
     first = date.fromisocalendar(year, number, 1)
     last = first + timedelta(days=6)
-    months = _MONTHS.get(language, _MONTHS["fr"]).split()
+    months = LANGUAGES.get(language, LANGUAGES[FALLBACK]).months
     m1, m2 = months[first.month - 1], months[last.month - 1]
     same_month = first.month == last.month
     if language in ("en", "uk"):

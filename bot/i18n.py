@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-FALLBACK = "fr"
+from bot.languages import FALLBACK, LANGUAGES
 
 CATALOGUES: dict[str, dict[str, str]] = {
     "fr": {
@@ -53,6 +53,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "<i>patriot -allemagne</i>, <i>otan since:2025-07</i>.",
         "no_bulletin": "Aucun bulletin pour l’instant.",
         "btn_more": "📖 Suite",
+        "digest_count": "{n} bulletin(s) cette semaine",
+        "digest_empty": "Rien de nouveau depuis votre dernier résumé.",
         "tz_question_closed": "Question du fuseau horaire abandonnée.",
         "nothing_to_cancel": "Rien à annuler.",
         "or_cancel": "Réessayez, ou /cancel pour abandonner.",
@@ -123,6 +125,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "<i>nato since:2025-07</i>.",
         "no_bulletin": "No bulletin yet.",
         "btn_more": "📖 More",
+        "digest_count": "{n} bulletin(s) this week",
+        "digest_empty": "Nothing new since your last digest.",
         "tz_question_closed": "Time zone question dropped.",
         "nothing_to_cancel": "Nothing to cancel.",
         "or_cancel": "Try again, or /cancel to stop.",
@@ -192,6 +196,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "архіві: <i>Харків</i>, <i>Зеленський</i>, <i>нато since:2025-07</i>.",
         "no_bulletin": "Бюлетенів ще немає.",
         "btn_more": "📖 Далі",
+        "digest_count": "Бюлетенів цього тижня: {n}",
+        "digest_empty": "Нічого нового від попереднього дайджесту.",
         "tz_question_closed": "Питання про часовий пояс скасовано.",
         "nothing_to_cancel": "Нічого скасовувати.",
         "or_cancel": "Спробуйте ще раз або /cancel, щоб скасувати.",
@@ -225,7 +231,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
     },
 }
 
-LANGUAGE_NAMES = {"fr": "Français", "en": "English", "uk": "Українська"}
+LANGUAGE_NAMES = {code: lang.name for code, lang in LANGUAGES.items()}
 
 
 def language_of(code: str | None) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.digest import Digest
+from bot.i18n import t
 from bot.text.clip import clip
 
 LIMIT = 4096
@@ -74,13 +75,6 @@ def _day(iso: str) -> str:
         return iso[:10]
 
 
-_HEADERS = {
-    "fr": ("{n} bulletin(s) cette semaine", "Rien de nouveau depuis votre dernier résumé."),
-    "en": ("{n} bulletin(s) this week", "Nothing new since your last digest."),
-    "uk": ("Бюлетенів цього тижня: {n}", "Нічого нового від попереднього дайджесту."),
-}
-
-
 def bulletin_link(bulletin_id: int, title: str, bot_username: str | None) -> str:
     """The bulletin's title, linked to open it in the bot when its username is known."""
     if bot_username:
@@ -90,10 +84,10 @@ def bulletin_link(bulletin_id: int, title: str, bot_username: str | None) -> str
 
 def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
     """A digest as Telegram HTML messages, split at item boundaries (items in reading order)."""
-    count, empty = _HEADERS.get(digest.language, _HEADERS["fr"])
-    header = f"<b>{esc(digest.title)}</b>\n<i>{esc(count.format(n=digest.bulletin_count))}</i>"
+    count = t(digest.language, "digest_count", n=digest.bulletin_count)
+    header = f"<b>{esc(digest.title)}</b>\n<i>{count}</i>"
     if not digest.items:
-        return [f"{header}\n\n{esc(empty)}"]
+        return [f"{header}\n\n{t(digest.language, 'digest_empty')}"]
     blocks = [header]
     for n, item in enumerate(digest.items, start=1):
         source = bulletin_link(item.bulletin_id, item.bulletin_title, bot_username)

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 
 from sqlite_utils import Database
 
+from bot.languages import BULLETIN_LANGUAGES
 from bot.text.analyze import QUERY_LANGUAGES, Analyzer
 from storage.search import (
     HEAD_WEIGHT,
@@ -128,7 +129,7 @@ def parse_query(
     def apply_filter(found: re.Match[str]) -> str:
         key, value = found[1].lower(), found[2]
         if key == "lang":
-            if value.lower() not in ("fr", "en", "uk", "ru"):
+            if value.lower() not in BULLETIN_LANGUAGES:
                 raise QueryError("lang: is fr, en or uk")
             query.language = value.lower()
         elif key == "since":

@@ -16,18 +16,17 @@ from pathlib import Path
 
 import Stemmer
 
+from bot.languages import READER_LANGUAGES, stemmer_of
 from bot.text.stopwords import STOPWORDS
 from bot.text.variants import DEFAULT_FILE, Variants, parse_groups
 
-# Snowball has no Ukrainian stemmer; the Russian one handles most Ukrainian endings.
-_STEMMERS = {"fr": "french", "en": "english", "uk": "russian", "ru": "russian"}
 # A word, skipping an elided article before it (`l'`, `d'`, `qu'`, `lorsqu'`…).
 _WORD = re.compile(r"(?:\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’])?([^\W_]+)")
 
 
 @lru_cache(maxsize=8)
 def _stemmer(language: str) -> Stemmer.Stemmer:
-    stemmer = Stemmer.Stemmer(_STEMMERS.get(language, "french"))
+    stemmer = Stemmer.Stemmer(stemmer_of(language))
     stemmer.maxCacheSize = 50_000
     return stemmer
 
@@ -59,7 +58,7 @@ def _fold_stem(stem: str) -> str:
 
 
 ANALYZER_VERSION = 2
-QUERY_LANGUAGES = ("fr", "en", "uk")
+QUERY_LANGUAGES = READER_LANGUAGES
 
 
 def is_stopword(word: str) -> bool:
