@@ -90,7 +90,7 @@ class Pacer:
 
 
 @dataclass
-class Outcome:
+class RowResult:
     """What happened to one row, written by the flusher."""
 
     delivery: Delivery
@@ -149,7 +149,7 @@ class Sender:
         self.bot_username = bot_username
         self.chat_next: dict[int, float] = {}
         self.rendered: dict[int, list[str]] = {}
-        self.outcomes: list[Outcome] = []
+        self.outcomes: list[RowResult] = []
         self.wake = asyncio.Event()
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
         self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -268,7 +268,7 @@ class Sender:
             await self.pacer.sleep(delay)
             delay = min(delay * 2, 5.0)
 
-    def _write(self, o: Outcome) -> None:
+    def _write(self, o: RowResult) -> None:
         d = o.delivery
         if o.status == "progress":
             record_part(self.db, d.id, o.message_ids)
@@ -291,11 +291,11 @@ class Sender:
             parts = self._render(d)
         except LookupError as exc:  # its content was deleted since it was queued
             log.warning("delivery %d not sent: %s", d.id, exc)
-            self.outcomes.append(Outcome(d, "failed", error=f"gone: {exc}"))
+            self.outcomes.append(RowResult(d, "failed", error=f"gone: {exc}"))
             return
         except Exception as exc:  # a row we cannot render must not stop the others
             log.exception("cannot render delivery %d", d.id)
-            self.outcomes.append(Outcome(d, "failed", error=f"render: {exc}"))
+            self.outcomes.append(RowResult(d, "failed", error=f"render: {exc}"))
             return
         ids = list(d.message_ids)
         for part in parts[len(ids) :]:
@@ -306,8 +306,8 @@ class Sender:
                 self.outcomes.append(outcome)
                 return
             if len(ids) < len(parts):
-                self.outcomes.append(Outcome(d, "progress", list(ids)))
-        self.outcomes.append(Outcome(d, "sent", ids, at=self.now().isoformat()))
+                self.outcomes.append(RowResult(d, "progress", list(ids)))
+        self.outcomes.append(RowResult(d, "sent", ids, at=self.now().isoformat()))
 
     def _render(self, d: Delivery) -> list[str]:
         """A row's message parts; a digest is rendered once for all its chats."""
@@ -326,7 +326,7 @@ class Sender:
         if start > now:
             await self.pacer.sleep(start - now)
 
-    async def _send_part(self, d: Delivery, text: str, ids: list[int]) -> Outcome | None:
+    async def _send_part(self, d: Delivery, text: str, ids: list[int]) -> RowResult | None:
         """Send one part; None on success (its id appended), else the row's outcome."""
         as_plain = False
         while True:
@@ -343,30 +343,30 @@ class Sender:
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
                 self.pacer.pause(wait)
-                return Outcome(d, "retry", list(ids), f"429 retry after {wait:g}s",
+                return RowResult(d, "retry", list(ids), f"429 retry after {wait:g}s",
                                self.now() + timedelta(seconds=wait))  # fmt: skip
             except Forbidden as exc:
-                return Outcome(d, "skipped", list(ids), f"forbidden: {exc}")
+                return RowResult(d, "skipped", list(ids), f"forbidden: {exc}")
             except BadRequest as exc:
                 reason = str(exc).lower()
                 if unreachable(exc):
-                    return Outcome(d, "skipped", list(ids), f"chat not found: {exc}")
+                    return RowResult(d, "skipped", list(ids), f"chat not found: {exc}")
                 if "can't parse entities" in reason and not as_plain:
                     log.error("BUG: Telegram refused our HTML for delivery %d: %s", d.id, exc)
                     as_plain = True
                     continue
-                return Outcome(d, "failed", list(ids), f"bad request: {exc}")
+                return RowResult(d, "failed", list(ids), f"bad request: {exc}")
             except (TimedOut, NetworkError) as exc:
                 return self._transient(d, ids, exc)
             except TelegramError as exc:
                 return self._transient(d, ids, exc)
 
-    def _transient(self, d: Delivery, ids: list[int], exc: Exception) -> Outcome:
+    def _transient(self, d: Delivery, ids: list[int], exc: Exception) -> RowResult:
         attempts = d.attempts + 1
         error = f"{type(exc).__name__}: {exc}"
         if attempts >= MAX_ATTEMPTS:
-            return Outcome(d, "failed", list(ids), f"gave up after {attempts} attempts: {error}")
-        return Outcome(d, "retry", list(ids), error, self.now() + backoff(attempts))
+            return RowResult(d, "failed", list(ids), f"gave up after {attempts} attempts: {error}")
+        return RowResult(d, "retry", list(ids), error, self.now() + backoff(attempts))
 
 
 def _seconds(value: Any) -> float:
