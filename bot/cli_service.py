@@ -1,0 +1,138 @@
+"""Command line: the service — run, console, send, backup, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.config import Settings
+from bot.ingest import (
+    expand_paths,
+    ingest_paths,
+    limits_for,
+)
+from bot.logs import redact
+from bot.maintenance import prepare_database
+from storage import open_db
+from storage.db import StorageError, backup, check_writable, problems
+
+
+def cmd_backup(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """A consistent copy of the database, taken while the bot may be running."""
+    target = Path(args.path)
+    if target.resolve() == Path(settings.database_path).resolve():
+        print("Usage: python -m bot backup PATH — a path other than the database itself.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        saved = backup(db, target)
+    except (OSError, sqlite3.Error) as exc:
+        print(f"backup to {target} failed: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {settings.database_path} to {saved} ({saved.stat().st_size:,} bytes)")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Integrity and search-index consistency; exit 1 and list what is wrong, if anything."""
+    found = problems(db)
+    for problem in found:
+        print(problem)
+    print(f"{settings.database_path}: {'ok' if not found else f'{len(found)} problem(s)'}")
+    return 1 if found else 0
+
+
+def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Queue what is due now, then send every due outbox row; exit when none is left."""
+    if not settings.telegram_bot_token:
+        print("TELEGRAM_BOT_TOKEN is not set: nothing can be sent.", file=sys.stderr)
+        return 2
+    from bot.delivery.worker import send_pending
+
+    counts: dict[str, int] = {}
+    code = _telegram(
+        lambda: counts.update(
+            asyncio.run(send_pending(db, settings, rate=args.rate, now=args.now))
+        ),
+        settings,
+    )
+    if code == 0:
+        print(", ".join(f"{k} {v}" for k, v in counts.items()))
+    return code
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot (polling) until interrupted. Without a token it refuses, touching nothing:
+    a worker whose token went missing must not quietly become something else."""
+    if not settings.telegram_bot_token:
+        print("TELEGRAM_BOT_TOKEN is not set; try `python -m bot console` to try Hebdo offline.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    from bot.app import run_bot
+
+    try:  # a database that cannot be opened or written is one line, before Telegram is asked
+        db = open_db(settings.database_path)
+        try:
+            check_writable(db, settings.database_path)
+        finally:
+            db.close()
+    except StorageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return _telegram(lambda: run_bot(settings), settings)
+
+
+def _telegram(action: Callable[[], object], settings: Settings) -> int:
+    """Run something that talks to Telegram; its failure to do so is one line, the token
+    never shown (it is part of every Bot API URL)."""
+    from telegram.error import InvalidToken, NetworkError
+
+    try:
+        action()
+    except InvalidToken:
+        print("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather (/token).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except NetworkError as exc:
+        message = redact(str(exc), [settings.telegram_bot_token])
+        print(f"Telegram could not be reached at {settings.telegram_api_base_url}: {message}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    """The real bot against the local Bot API emulator, in this terminal, on its own database
+    (`CONSOLE_DATABASE_PATH`): the bot's database is never touched."""
+    try:
+        from devtools.console import run_console
+    except ImportError:
+        print("The offline console is a development tool: run it from a clone of the "
+              "repository (make run).", file=sys.stderr)  # fmt: skip
+        return 2
+
+    logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the logs
+    own = replace(settings, database_path=settings.console_database_path)
+    try:
+        db = open_db(own.database_path)
+    except StorageError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    try:
+        prepare_database(db, own)
+        samples = settings.console_samples
+        if samples is not None and samples.is_dir():
+            report = ingest_paths(db, list(expand_paths([samples])), limits_for(own))
+            print(f"Sample bulletins from {samples}: {report.summary()}", file=sys.stderr)
+    finally:
+        db.close()
+    run_console(own)
+    return 0
