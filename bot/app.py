@@ -28,7 +28,7 @@ from bot.config import Settings
 from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.sender import unreachable
 from bot.delivery.worker import make_sender, sender_bot
-from bot.handlers import admin, delivery, follow, reading, search, subscribe
+from bot.handlers import archive, delivery, follow, posting, reading, search, sources, subscribe
 from bot.handlers.common import IN_CHANNELS, BotData, Context, chat_language, is_admin, reply
 from bot.i18n import Html, t
 from bot.ingest import poll_in_thread
@@ -40,7 +40,7 @@ from storage.bulletins import count_bulletins
 from storage.people import mark_inactive, subscriber_stats
 
 log = logging.getLogger(__name__)
-FEATURES = (subscribe, reading, search, follow, admin, delivery)
+FEATURES = (subscribe, reading, search, follow, posting, archive, sources, delivery)
 HELP = [
     ("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False),
     (
@@ -73,8 +73,10 @@ async def cmd_help(update: Update, context: Context) -> None:
 
 
 async def on_text(update: Update, context: Context) -> None:
-    """Plain text: a pending answer (time zone, post text, title) or a search."""
-    for handler in (subscribe.on_text, admin.on_text, search.on_plain_text):
+    """Plain text, offered in this order, the first taker wins: the answer to a pending
+    "which time zone?" question of this chat; then an admin's post in progress (its text or
+    a new title); else a search (in a private chat)."""
+    for handler in (subscribe.on_text, posting.on_text, search.on_plain_text):
         if await handler(update, context):
             return
 
@@ -115,7 +117,7 @@ async def cmd_cancel(update: Update, context: Context) -> None:
     ended = []
     if subscribe.end_tz_question(context):
         ended.append(t(language, "tz_question_closed"))
-    if is_admin(update, context) and admin.drop_draft(context):
+    if is_admin(update, context) and posting.drop_draft(context):
         ended.append("Cancelled, nothing was published.")
     await reply(update, context, "\n".join(ended) or t(language, "nothing_to_cancel"))
 

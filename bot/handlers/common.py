@@ -85,6 +85,11 @@ def keyboard(rows: Buttons) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(built) if built else None
 
 
+def user_id(update: Update) -> int:
+    """The id of the user behind an update (0 for a channel post)."""
+    return update.effective_user.id if update.effective_user else 0
+
+
 def chat_language(update: Update, context: Context) -> str:
     """The chat's chosen language, else the user's Telegram language, else French."""
     _, db = context.bot_data.ready

@@ -10,7 +10,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.delivery.schedule import due_now, queue_editions, unserved
 from bot.digest import week_of
-from bot.handlers.common import Context, admin_only, edit_or_reply, reply
+from bot.handlers.common import Context, admin_only, edit_or_reply, reply, user_id
 from bot.handlers.reading import chat_edition
 from bot.render import esc, render_digest
 from storage.bulletins import count_bulletins
@@ -48,17 +48,13 @@ COMMANDS = [
 ]
 
 
-def _user_id(update: Update) -> int:
-    return update.effective_user.id if update.effective_user else 0
-
-
 @admin_only
 async def cmd_preview(update: Update, context: Context) -> None:
     """Exactly what this chat would receive if its digest were cut now; writes nothing."""
     settings, db = context.bot_data.ready
     edition = chat_edition(update, context)
     digest = edition.digest
-    audit(db, _user_id(update), "preview", week=digest.week, items=len(digest.items))
+    audit(db, user_id(update), "preview", week=digest.week, items=len(digest.items))
     if edition.empty and not settings.empty_digest_notice:
         await reply(update, context, "<i>Preview: nothing new for this chat since its last "
                     "digest, so nothing would be sent now (EMPTY_DIGEST_NOTICE is off).</i>")  # fmt: skip
@@ -105,7 +101,7 @@ async def on_send_digest(update: Update, context: Context) -> None:
     waiting = unserved(db, due_now(db, now))
     queued = queue_editions(db, waiting, now, send_empty=settings.empty_digest_notice,
                             per_bulletin=settings.summary_items)  # fmt: skip
-    audit(db, _user_id(update), "send_digest_queued", chats=queued, due=len(waiting))
+    audit(db, user_id(update), "send_digest_queued", chats=queued, due=len(waiting))
     context.bot_data.wake_sender()
     nothing_new = len(waiting) - queued
     await edit_or_reply(update, context, f"📤 Queued {queued} digest(s); {nothing_new} chat(s) "

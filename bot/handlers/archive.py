@@ -1,0 +1,109 @@
+"""Admins look after the archive: /bulletins (a page at a time), /delete with an Undo
+button."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+
+from bot.handlers.common import Context, admin_only, edit_or_reply, parse_id, reply, user_id
+from bot.render import esc, shorten
+from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
+from storage.people import audit
+
+log = logging.getLogger(__name__)
+PAGE = 8
+COMMANDS = [
+    (
+        "bulletins",
+        {"fr": "liste des bulletins", "en": "list bulletins", "uk": "список бюлетенів"},
+        True,
+    ),
+    (
+        "delete",
+        {
+            "fr": "retirer un bulletin : /delete 12",
+            "en": "remove a bulletin: /delete 12",
+            "uk": "прибрати бюлетень",
+        },
+        True,
+    ),
+]
+
+
+@admin_only
+async def cmd_bulletins(update: Update, context: Context) -> None:
+    """Bulletins, newest first, a page at a time."""
+    page = 0
+    if update.callback_query and update.callback_query.data:
+        page = int(update.callback_query.data.split(":")[1])
+        await update.callback_query.answer()
+    _, db = context.bot_data.ready
+    total = count_bulletins(db)
+    rows = list_bulletins(db, limit=PAGE, offset=page * PAGE)
+    if not rows:
+        await edit_or_reply(update, context, "No bulletins yet.")
+        return
+    lines = [
+        f"#{b.id} · {b.published_at[:10]} · {b.language} · {esc(shorten(b.title, 80))}"
+        for b in rows
+    ]
+    nav = []
+    if page > 0:
+        nav.append(("◀", f"bl:{page - 1}"))
+    if (page + 1) * PAGE < total:
+        nav.append(("▶", f"bl:{page + 1}"))
+    header = f"<b>Bulletins</b> {page * PAGE + 1}–{page * PAGE + len(rows)} of {total}"
+    await edit_or_reply(update, context, header + "\n" + "\n".join(lines), [nav])
+
+
+@admin_only
+async def cmd_delete(update: Update, context: Context) -> None:
+    """/delete ID — hide a bulletin (soft delete), with an Undo button."""
+    _, db = context.bot_data.ready
+    bulletin_id = parse_id((context.args or [""])[0])
+    if bulletin_id is None:
+        await reply(
+            update, context, "Usage: /delete ID — the number shown in /bulletins, e.g. /delete 12"
+        )
+        return
+    detail = get_bulletin(db, bulletin_id)
+    if detail is None:
+        await reply(update, context, f"No bulletin #{bulletin_id}.")
+        return
+    if not set_deleted(db, bulletin_id, True):
+        await reply(
+            update,
+            context,
+            f"#{bulletin_id} is already deleted.",
+            [[("↩️ Undo", f"und:{bulletin_id}")]],
+        )
+        return
+    audit(db, user_id(update), "delete", bulletin_id=bulletin_id)
+    await reply(update, context, f"🗑 Deleted #{bulletin_id}: {esc(detail.bulletin.title)}",
+                [[("↩️ Undo", f"und:{bulletin_id}")]])  # fmt: skip
+
+
+@admin_only
+async def on_undo(update: Update, context: Context) -> None:
+    """Undo a deletion."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, db = context.bot_data.ready
+    bulletin_id = int(query.data.split(":")[1])
+    if not set_deleted(db, bulletin_id, False):
+        await query.answer("This button has expired.")
+        return
+    audit(db, user_id(update), "undelete", bulletin_id=bulletin_id)
+    await query.answer()
+    await edit_or_reply(update, context, f"↩️ Restored #{bulletin_id}.")
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    """Add this feature's handlers."""
+    app.add_handler(CommandHandler("bulletins", cmd_bulletins))
+    app.add_handler(CommandHandler("delete", cmd_delete))
+    app.add_handler(CallbackQueryHandler(cmd_bulletins, pattern=r"^bl:\d{1,5}$"))
+    app.add_handler(CallbackQueryHandler(on_undo, pattern=r"^und:\d{1,12}$"))
