@@ -29,7 +29,16 @@ from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.sender import unreachable
 from bot.delivery.worker import make_sender, sender_bot
 from bot.handlers import archive, delivery, follow, posting, reading, search, sources, subscribe
-from bot.handlers.common import IN_CHANNELS, BotData, Context, chat_language, is_admin, reply
+from bot.handlers.common import (
+    IN_CHANNELS,
+    BotData,
+    ChatData,
+    Context,
+    UserData,
+    chat_language,
+    is_admin,
+    reply,
+)
 from bot.i18n import Html, t
 from bot.ingest import poll_in_thread
 from bot.logs import redact
@@ -250,7 +259,7 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .context_types(ContextTypes(bot_data=BotData))
+        .context_types(ContextTypes(bot_data=BotData, chat_data=ChatData, user_data=UserData))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(False)

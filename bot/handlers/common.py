@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlite_utils import Database
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -23,6 +23,9 @@ from bot.i18n import language_of, t
 from bot.render import split_blocks
 from bot.text.analyze import Analyzer, analyzer_for
 from storage.people import Subscriber, audit, ensure_chat, get_subscriber
+
+if TYPE_CHECKING:
+    from bot.handlers.posting import Draft
 
 log = logging.getLogger("bot.handlers")
 
@@ -61,7 +64,22 @@ class BotData:
         return analyzer_for(settings.variants_file)
 
 
-Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+@dataclass
+class ChatData:
+    """What the bot keeps about a chat between its updates (in memory)."""
+
+    searches: dict[str, str] = field(default_factory=dict)  # query id → text, for ◀ ▶
+    awaiting_tz: float | None = None  # when "which time zone?" was asked (monotonic)
+
+
+@dataclass
+class UserData:
+    """What the bot keeps about a user between their updates (in memory)."""
+
+    draft: Draft | None = None  # an admin's post in progress
+
+
+Context: TypeAlias = CallbackContext[ExtBot[None], UserData, ChatData, BotData]
 Handler: TypeAlias = Callable[[Update, Context], Coroutine[Any, Any, None]]
 Buttons: TypeAlias = Sequence[Sequence[tuple[str, str]]]
 

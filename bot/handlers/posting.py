@@ -56,15 +56,14 @@ class Draft:
 
 
 def _draft(context: Context) -> Draft | None:
-    value = (context.user_data or {}).get("draft")
-    return value if isinstance(value, Draft) else None
+    return context.user_data.draft if context.user_data else None
 
 
 @admin_only
 async def cmd_post(update: Update, context: Context) -> None:
     """Start a post: the next text messages or file become the bulletin."""
     assert context.user_data is not None
-    context.user_data["draft"] = Draft()
+    context.user_data.draft = Draft()
     await reply(
         update,
         context,
@@ -75,7 +74,10 @@ async def cmd_post(update: Update, context: Context) -> None:
 
 def drop_draft(context: Context) -> bool:
     """Forget the post in progress; True if there was one."""
-    return (context.user_data or {}).pop("draft", None) is not None
+    if context.user_data is None or context.user_data.draft is None:
+        return False
+    context.user_data.draft = None
+    return True
 
 
 async def _prepare(update: Update, context: Context, draft: Draft) -> NewBulletin:
@@ -155,7 +157,7 @@ async def on_document(update: Update, context: Context) -> None:
         return
     draft = _draft(context) or Draft()
     draft.file_name, draft.data, draft.parts = name, data, []
-    context.user_data["draft"] = draft
+    context.user_data.draft = draft
     await _preview(update, context, draft)
 
 
@@ -192,7 +194,7 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
         await edit_or_reply(update, context, f"⚠️ Not accepted: {esc(exc.reason)}")
         return
     outcome = store(db, bulletin, "post")
-    (context.user_data or {}).pop("draft", None)
+    drop_draft(context)
     audit(db, user_id(update), "post", bulletin_id=outcome.bulletin_id, status=outcome.status)
     if outcome.status == "added":
         announce_new_bulletins(db, context.bot_data.analyzer, context.bot_data.clock())

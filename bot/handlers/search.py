@@ -88,7 +88,7 @@ async def answer_search(update: Update, context: Context, query: str, page: int 
 def _remember(context: Context, query: str) -> str:
     """A short id for the query, kept in chat data for the page buttons."""
     assert context.chat_data is not None
-    searches: dict[str, str] = context.chat_data.setdefault("searches", {})
+    searches = context.chat_data.searches
     for qid, known in searches.items():
         if known == query:
             return qid
@@ -109,7 +109,7 @@ async def on_page(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     _, qid, page = query.data.split(":")
-    text = (context.chat_data or {}).get("searches", {}).get(qid)
+    text = context.chat_data.searches.get(qid) if context.chat_data else None
     if text is None:
         await query.answer(t(chat_language(update, context), "expired"))
         return

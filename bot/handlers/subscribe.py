@@ -150,7 +150,8 @@ async def on_setting(update: Update, context: Context) -> None:
             await query.answer(t(language, "expired"))
             return
         if parts[1] == "tz" and parts[2] == "other":
-            context.chat_data["awaiting_tz"] = time.monotonic()  # type: ignore[index]
+            assert context.chat_data is not None
+            context.chat_data.awaiting_tz = time.monotonic()
             await query.answer()
             await reply(update, context, t(sub.language, "ask_tz"))
             return
@@ -219,16 +220,20 @@ TZ_QUESTION_SECONDS = 600.0  # "which time zone?" lapses after ten minutes
 
 def end_tz_question(context: Context) -> bool:
     """Forget a pending "which time zone?" question; True if there was one."""
-    return (context.chat_data or {}).pop("awaiting_tz", None) is not None
+    data = context.chat_data
+    if data is None or data.awaiting_tz is None:
+        return False
+    data.awaiting_tz = None
+    return True
 
 
 async def on_text(update: Update, context: Context) -> bool:
     """A time-zone name typed after "Other…"; True if the message was that."""
-    asked = (context.chat_data or {}).get("awaiting_tz")
-    if not asked:
+    asked = context.chat_data.awaiting_tz if context.chat_data else None
+    if asked is None:
         return False
-    if not isinstance(asked, float) or time.monotonic() - asked > TZ_QUESTION_SECONDS:
-        context.chat_data.pop("awaiting_tz", None)  # type: ignore[union-attr]
+    if time.monotonic() - asked > TZ_QUESTION_SECONDS:
+        end_tz_question(context)
         return False  # the question has lapsed: this text is a search again
     message = update.effective_message
     if message is None or not message.text:
