@@ -25,6 +25,7 @@ from bot.text.analyze import Analyzer, analyzer_for
 from storage.people import Subscriber, audit, ensure_chat, get_subscriber
 
 if TYPE_CHECKING:
+    from bot.delivery.sender import Sender
     from bot.handlers.posting import Draft
 
 log = logging.getLogger("bot.handlers")
@@ -36,7 +37,7 @@ class BotData:
 
     settings: Settings | None = None
     db: Database | None = field(default=None, repr=False)
-    sender: Any = field(default=None, repr=False)  # bot.delivery.sender.Sender, once started
+    sender: Sender | None = field(default=None, repr=False)  # once started
     sender_task: asyncio.Task[None] | None = field(default=None, repr=False)
     # per-user token buckets of the throttle: user → (tokens, when, told to slow down)
     throttle: dict[int, tuple[float, float, bool]] = field(default_factory=dict, repr=False)
