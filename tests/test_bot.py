@@ -293,15 +293,38 @@ async def test_admin_posts_text_edits_title_and_cancels(fake: FakeBotApi, db: Da
         fake, ADMIN, "Revue du soir\n\nLes frappes continuent à Kharkiv. Kyiv répond."
     )
     assert "Revue du soir" in first.text
+    # after the preview, the admin's text is a search again, not more of the post
+    assert (await say(fake, ADMIN, "Kharkiv")).text.startswith("🔎 Kharkiv")
+    asked = await tap(fake, ADMIN, first, "ad:more")
+    assert "text to add" in asked.text
     second = await say(fake, ADMIN, "Un accord pour 5000 missiles a été signé.")
-    assert "2 section" not in second.text and "5000 missiles" in second.text
+    assert "1 section(s)" in second.text and "5000 missiles" in second.text
     ask = await tap(fake, ADMIN, second, "ad:title")
     assert "new title" in ask.text
     retitled = await say(fake, ADMIN, "Titre corrigé")
     assert "Titre corrigé" in retitled.text
+    assert "Revue du soir" not in retitled.text and "1 section(s)" in retitled.text  # replaced
     cancelled = await tap(fake, ADMIN, retitled, "ad:cancel")
     assert "nothing was published" in cancelled.text
     assert db.execute("SELECT count(*) FROM bulletins WHERE title LIKE 'Titre%'").fetchone()[0] == 0
+
+
+async def test_admin_post_date_line_and_untitled_post(fake: FakeBotApi, db: Database) -> None:
+    await say(fake, ADMIN, "/post")
+    preview = await say(
+        fake,
+        ADMIN,
+        "date: 2025-07-18\nLa Rada a nommé Ioulia Svyrydenko Première ministre. "
+        "Denys Chmyhal devient ministre de la Défense.",
+    )
+    assert "Date: 2025-07-18" in preview.text
+    assert "La Rada a nommé Ioulia Svyrydenko" in preview.text.split("\n")[2]  # the title
+    published = await tap(fake, ADMIN, preview, "ad:pub")
+    assert "Published" in published.text
+    title, day = db.execute(
+        "SELECT title, substr(published_at, 1, 10) FROM bulletins ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert title.startswith("La Rada a nommé") and title != "Post" and day == "2025-07-18"
 
 
 async def test_admin_rejected_uploads(fake: FakeBotApi, db: Database) -> None:
@@ -721,3 +744,12 @@ async def test_start_up_waits_for_telegram_one_line_per_attempt(
         "Telegram not reachable (attempt 1", "Telegram not reachable (attempt 2",
     ]  # fmt: skip
     assert all(TOKEN not in line for line in lines)
+
+
+async def test_an_unfinished_post_expires_and_says_so(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    await say(fake, ADMIN, "/post")
+    preview = await say(fake, ADMIN, "Bilan\n\nKyiv a tenu face à 40 drones.")
+    app.user_data[ADMIN].draft.started -= 31 * 60  # half an hour later
+    notice = await tap_answer(fake, ADMIN, preview, "ad:pub")
+    assert "left unfinished for over 30 minutes" in notice
+    assert (await say(fake, ADMIN, "Kyiv")).text.startswith("🔎 Kyiv")  # a search, no draft

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import PurePath
 
 from telegram import Update
@@ -35,28 +38,50 @@ COMMANDS = [
 ]
 
 
+DRAFT_MINUTES = 30  # a post left unfinished this long is dropped
+_DATE_LINE = re.compile(r"\s*date\s*:\s*(\d{4}-\d{2}-\d{2})\s*(?:\n|$)", re.IGNORECASE)
+
+
 @dataclass
 class Draft:
-    """A bulletin being posted: text parts or a file, and an optional title."""
+    """A bulletin being posted: text parts or a file, an optional title and date, and what
+    the admin's next text message is for (`text`, `title`, or nothing: then it is a search)."""
 
     parts: list[str] = field(default_factory=list)
     file_name: str | None = None
     data: bytes | None = None
     title: str | None = None
-    awaiting_title: bool = False
+    awaiting: str | None = "text"
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def expired(self) -> bool:
+        """Left unfinished for more than `DRAFT_MINUTES`."""
+        return time.monotonic() - self.started > DRAFT_MINUTES * 60
 
     def submission(self, user_id: int) -> Submission:
-        """What ingestion receives."""
+        """What ingestion receives: a file keeps its name (its date, if it holds one); a
+        text's `date: 2025-07-18` first line dates it, else it is dated now; an edited title
+        replaces the text's own first heading; an untitled text takes its first sentence."""
+        source = f"admin:{user_id}"
         if self.data is not None:
             name = self.file_name or "post.txt"
-            return Submission(f"admin:{user_id}", name, data=self.data, title=self.title)
-        return Submission(
-            f"admin:{user_id}", "post", text="\n\n".join(self.parts), title=self.title
-        )
+            return Submission(source, name, data=self.data, title=self.title, retitle=True)
+        text = "\n\n".join(self.parts)
+        published = None
+        if found := _DATE_LINE.match(text):
+            text = text[found.end() :]
+            published = datetime.strptime(found[1], "%Y-%m-%d").replace(hour=12, tzinfo=UTC)
+        return Submission(source, "", text=text, title=self.title, published=published,
+                          retitle=True)  # fmt: skip
 
 
 def _draft(context: Context) -> Draft | None:
-    return context.user_data.draft if context.user_data else None
+    draft = context.user_data.draft if context.user_data else None
+    if draft is not None and draft.expired:
+        drop_draft(context)
+        return None
+    return draft
 
 
 @admin_only
@@ -67,8 +92,9 @@ async def cmd_post(update: Update, context: Context) -> None:
     await reply(
         update,
         context,
-        "📝 Send the bulletin: text (one or several messages) or a .txt, .md or .html file. "
-        "You will see a preview before anything is published. /cancel to stop.",
+        "📝 Send the bulletin: a text message or a .txt, .md or .html file (a first line "
+        "<code>date: 2025-07-18</code> dates a text). You will see a preview before anything "
+        "is published. /cancel to stop.",
     )
 
 
@@ -99,8 +125,10 @@ async def _preview(update: Update, context: Context, draft: Draft) -> None:
             f"⚠️ Not accepted: {esc(exc.reason)}\nSend another text or file, or /cancel.",
         )
         return
+    draft.awaiting = None  # from here on, plain text is a search again
     await reply(update, context, preview_text(bulletin), [
-        [("✅ Publish", "ad:pub"), ("✏️ Edit title", "ad:title"), ("✖ Cancel", "ad:cancel")]
+        [("✅ Publish", "ad:pub"), ("✏️ Edit title", "ad:title")],
+        [("➕ Add text", "ad:more"), ("✖ Cancel", "ad:cancel")],
     ])  # fmt: skip
 
 
@@ -117,17 +145,17 @@ def preview_text(bulletin: NewBulletin) -> str:
 
 
 async def on_text(update: Update, context: Context) -> bool:
-    """Text while a post is open: a new title, or more bulletin text; True if consumed."""
+    """Text the post is waiting for — its text (after /post or ➕ Add text) or its new
+    title (after ✏️ Edit title); True if consumed. Any other text is not the draft's."""
     draft = _draft(context)
     message = update.effective_message
-    if draft is None or message is None or not message.text:
+    if draft is None or draft.awaiting is None or message is None or not message.text:
         return False
     settings, _ = context.bot_data.ready
     if user_id(update) not in settings.admin_ids:
         return False
-    if draft.awaiting_title:
+    if draft.awaiting == "title":
         draft.title = " ".join(message.text.split())[:200] or None
-        draft.awaiting_title = False
     else:
         draft.parts.append(message.text)
         draft.data = draft.file_name = None
@@ -166,7 +194,12 @@ async def on_post_button(update: Update, context: Context) -> None:
     """Publish, Edit title or Cancel under a preview."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    draft = _draft(context)
+    draft = context.user_data.draft if context.user_data else None
+    if draft is not None and draft.expired:
+        drop_draft(context)
+        await query.answer(f"This post was left unfinished for over {DRAFT_MINUTES} minutes "
+                           "and was dropped: /post to start again.", show_alert=True)  # fmt: skip
+        return
     if draft is None:
         await query.answer("This button has expired.")
         return
@@ -178,9 +211,13 @@ async def on_post_button(update: Update, context: Context) -> None:
             update, context, "Cancelled, nothing was published." if had else "No post in progress."
         )
     elif action == "title":
-        draft.awaiting_title = True
+        draft.awaiting = "title"
         await query.answer()
         await reply(update, context, "Send the new title.")
+    elif action == "more":
+        draft.awaiting = "text"
+        await query.answer()
+        await reply(update, context, "Send the text to add.")
     else:
         await query.answer()
         await _publish(update, context, draft)
@@ -210,4 +247,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     app.add_handler(CommandHandler("post", cmd_post))
     app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, on_document))
-    app.add_handler(CallbackQueryHandler(on_post_button, pattern=r"^ad:(pub|title|cancel)$"))
+    app.add_handler(CallbackQueryHandler(on_post_button, pattern=r"^ad:(pub|title|more|cancel)$"))

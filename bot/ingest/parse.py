@@ -85,20 +85,29 @@ def parse_text(
     name: str = "",
     title: str | None = None,
     default_language: str = "fr",
+    retitle: bool = False,
 ) -> Parsed:
     """Split normalised text into sections, paragraphs and sentence items.
 
     The first heading, or a given `title`, names the bulletin; later headings start new
-    sections. Raises `Rejected` when no text is left.
+    sections. With `retitle`, a given title replaces the text's own first heading (an
+    admin's "Edit title") instead of standing above it. Raises `Rejected` when no text is
+    left.
     """
     blocks = to_blocks(text, fmt)
     if not blocks:
         raise Rejected("empty: no text left after cleaning")
-    if title is None and blocks[0].kind == "paragraph" and looks_like_heading(blocks[0].text):
+    if (
+        (title is None or retitle)
+        and blocks[0].kind == "paragraph"
+        and looks_like_heading(blocks[0].text)
+    ):
         blocks[0] = Block("heading", blocks[0].text)
     if title:
         title = _shorten(title)
-        if blocks[0].kind != "heading" or blocks[0].text != title:
+        if retitle and blocks[0].kind == "heading":
+            blocks[0] = Block("heading", title)
+        elif blocks[0].kind != "heading" or blocks[0].text != title:
             blocks.insert(0, Block("heading", title))
     clean, sections, items = _layout(blocks)
     if not items and not title and len(sections) <= 1:

@@ -53,6 +53,7 @@ class Submission:
     source_ref: str | None = None  # a feed entry id, for de-duplication
     title: str | None = None
     published: datetime | None = None
+    retitle: bool = False  # `title` replaces the text's own first heading (an admin's edit)
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,12 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         raise Rejected("empty: no text left after cleaning")
     fmt = sub.fmt or guess_format(sub.name, raw)
     parsed = parse_text(
-        raw, fmt, name=sub.name, title=sub.title, default_language=limits.default_language
+        raw,
+        fmt,
+        name=sub.name,
+        title=sub.title,
+        default_language=limits.default_language,
+        retitle=sub.retitle,
     )
     items = analyse_items(
         parsed.items,
