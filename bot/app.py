@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 
-from telegram import Bot, BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
@@ -41,6 +41,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import Html, t
 from bot.ingest import poll_in_thread
+from bot.languages import READER_LANGUAGES
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from bot.render import esc
@@ -205,11 +206,28 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
              app.bot.username, data.settings.database_path, count_bulletins(data.db),
              sum(stats["by_language"].values()),
              "long polling" if app.updater is not None else "no updater")  # fmt: skip
-    public = [BotCommand(n, d["en"]) for n, d, only_admin in all_commands() if not only_admin]
+    await set_menus(app)
+
+
+async def set_menus(app: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in each language (English for everyone else), and, in each admin's
+    private chat, the admin commands too. A refusal is logged, never fatal."""
+    settings, _ = app.bot_data.ready
+    commands = all_commands()
+
+    def menu(language: str, admin_menu: bool) -> list[BotCommand]:
+        wanted = [c for c in commands if admin_menu or not c[2]]
+        return [BotCommand(name, texts.get(language, texts["en"])) for name, texts, _ in wanted]
+
     try:
-        await app.bot.set_my_commands(public)
+        await app.bot.set_my_commands(menu("en", False))
+        for language in READER_LANGUAGES:
+            await app.bot.set_my_commands(menu(language, False), language_code=language)
+        for admin_id in sorted(settings.admin_ids):
+            await app.bot.set_my_commands(menu(settings.default_language, True),
+                                          scope=BotCommandScopeChat(admin_id))  # fmt: skip
     except TelegramError as exc:
-        log.warning("could not set the command list: %s", exc)
+        log.warning("could not set the command menus: %s", exc)
 
 
 async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]

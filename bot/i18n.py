@@ -235,9 +235,12 @@ LANGUAGE_NAMES = {code: lang.name for code, lang in LANGUAGES.items()}
 
 
 def language_of(code: str | None) -> str:
-    """A catalogue language for a Telegram `language_code` (`fr-CA` → fr), French otherwise."""
-    base = (code or "").split("-")[0].lower()
-    return base if base in CATALOGUES else FALLBACK
+    """A catalogue language for a Telegram `language_code` (`fr-CA` → fr): French, English or
+    Ukrainian as the user's; any other language gets English; no code at all, French."""
+    if not code:
+        return FALLBACK
+    base = code.split("-")[0].lower()
+    return base if base in CATALOGUES else "en"
 
 
 class Html(str):

@@ -146,7 +146,7 @@ async def test_start_subscribe_and_settings(fake: FakeBotApi, db: Database) -> N
 
 @pytest.mark.parametrize(
     ("lang", "greeting"),
-    [("en", "Hello"), ("uk", "Вітаємо"), ("fr-CA", "Bonjour"), ("de", "Bonjour")],
+    [("en", "Hello"), ("uk", "Вітаємо"), ("fr-CA", "Bonjour"), ("de", "Hello"), ("", "Bonjour")],
 )
 async def test_welcome_in_user_language(
     fake: FakeBotApi, app: Application, lang: str, greeting: str
@@ -457,8 +457,18 @@ async def test_help_lists_every_registered_command(fake: FakeBotApi, app: Applic
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for command in commands:
         assert f"`/{command}" in readme, command
-    published = fake.calls("setMyCommands")[0]["commands"]
+    menus = fake.calls("setMyCommands")
+    published = menus[0]["commands"]
     assert {c["command"] for c in published} == {c for c in commands if f"/{c} " in for_user.text}
+    by_language = {m.get("language_code"): m["commands"] for m in menus if "scope" not in m}
+    assert set(by_language) == {None, "fr", "en", "uk"}
+    french = {c["command"]: c["description"] for c in by_language["fr"]}
+    assert french["help"] == "cette aide" and "post" not in french
+    (admin_menu,) = [m for m in menus if "scope" in m]
+    scope = admin_menu["scope"]
+    scope = json.loads(scope) if isinstance(scope, str) else scope
+    assert scope == {"type": "chat", "chat_id": ADMIN}
+    assert {c["command"] for c in admin_menu["commands"]} == commands
 
 
 async def test_unknown_command(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
