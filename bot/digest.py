@@ -37,7 +37,7 @@ from storage.digests import (
     window_bulletins,
 )
 
-DIGEST_VERSION = 2  # bump when picking or the payload changes: new keys, new rows
+DIGEST_VERSION = 3  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
 LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals before the last one
@@ -60,6 +60,7 @@ class DigestItem:
     published_at: str
     text: str
     score: float
+    language: str = ""  # the bulletin's, shown when it is not the reader's
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,15 @@ def build_digest(
         end=(first + timedelta(days=6)).isoformat(),
         bulletin_count=len(sources),
         items=[
-            DigestItem(c.item_id, c.bulletin_id, c.bulletin_title, c.published_at, c.text, c.score)
+            DigestItem(
+                c.item_id,
+                c.bulletin_id,
+                c.bulletin_title,
+                c.published_at,
+                c.text,
+                c.score,
+                c.language,
+            )
             for c in chosen
         ],
         bulletin_ids=sorted(covered if covered is not None else [b.id for b in sources]),

@@ -91,7 +91,9 @@ def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
     blocks = [header]
     for n, item in enumerate(digest.items, start=1):
         source = bulletin_link(item.bulletin_id, item.bulletin_title, bot_username)
+        other = item.language and item.language != digest.language
+        marker = f" · {esc(item.language.upper())}" if other else ""
         blocks.append(
-            f"{n}. {esc(shorten(item.text))}\n<i>{_day(item.published_at)} · {source}</i>"
+            f"{n}. {esc(shorten(item.text))}\n<i>{_day(item.published_at)} · {source}{marker}</i>"
         )
     return split_blocks(blocks)

@@ -242,6 +242,7 @@ def test_cli_digest(
         "published_at",
         "text",
         "score",
+        "language",
     }
     assert main(["digest", "--week", "2025-W99"]) == 2
     assert capsys.readouterr().err.startswith("Usage:")
@@ -293,3 +294,11 @@ def test_items_in_reading_order(archive: Database) -> None:
     digest = edition_for(archive, None, "fr", PARIS, moment).digest
     ids = [i.item_id for i in digest.items]
     assert ids == sorted(ids)  # one bulletin: reading order is the items' order
+
+
+def test_items_in_another_language_are_marked(loaded: Database) -> None:
+    ukrainian = week_digest(loaded, "2025-W28", "uk", PARIS)  # no Ukrainian bulletin: fr and en
+    (message, *_) = render_digest(ukrainian)
+    assert " · FR</i>" in message and " · EN</i>" in message
+    french = render_digest(week_digest(loaded, "2025-W28", "fr", PARIS))[0]
+    assert " · FR</i>" not in french  # the reader's own language is not marked
