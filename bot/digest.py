@@ -37,7 +37,7 @@ from storage.digests import (
     window_bulletins,
 )
 
-DIGEST_VERSION = 3  # bump when picking or the payload changes: new keys, new rows
+DIGEST_VERSION = 4  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
 LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals before the last one
@@ -61,6 +61,7 @@ class DigestItem:
     text: str
     score: float
     language: str = ""  # the bulletin's, shown when it is not the reader's
+    link: str = ""  # the original (a feed entry's), else the bulletin opens in the bot
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,7 @@ def build_digest(
                 c.text,
                 c.score,
                 c.language,
+                c.link or "",
             )
             for c in chosen
         ],

@@ -75,8 +75,13 @@ def _day(iso: str) -> str:
         return iso[:10]
 
 
-def bulletin_link(bulletin_id: int, title: str, bot_username: str | None) -> str:
-    """The bulletin's title, linked to open it in the bot when its username is known."""
+def bulletin_link(
+    bulletin_id: int, title: str, bot_username: str | None, original: str | None = None
+) -> str:
+    """The bulletin's title, linked to the original when it has one (a feed entry), else to
+    open it in the bot (when the bot's username is known)."""
+    if original:
+        return f'<a href="{html.escape(original, quote=True)}">{esc(title)}</a>'
     if bot_username:
         return f'<a href="https://t.me/{esc(bot_username)}?start=b{bulletin_id}">{esc(title)}</a>'
     return esc(title)
@@ -90,7 +95,7 @@ def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
         return [f"{header}\n\n{t(digest.language, 'digest_empty')}"]
     blocks = [header]
     for n, item in enumerate(digest.items, start=1):
-        source = bulletin_link(item.bulletin_id, item.bulletin_title, bot_username)
+        source = bulletin_link(item.bulletin_id, item.bulletin_title, bot_username, item.link)
         other = item.language and item.language != digest.language
         marker = f" · {esc(item.language.upper())}" if other else ""
         blocks.append(

@@ -52,8 +52,8 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
         try:
             cursor = db.execute(
                 "INSERT INTO bulletins (source, source_ref, title, published_at, language, "
-                "raw_text, clean_text, content_hash, summary_version, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "raw_text, clean_text, content_hash, summary_version, created_at, link) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     new.source,
                     new.source_ref,
@@ -65,6 +65,7 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
                     new.content_hash,
                     new.summary_version,
                     now_iso(),
+                    new.link,
                 ],
             )
         except sqlite3.IntegrityError:
@@ -111,13 +112,27 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
 
 
 _BULLETIN_COLUMNS = (
-    "b.id, b.source, b.source_ref, b.title, b.published_at, b.language, b.created_at, "
-    "b.deleted_at, (SELECT count(*) FROM items i WHERE i.bulletin_id = b.id)"
+    "b.id AS id, b.source AS source, b.source_ref AS source_ref, b.title AS title, "
+    "b.published_at AS published_at, b.language AS language, b.created_at AS created_at, "
+    "b.deleted_at AS deleted_at, b.link AS link, "
+    "(SELECT count(*) FROM items i WHERE i.bulletin_id = b.id) AS item_count"
+)
+_ITEM_COLUMNS = (
+    "i.id AS id, i.bulletin_id AS bulletin_id, i.seq AS seq, i.section AS section, "
+    "i.heading AS heading, i.paragraph AS paragraph, i.text AS text, i.start AS start, "
+    'i."end" AS "end", i.paragraph_start AS paragraph_start, '
+    "i.paragraph_end AS paragraph_end, i.headline_rank AS headline_rank, i.score AS score"
 )
 
 
-def _bulletin(row: Any) -> Bulletin:
-    return Bulletin(*row)
+def _pick(kind: Any, row: dict[str, Any]) -> Any:
+    """A dataclass built from a row's named columns (never by position)."""
+    return kind(**{name: row[name] for name in kind.__dataclass_fields__})
+
+
+def _bulletin(row: dict[str, Any]) -> Bulletin:
+    found: Bulletin = _pick(Bulletin, row)
+    return found
 
 
 def list_bulletins(
@@ -125,11 +140,11 @@ def list_bulletins(
 ) -> list[Bulletin]:
     """Bulletins, newest publication first."""
     where = "" if include_deleted else "WHERE b.deleted_at IS NULL"
-    rows = db.execute(
+    rows = db.query(
         f"SELECT {_BULLETIN_COLUMNS} FROM bulletins b {where} "
         "ORDER BY b.published_at DESC, b.id DESC LIMIT ? OFFSET ?",
         [limit, offset],
-    ).fetchall()
+    )
     return [_bulletin(r) for r in rows]
 
 
@@ -147,23 +162,27 @@ def count_bulletins(
 
 def get_bulletin(db: Database, bulletin_id: int) -> BulletinDetail | None:
     """One bulletin with its clean text and items, or None."""
-    row = db.execute(
-        f"SELECT {_BULLETIN_COLUMNS}, b.clean_text, b.content_hash FROM bulletins b WHERE b.id = ?",
-        [bulletin_id],
-    ).fetchone()
+    row = next(
+        iter(
+            db.query(
+                f"SELECT {_BULLETIN_COLUMNS}, b.clean_text AS clean_text, "
+                "b.content_hash AS content_hash FROM bulletins b WHERE b.id = ?",
+                [bulletin_id],
+            )
+        ),
+        None,
+    )
     if row is None:
         return None
-    items = db.execute(
-        'SELECT id, bulletin_id, seq, section, heading, paragraph, text, start, "end", '
-        "paragraph_start, paragraph_end, headline_rank, score FROM items "
-        "WHERE bulletin_id = ? ORDER BY seq",
+    items = db.query(
+        f"SELECT {_ITEM_COLUMNS} FROM items i WHERE i.bulletin_id = ? ORDER BY i.seq",
         [bulletin_id],
-    ).fetchall()
+    )
     return BulletinDetail(
-        bulletin=_bulletin(row[:9]),
-        clean_text=row[9],
-        content_hash=row[10],
-        items=[Item(*r) for r in items],
+        bulletin=_bulletin(row),
+        clean_text=row["clean_text"],
+        content_hash=row["content_hash"],
+        items=[_pick(Item, r) for r in items],
     )
 
 
@@ -254,14 +273,14 @@ def latest_bulletin_id(db: Database) -> int | None:
 
 def get_item(db: Database, item_id: int) -> tuple[Item, str, str] | None:
     """An item with its paragraph's text and its bulletin's title."""
-    row = db.execute(
-        "SELECT i.id, i.bulletin_id, i.seq, i.section, i.heading, i.paragraph, i.text, i.start, "
-        'i."end", i.paragraph_start, i.paragraph_end, i.headline_rank, i.score, '
-        "substr(b.clean_text, i.paragraph_start + 1, i.paragraph_end - i.paragraph_start), "
-        "b.title FROM items i JOIN bulletins b ON b.id = i.bulletin_id "
-        "WHERE i.id = ? AND b.deleted_at IS NULL",
+    rows = db.query(
+        f"SELECT {_ITEM_COLUMNS}, "
+        "substr(b.clean_text, i.paragraph_start + 1, i.paragraph_end - i.paragraph_start) "
+        "AS paragraph_text, b.title AS bulletin_title FROM items i "
+        "JOIN bulletins b ON b.id = i.bulletin_id WHERE i.id = ? AND b.deleted_at IS NULL",
         [item_id],
-    ).fetchone()
+    )
+    row = next(iter(rows), None)
     if row is None:
         return None
-    return Item(*row[:13]), row[13], row[14]
+    return _pick(Item, row), row["paragraph_text"], row["bulletin_title"]

@@ -48,6 +48,7 @@ class SourceItem:
     heading: str
     headline_rank: int | None
     score: float
+    link: str | None = None
 
 
 def window_bulletins(db: Database, since_utc: str, until_utc: str) -> list[WindowBulletin]:
@@ -92,7 +93,7 @@ def source_items(db: Database, bulletin_ids: Sequence[int]) -> list[SourceItem]:
         "SELECT i.id AS item_id, b.id AS bulletin_id, b.title AS bulletin_title, "
         "b.published_at, b.language, i.text, coalesce(i.section, 0) AS section, "
         "coalesce(i.paragraph, 0) AS paragraph, coalesce(i.heading, '') AS heading, "
-        "i.headline_rank, coalesce(i.score, 0) AS score "
+        "i.headline_rank, coalesce(i.score, 0) AS score, b.link "
         "FROM items i JOIN bulletins b ON b.id = i.bulletin_id "
         f"WHERE b.id IN ({marks}) ORDER BY b.published_at, b.id, i.seq",
         list(bulletin_ids),

@@ -263,6 +263,11 @@ def _v9_leases(db: Database) -> None:
     db.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
 
 
+def _v10_links(db: Database) -> None:
+    """Where a bulletin was published (a feed entry's link), to point readers to it."""
+    db.execute("ALTER TABLE bulletins ADD COLUMN link TEXT")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -274,4 +279,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v7_unannounced_index,
     _v8_editions,
     _v9_leases,
+    _v10_links,
 ]

@@ -46,6 +46,7 @@ class NewBulletin:
     sections: list[NewSection] = field(default_factory=list)
     items: list[NewItem] = field(default_factory=list)
     summary_version: int | None = None
+    link: str | None = None  # the original, for a feed entry
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Bulletin:
     created_at: str
     deleted_at: str | None
     item_count: int
+    link: str | None = None
 
 
 @dataclass(frozen=True)

@@ -243,6 +243,7 @@ def test_cli_digest(
         "text",
         "score",
         "language",
+        "link",
     }
     assert main(["digest", "--week", "2025-W99"]) == 2
     assert capsys.readouterr().err.startswith("Usage:")

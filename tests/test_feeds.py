@@ -44,6 +44,14 @@ def _bomb(decoded: int) -> bytes:
 
 BOMB = _bomb(50_000_000)
 
+LINKED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Linked</title>
+<item><guid>l-1</guid><title>Bilan A</title><link>https://example.org/a?x=1&amp;y="2"</link>
+<description>Kyiv a tenu face à 40 drones.</description></item>
+<item><guid>l-2</guid><title>Bilan B</title><link>javascript:alert(1)</link>
+<description>Odessa a été frappée par 12 missiles.</description></item>
+</channel></rss>"""
+
 BAD_ENTRY = RSS.replace(
     "<description>L'Allemagne", "<description></description></item>"
     "<item><guid>rss-3</guid><title>Bilan 3</title><description>L'Allemagne"
@@ -56,7 +64,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None]] = []
         self.documents = {"/rss": RSS, "/atom": ATOM, "/junk": "<html>not a feed</html>",
-                          "/bad-entry": BAD_ENTRY}  # fmt: skip
+                          "/bad-entry": BAD_ENTRY, "/linked": LINKED}  # fmt: skip
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -255,3 +263,21 @@ def test_redirects_to_private_addresses_are_refused(
     # …but not to another port of the same host
     with pytest.raises(FeedRefused, match="private address"):
         fetch(client, feeds.url("/redirect-other"), {}, 10_000, deadline=1e12)
+
+
+def test_an_entry_keeps_its_link_to_the_original(
+    db: Database, limits: Limits, feeds: FeedServer, client: httpx.Client
+) -> None:
+    from bot.render import bulletin_link
+
+    report = poll_feed(db, client, feeds.url("/linked"), limits, poll_minutes=15)
+    assert [o.status for o in report.outcomes] == ["added", "added"]
+    stored = {
+        d.bulletin.title: d for o in report.outcomes if (d := get_bulletin(db, o.bulletin_id or 0))
+    }
+    first, second = stored["Bilan A"], stored["Bilan B"]
+    assert first.bulletin.link == 'https://example.org/a?x=1&y="2"'
+    assert second.bulletin.link is None  # not an http(s) link: never offered to readers
+    html = bulletin_link(first.bulletin.id, "Bilan A", "hebdo_bot", first.bulletin.link)
+    assert html == '<a href="https://example.org/a?x=1&amp;y=&quot;2&quot;">Bilan A</a>'
+    assert "start=b" in bulletin_link(second.bulletin.id, "Bilan B", "hebdo_bot", None)

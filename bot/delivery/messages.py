@@ -66,7 +66,8 @@ def render_bulletin_push(db: Database, delivery: Delivery, bot_username: str | N
         wanted = set(found.get(str(b.id)) or [])
         items = [i for i in detail.items if i.id in wanted] if alert_only else detail.headlines
         blocks.append(
-            f"{bulletin_link(b.id, b.title, bot_username)} · <i>{esc(b.published_at[:10])}</i>"
+            f"{bulletin_link(b.id, b.title, bot_username, b.link)} · "
+            f"<i>{esc(b.published_at[:10])}</i>"
         )
         blocks += [f"• {esc(shorten(i.text))}" for i in items[:each]]
     if payload.get("more"):

@@ -10,6 +10,7 @@ import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import httpx
@@ -45,6 +46,13 @@ def _entry_body(entry: Any) -> tuple[str, str]:
     return entry.get("summary") or "", kind
 
 
+def _http_link(value: object) -> str | None:
+    """An entry's link if it is a plain http(s) URL of sane length, else None."""
+    if not isinstance(value, str) or len(value) > 2000:
+        return None
+    return value if urlsplit(value).scheme in ("http", "https") and urlsplit(value).netloc else None
+
+
 def entry_submissions(url: str, document: bytes, headers: dict[str, str]) -> list[Submission]:
     """Parse a feed document into one submission per entry, oldest first."""
     parsed = feedparser.parse(document, response_headers=headers)
@@ -61,6 +69,7 @@ def entry_submissions(url: str, document: bytes, headers: dict[str, str]) -> lis
                 text=body,
                 fmt="html" if kind == "html" else "text",
                 source_ref=ref,
+                link=_http_link(entry.get("link")),
                 title=entry.get("title") or None,
                 published=_entry_time(entry),
             )

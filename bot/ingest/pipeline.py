@@ -54,6 +54,7 @@ class Submission:
     title: str | None = None
     published: datetime | None = None
     retitle: bool = False  # `title` replaces the text's own first heading (an admin's edit)
+    link: str | None = None  # the original (a feed entry's link)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,7 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         sections=sections,
         items=items,
         summary_version=SUMMARY_VERSION,
+        link=sub.link,
     )
 
 
