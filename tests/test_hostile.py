@@ -170,3 +170,20 @@ def test_invisible_and_spoofing_characters_are_stripped(tmp_path: Path, db: Data
     assert outcome.status == "added" and title == "Titre evil x"
     for ch in "\u202e\u202c\u2066\u2069\ue000\ue001\u200f":
         assert ch not in body
+
+
+def test_a_file_that_vanishes_mid_run(tmp_path: Path, db: Database) -> None:
+    """Listed, then gone before it is read (another process took it): reported, nothing
+    raised, the next file still ingested."""
+    from bot.ingest.pipeline import _file_away, ingest_paths
+
+    inbox = tmp_path / "inbox"
+    (inbox / "rejected").mkdir(parents=True)
+    (inbox / "done").mkdir()
+    good = inbox / GOOD[0].name
+    good.write_bytes(GOOD[0].read_bytes())
+    report = ingest_paths(db, [inbox / "2025-07-06-gone.txt", good], Limits(),
+                          on_done=_file_away, known_suffix=True, follow_links=False)  # fmt: skip
+    assert [o.status for o in report.outcomes] == ["rejected", "added"]
+    assert "unreadable" in (report.outcomes[0].reason or "")
+    assert (inbox / "done" / good.name).exists()
