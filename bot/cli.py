@@ -18,7 +18,7 @@ from bot.cli_archive import (
     cmd_show,
     cmd_summarize,
 )
-from bot.cli_service import cmd_backup, cmd_check, cmd_console, cmd_run, cmd_send
+from bot.cli_service import cmd_backup, cmd_check, cmd_console, cmd_opml, cmd_run, cmd_send
 from bot.config import LANGUAGES, ConfigError, load_settings
 from bot.logs import setup_logging
 from bot.maintenance import prepare_database
@@ -90,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", help="integrity and search-index consistency of the database")
 
+    p = sub.add_parser("opml", help="feeds in OPML: export [PATH], or import PATH")
+    p.add_argument("action", choices=["export", "import"])
+    p.add_argument("path", nargs="?", metavar="PATH")
+
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query", nargs="+")
     p.add_argument("--limit", type=int, default=10, help="results per page")
@@ -108,6 +112,7 @@ _DB_COMMANDS = {
     "send": cmd_send,
     "backup": cmd_backup,
     "check": cmd_check,
+    "opml": cmd_opml,
 }
 
 

@@ -19,10 +19,12 @@ from bot.ingest import (
     ingest_paths,
     limits_for,
 )
+from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_opml
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from storage import open_db
 from storage.db import StorageError, backup, check_writable, problems
+from storage.feeds import add_admin_feed, admin_feeds
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -135,4 +137,35 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         db.close()
     run_console(own)
+    return 0
+
+
+def cmd_opml(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Feeds in OPML: `opml export [PATH]` (all polled feeds), `opml import PATH` (added as
+    if by an admin; FEED_URLS stays as configured)."""
+    if args.action == "export":
+        urls = list(dict.fromkeys([*settings.feed_urls, *admin_feeds(db)]))
+        document = export_opml(urls)
+        if args.path:
+            Path(args.path).write_text(document, encoding="utf-8")
+            print(f"exported {len(urls)} feed(s) to {args.path}")
+        else:
+            print(document, end="")
+        return 0
+    if not args.path:
+        print("Usage: python -m bot opml import PATH", file=sys.stderr)
+        return 2
+    try:
+        with open(args.path, "rb") as handle:
+            urls, refused = import_opml(handle.read(MAX_OPML_BYTES + 1))
+    except OSError as exc:
+        print(f"{args.path}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except OpmlError as exc:
+        print(f"{args.path}: {exc}", file=sys.stderr)
+        return 1
+    added = [u for u in urls if u not in settings.feed_urls and add_admin_feed(db, u)]
+    for url in refused:
+        print(f"refused (not an http or https URL): {url}")
+    print(f"added {len(added)}, already polled {len(urls) - len(added)}, refused {len(refused)}")
     return 0

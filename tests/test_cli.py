@@ -227,3 +227,35 @@ def test_backup_and_check_commands(capsys: pytest.CaptureFixture[str], env: Path
     assert code == 0 and out.strip().endswith(": ok")
     code, _, err = run(capsys, "backup", str(env / "cli.db"))
     assert code == 2 and err.startswith("Usage: python -m bot backup PATH")
+
+
+OPML = b"""<?xml version="1.0"?>
+<opml version="1.0"><head><title>Mes flux</title></head><body>
+<outline text="Ukraine"><outline type="rss" text="A" xmlUrl="https://a.example/rss"/>
+<outline type="rss" text="B" xmlUrl="http://b.example/atom.xml"/></outline>
+<outline type="rss" text="A again" xmlUrl="https://a.example/rss"/>
+<outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/>
+</body></opml>"""
+
+
+def test_opml_round_trip(capsys: pytest.CaptureFixture[str], env: Path) -> None:
+    (env / "in.opml").write_bytes(OPML)
+    code, out, _ = run(capsys, "opml", "import", str(env / "in.opml"))
+    assert code == 0 and out.strip().endswith("added 2, already polled 0, refused 1")
+    code, out, _ = run(capsys, "opml", "export")
+    assert code == 0 and 'xmlUrl="https://a.example/rss"' in out and "b.example/atom.xml" in out
+    (env / "out.opml").write_text(out, encoding="utf-8")
+    code, out, _ = run(capsys, "opml", "import", str(env / "out.opml"))
+    assert out.strip().endswith("added 0, already polled 2, refused 0")  # the round trip holds
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(
+            f'<!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">'.encode() for n in range(8)
+        )
+        + b"]><opml><body><outline xmlUrl='&i;'/></body></opml>"
+    )
+    for name, data in (("junk.opml", b"not xml at all"), ("bomb.opml", bomb),
+                       ("html.opml", b"<html><body/></html>")):  # fmt: skip
+        (env / name).write_bytes(data)
+        code, _, err = run(capsys, "opml", "import", str(env / name))
+        assert code == 1 and err.count("\n") == 1, (name, err)
