@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.alerts import ALERT_MINUTES, AlertCollector
 from bot.config import Settings
 from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.sender import unreachable
@@ -161,6 +162,20 @@ async def poll_job(context: Context) -> None:
     log.info("poll: %s", await poll_in_thread(settings))
 
 
+async def alert_job(context: Context) -> None:
+    """Every few minutes: what went wrong since the last report, to ALERT_CHAT_ID."""
+    settings, _ = context.bot_data.ready
+    collector = context.bot_data.alerts
+    if settings.alert_chat_id is None or collector is None:
+        return
+    for part in collector.report():
+        try:
+            await context.bot.send_message(settings.alert_chat_id, part)
+        except TelegramError as exc:  # logged below WARNING: it must not feed itself
+            log.info("could not send the alert report: %s", exc)
+            return
+
+
 async def tick_job(context: Context) -> None:
     """Every minute: queue due digests and new-bulletin pushes, wake the sender."""
     settings, db = context.bot_data.ready
@@ -199,6 +214,9 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     data: BotData = app.bot_data
     assert data.settings is not None
     data.db = open_db(data.settings.database_path)
+    if data.settings.alert_chat_id is not None and data.alerts is None:
+        data.alerts = AlertCollector()
+        logging.getLogger().addHandler(data.alerts)
     prepare_database(data.db, data.settings)
     await start_sender(app)
     stats = subscriber_stats(data.db)
@@ -233,6 +251,9 @@ async def set_menus(app: Application) -> None:  # type: ignore[type-arg]
 async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     """Close the database."""
     data: BotData = app.bot_data
+    if data.alerts is not None:
+        logging.getLogger().removeHandler(data.alerts)
+        data.alerts = None
     await stop_sender(data)
     if data.db is not None:
         data.db.close()
@@ -305,6 +326,11 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
             tick_job, interval=60, first=1, name="tick",
             job_kwargs={"misfire_grace_time": 300, "coalesce": True},
         )  # fmt: skip
+        if settings.alert_chat_id is not None:
+            app.job_queue.run_repeating(
+                alert_job, interval=ALERT_MINUTES * 60, first=ALERT_MINUTES * 60, name="alerts",
+                job_kwargs={"misfire_grace_time": 300, "coalesce": True},
+            )  # fmt: skip
     return app
 
 

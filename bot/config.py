@@ -50,6 +50,7 @@ class Settings:
     send_rate: float = 29.4  # messages/s overall: Telegram's 30, less 2 % for network jitter
     catch_up_hours: float = 6.0  # a digest slot missed by less than this is still sent
     empty_digest_notice: bool = False  # a week with nothing new: a short note instead of silence
+    alert_chat_id: int | None = None  # a chat (or user) told of failures, grouped
     console_database_path: Path = Path("data/console.db")  # the offline console's own file
     console_samples: Path | None = None  # a folder of bulletins the console loads at start
     search_half_life_days: float = 90.0
@@ -199,6 +200,10 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["send_rate"] = _positive_float("SEND_RATE", raw, 1000)
     if (raw := get("CATCH_UP_HOURS")) is not None:
         kwargs["catch_up_hours"] = _positive_float("CATCH_UP_HOURS", raw, 24 * 7)
+    if (raw := get("ALERT_CHAT_ID")) is not None:
+        if not re.fullmatch(r"-?\d{1,19}", raw.strip()):
+            raise ConfigError("ALERT_CHAT_ID", f"expected a numeric chat id, got {raw!r}")
+        kwargs["alert_chat_id"] = int(raw.strip())
     if (raw := get("CONSOLE_DATABASE_PATH")) is not None:
         kwargs["console_database_path"] = Path(raw.strip())
     if (raw := get("CONSOLE_SAMPLES")) is not None:

@@ -763,3 +763,38 @@ async def test_an_unfinished_post_expires_and_says_so(fake: FakeBotApi, app: App
     notice = await tap_answer(fake, ADMIN, preview, "ad:pub")
     assert "left unfinished for over 30 minutes" in notice
     assert (await say(fake, ADMIN, "Kyiv")).text.startswith("🔎 Kyiv")  # a search, no draft
+
+
+async def test_failures_reach_the_alert_chat_grouped(
+    fake: FakeBotApi, settings: Settings, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from telegram.ext import CallbackContext
+
+    from bot.app import alert_job, poll_job
+
+    watched = replace(settings, alert_chat_id=ADMIN,
+                      feed_urls=("http://127.0.0.1:9/feed.xml",))  # fmt: skip
+    application = build_application(watched)
+    await start_app(application, poll_timeout=5)
+    try:
+        inbox = watched.inbox_dir
+        inbox.mkdir(parents=True, exist_ok=True)
+        for n in range(3):
+            (inbox / f"2025-07-0{n + 1}-empty.txt").write_bytes(b"")
+        await poll_job(CallbackContext(application))  # 3 files rejected, the feed fails
+        before = len(fake.messages_to(ADMIN))
+        await alert_job(CallbackContext(application))
+        report = await fake.reply(ADMIN, before)
+        assert report.text.startswith("⚠️ Hebdo: 4 problem(s)")
+        assert (
+            "3× WARNING rejected" in report.text
+            and "feed http://127.0.0.1:9/feed.xml" in report.text
+        )
+        assert TOKEN not in report.html and TOKEN.split(":")[1] not in report.html
+        count = len(fake.messages_to(ADMIN))
+        await alert_job(CallbackContext(application))  # nothing new: nothing sent
+        assert len(fake.messages_to(ADMIN)) == count
+    finally:
+        await stop_app(application)

@@ -36,8 +36,10 @@ def test_every_key_parsed() -> None:
             "FEED_TIMEOUT_SECONDS": "2.5",
             "LOG_LEVEL": "debug",
             "EMPTY_DIGEST_NOTICE": "yes",
+            "ALERT_CHAT_ID": "-1001234",
         }
     )
+    assert s.alert_chat_id == -1001234
     assert s.empty_digest_notice is True
     assert s.admin_ids == {42, 7, 9}
     assert s.feed_urls == ("https://a.example/rss", "http://b.example/atom")
@@ -68,6 +70,7 @@ def test_every_key_parsed() -> None:
         ("FEED_TIMEOUT_SECONDS", "0"),
         ("LOG_LEVEL", "LOUD"),
         ("EMPTY_DIGEST_NOTICE", "maybe"),
+        ("ALERT_CHAT_ID", "@ops"),
         ("CATCH_UP_HOURS", "inf"),
         ("CATCH_UP_HOURS", "nan"),
         ("FEED_TIMEOUT_SECONDS", "1e300"),

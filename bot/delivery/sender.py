@@ -259,6 +259,9 @@ class Sender:
         for o in outcomes:
             if o.status != "progress":
                 self.stats[o.status] += 1
+            if o.status == "failed":
+                log.warning("delivery %d to chat %d failed: %s", o.delivery.id,
+                            o.delivery.chat_id, o.error)  # fmt: skip
         return True
 
     async def flush_all(self) -> None:

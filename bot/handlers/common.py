@@ -25,6 +25,7 @@ from bot.text.analyze import Analyzer, analyzer_for
 from storage.people import Subscriber, audit, ensure_chat, get_subscriber
 
 if TYPE_CHECKING:
+    from bot.alerts import AlertCollector
     from bot.delivery.sender import Sender
     from bot.handlers.posting import Draft
 
@@ -39,6 +40,8 @@ class BotData:
     db: Database | None = field(default=None, repr=False)
     sender: Sender | None = field(default=None, repr=False)  # once started
     sender_task: asyncio.Task[None] | None = field(default=None, repr=False)
+    # failures waiting to be reported to ALERT_CHAT_ID
+    alerts: AlertCollector | None = field(default=None, repr=False)
     # per-user token buckets of the throttle: user → (tokens, when, told to slow down)
     throttle: dict[int, tuple[float, float, bool]] = field(default_factory=dict, repr=False)
     # who administers which group or channel: (chat, user) → (allowed, when checked)
