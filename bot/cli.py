@@ -125,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     level = settings.log_level if args.command == "run" else "WARNING"
-    setup_logging(level, secrets=[settings.telegram_bot_token])
+    setup_logging(level, secrets=[settings.telegram_bot_token],
+                  json_format=settings.log_format == "json")  # fmt: skip
     if args.command == "run":
         return cmd_run(args, settings)
     if args.command == "console":

@@ -55,6 +55,7 @@ class Settings:
     console_samples: Path | None = None  # a folder of bulletins the console loads at start
     search_half_life_days: float = 90.0
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one JSON object a line
 
     @property
     def tz(self) -> ZoneInfo:
@@ -210,6 +211,10 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["console_samples"] = Path(raw.strip())
     if (raw := get("EMPTY_DIGEST_NOTICE")) is not None:
         kwargs["empty_digest_notice"] = _bool("EMPTY_DIGEST_NOTICE", raw)
+    if (raw := get("LOG_FORMAT")) is not None:
+        if raw.strip().lower() not in ("text", "json"):
+            raise ConfigError("LOG_FORMAT", f"expected text or json, got {raw!r}")
+        kwargs["log_format"] = raw.strip().lower()
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -8,6 +8,7 @@ handler, whatever its level.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import traceback
@@ -64,11 +65,32 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
     return text
 
 
-def setup_logging(level: str, secrets: Iterable[str | None] = ()) -> None:
-    """Log to stderr at `level`; HTTP libraries at WARNING; `secrets` redacted."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message (and the traceback, if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info or record.exc_text:
+            entry["traceback"] = record.exc_text or self.formatException(record.exc_info)  # type: ignore[arg-type]
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    level: str, secrets: Iterable[str | None] = (), json_format: bool = False
+) -> None:
+    """Log to stderr at `level` (one JSON object a line with `json_format`); HTTP libraries
+    at WARNING; `secrets` redacted."""
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if json_format:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     logging.getLogger().setLevel(level)
     for noisy in _NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -259,3 +259,16 @@ def test_opml_round_trip(capsys: pytest.CaptureFixture[str], env: Path) -> None:
         (env / name).write_bytes(data)
         code, _, err = run(capsys, "opml", "import", str(env / name))
         assert code == 1 and err.count("\n") == 1, (name, err)
+
+
+def test_json_logs_one_object_a_line(env: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "poll"], capture_output=True, text=True, cwd=env,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LOG_FORMAT": "json",
+             "FEED_URLS": "http://127.0.0.1:9/feed.xml", "DATABASE_PATH": str(env / "j.db")},
+        timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    records = [json.loads(line) for line in proc.stderr.strip().splitlines()]
+    assert records and {"time", "level", "logger", "message"} <= set(records[-1])
+    assert any("feed http://127.0.0.1:9/feed.xml failed" in r["message"] for r in records)

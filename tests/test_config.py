@@ -37,9 +37,11 @@ def test_every_key_parsed() -> None:
             "LOG_LEVEL": "debug",
             "EMPTY_DIGEST_NOTICE": "yes",
             "ALERT_CHAT_ID": "-1001234",
+            "LOG_FORMAT": "JSON",
         }
     )
     assert s.alert_chat_id == -1001234
+    assert s.log_format == "json"
     assert s.empty_digest_notice is True
     assert s.admin_ids == {42, 7, 9}
     assert s.feed_urls == ("https://a.example/rss", "http://b.example/atom")
@@ -71,6 +73,7 @@ def test_every_key_parsed() -> None:
         ("LOG_LEVEL", "LOUD"),
         ("EMPTY_DIGEST_NOTICE", "maybe"),
         ("ALERT_CHAT_ID", "@ops"),
+        ("LOG_FORMAT", "xml"),
         ("CATCH_UP_HOURS", "inf"),
         ("CATCH_UP_HOURS", "nan"),
         ("FEED_TIMEOUT_SECONDS", "1e300"),
