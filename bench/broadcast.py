@@ -24,7 +24,6 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from telegram import Bot
 
@@ -55,7 +54,7 @@ def prepare(path: Path, subscribers: int) -> None:
             ensure_chat(db, chat, "private", None, language="fr", timezone="Europe/Paris",
                         digest_day=5, digest_time="09:00")  # fmt: skip
             set_subscribed(db, chat, True)
-    queue_due_digests(db, SLOT, ZoneInfo("Europe/Paris"), timedelta(hours=6))
+    queue_due_digests(db, SLOT, timedelta(hours=6))
     db.close()
 
 

@@ -32,7 +32,7 @@ from bot.search import QueryError, search
 from bot.text.analyze import analyzer_for
 from storage import open_db
 from storage.bulletins import insert_bulletin
-from storage.db import MIGRATIONS
+from storage.migrations import MIGRATIONS
 from storage.models import NewBulletin
 
 OUT = Path(__file__).resolve().parent / "out"
