@@ -40,7 +40,7 @@ lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff format --check bot storage devtools tests bench
 
 typecheck: $(VENV)/.installed-dev
-	$(VENV)/bin/mypy bot storage devtools
+	$(VENV)/bin/mypy bot storage devtools bench
 
 pytest: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest

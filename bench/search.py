@@ -92,7 +92,10 @@ def queries(n: int, seed: int = 7) -> list[str]:
 
 def percentiles(ms: list[float]) -> str:
     ms = sorted(ms)
-    pick = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]  # noqa: E731
+
+    def pick(q: float) -> float:
+        return ms[min(len(ms) - 1, int(q * len(ms)))]
+
     total = sum(ms) / 1000
     return (
         f"p50 {statistics.median(ms):7.2f} ms  p95 {pick(0.95):7.2f} ms  p99 {pick(0.99):7.2f} ms"

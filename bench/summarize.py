@@ -253,7 +253,7 @@ def targets(single: dict[str, Any], roundups: dict[str, Any], speedup: float) ->
     up = {s: v["rouge1"] for s, v in roundups["reference length"].items()}
 
     def over(rule: str, baseline: str) -> float:
-        return r1[rule]["hebdo"] - r1[rule][baseline]
+        return float(r1[rule]["hebdo"] - r1[rule][baseline])
 
     checks = [
         ("articles, reference length: hebdo >= LEAD", over("reference length", "lead"), 0.0),
