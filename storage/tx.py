@@ -25,8 +25,10 @@ def transaction(db: Database) -> Iterator[Database]:
     db.conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
+        db.conn.execute("COMMIT")
     except BaseException:
+        # Also a COMMIT that fails (disk full, busy): never leave the connection
+        # inside a half-done transaction that the next caller would join.
         if db.conn.in_transaction:
             db.conn.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")

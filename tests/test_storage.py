@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -192,4 +193,23 @@ def test_check_finds_an_index_out_of_step(db_path: Path) -> None:
     assert problems(db) == []
     db.execute("DELETE FROM search_fts WHERE rowid = (SELECT min(id) FROM items)")
     assert problems(db) == ["1 item(s) missing from the search index"]
+    db.close()
+
+
+def test_a_commit_that_fails_leaves_no_transaction_open(db_path: Path) -> None:
+    from storage.tx import transaction
+
+    db = open_db(db_path)
+    db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    db.execute(
+        "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+        "parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"), transaction(db):
+        db.execute("INSERT INTO child (id, parent_id) VALUES (1, 99)")  # checked only at COMMIT
+    assert not db.conn.in_transaction
+    with transaction(db):
+        db.execute("INSERT INTO parent (id) VALUES (1)")
+    assert db.execute("SELECT count(*) FROM child").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM parent").fetchone()[0] == 1
     db.close()
