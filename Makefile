@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint typecheck pytest pytest-dates bench clean
+.PHONY: run test lint typecheck pytest pytest-dates bench clean lock
 
 # The suite again at frozen wall-clock moments: a Saturday afternoon, a Sunday night and a
 # Monday morning (Paris), and both DST change nights. Nothing may depend on today's date.
@@ -52,6 +52,13 @@ pytest-dates: $(VENV)/.installed-dev
 	done
 
 test: lint typecheck pytest pytest-dates
+
+# requirements.txt: the runtime dependencies pinned, from a fresh virtualenv (needs the registry)
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q . && rm -rf build
+	{ sed -n 1,2p requirements.txt; .lock-venv/bin/pip freeze --exclude hebdo; } > requirements.new
+	mv requirements.new requirements.txt && rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

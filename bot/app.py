@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import time
 
 from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
@@ -46,6 +47,7 @@ from bot.languages import READER_LANGUAGES
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from bot.render import esc
+from bot.web import WebServer
 from storage import open_db
 from storage.bulletins import count_bulletins
 from storage.people import mark_inactive, subscriber_stats
@@ -100,6 +102,7 @@ async def throttle(update: Update, context: Context) -> None:
     """Before any handler: a user who sends more than a few updates a second is told once to
     slow down and the extra updates are dropped, so no one starves the others. Admins are
     not throttled."""
+    context.bot_data.last_update_at = context.bot_data.clock()
     user = update.effective_user
     if user is None or is_admin(update, context):
         return
@@ -160,6 +163,7 @@ async def poll_job(context: Context) -> None:
     """Ingest the inbox and the feeds in a worker thread, with its own connection."""
     settings, _ = context.bot_data.ready
     log.info("poll: %s", await poll_in_thread(settings))
+    context.bot_data.last_poll_at = context.bot_data.clock()
 
 
 async def alert_job(context: Context) -> None:
@@ -223,7 +227,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     log.info("Hebdo @%s: database %s, %d bulletins, %d subscribers, %s",
              app.bot.username, data.settings.database_path, count_bulletins(data.db),
              sum(stats["by_language"].values()),
-             "long polling" if app.updater is not None else "no updater")  # fmt: skip
+             data.settings.mode)  # fmt: skip
     await set_menus(app)
 
 
@@ -335,17 +339,34 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
 
 
 async def start_app(app: Application, *, poll_timeout: float = 10.0) -> None:  # type: ignore[type-arg]
-    """Start without `run_polling` (the console, tests, benchmarks): the same steps, in order."""
+    """Initialise and start the application, then receive updates: long polling, or the
+    webhook (registered with Telegram, secret token included) when `WEBHOOK_URL` is set;
+    the HTTP server (webhook, `/healthz`) when either is configured."""
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)
     await app.start()
+    data: BotData = app.bot_data
+    settings, _ = data.ready
+    if settings.serves_http:
+        data.web = WebServer(app)
+        await data.web.start()
+    if settings.webhook_url:
+        await app.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
+                                  allowed_updates=Update.ALL_TYPES)  # fmt: skip
+        return
     assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0.0, timeout=int(poll_timeout))
+    await app.updater.start_polling(
+        poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
+    )
 
 
 async def stop_app(app: Application) -> None:  # type: ignore[type-arg]
-    """Undo `start_app`."""
+    """Undo `start_app` (a webhook stays registered: Telegram keeps the updates meanwhile)."""
+    data: BotData = app.bot_data
+    if data.web is not None:
+        await data.web.stop()
+        data.web = None
     if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
@@ -375,7 +396,23 @@ async def wait_for_telegram(settings: Settings, *, first: float = 1.0, cap: floa
         delay, attempt = min(delay * 2, cap), attempt + 1
 
 
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Wait for Telegram, then run until `stop` is set (by SIGINT or SIGTERM when not given)."""
+    await wait_for_telegram(settings)
+    app = build_application(settings)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    await start_app(app)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await stop_app(app)
+
+
 def run_bot(settings: Settings) -> None:
-    """Run the bot with long polling until interrupted; at start-up, wait for Telegram."""
-    asyncio.run(wait_for_telegram(settings))
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    """Run the bot (long polling or webhook) until interrupted."""
+    asyncio.run(serve(settings))

@@ -18,7 +18,15 @@ from bot.cli_archive import (
     cmd_show,
     cmd_summarize,
 )
-from bot.cli_service import cmd_backup, cmd_check, cmd_console, cmd_opml, cmd_run, cmd_send
+from bot.cli_service import (
+    cmd_backup,
+    cmd_check,
+    cmd_console,
+    cmd_health,
+    cmd_opml,
+    cmd_run,
+    cmd_send,
+)
 from bot.config import LANGUAGES, ConfigError, load_settings
 from bot.logs import setup_logging
 from bot.maintenance import prepare_database
@@ -44,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
     sub.add_parser("console", help="chat with the bot offline, in this terminal (own database)")
+    sub.add_parser("health", help="ask the running bot's /healthz (HTTP_PORT); exit 0 if healthy")
 
     p = sub.add_parser("ingest", help="ingest bulletin files or folders")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -125,12 +134,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
     level = settings.log_level if args.command == "run" else "WARNING"
-    setup_logging(level, secrets=[settings.telegram_bot_token],
+    setup_logging(level, secrets=[settings.telegram_bot_token, settings.webhook_secret],
                   json_format=settings.log_format == "json")  # fmt: skip
     if args.command == "run":
         return cmd_run(args, settings)
     if args.command == "console":
         return cmd_console(args, settings)
+    if args.command == "health":
+        return cmd_health(args, settings)
     if args.command == "summarize":
         return cmd_summarize(args, settings)
     try:

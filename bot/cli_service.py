@@ -23,7 +23,7 @@ from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_opml
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from storage import open_db
-from storage.db import StorageError, backup, check_writable, problems
+from storage.db import StorageError, backup, check_writable, problems, single_instance
 from storage.feeds import add_admin_feed, admin_feeds
 
 
@@ -86,10 +86,39 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             check_writable(db, settings.database_path)
         finally:
             db.close()
+        lock = single_instance(settings.database_path)
     except StorageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
-    return _telegram(lambda: run_bot(settings), settings)
+    with lock:
+        return _telegram(lambda: run_bot(settings), settings)
+
+
+def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    """GET the running bot's /healthz on this machine (a container's health check): print
+    the report, exit 0 when healthy, 1 when not or not answering."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    if settings.http_port is None:
+        print("HTTP_PORT is not set: the bot serves no /healthz.", file=sys.stderr)
+        return 2
+    url = f"http://127.0.0.1:{settings.http_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            body, status = response.read(), response.status
+    except urllib.error.HTTPError as exc:
+        body, status = exc.read(), exc.code
+    except OSError as exc:
+        print(f"{url}: no answer ({exc})", file=sys.stderr)
+        return 1
+    try:
+        print(json.dumps(json.loads(body), ensure_ascii=False))
+    except ValueError:
+        print(f"{url}: HTTP {status}, not a health report", file=sys.stderr)
+        return 1
+    return 0 if status == 200 else 1
 
 
 def _telegram(action: Callable[[], object], settings: Settings) -> int:

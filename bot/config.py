@@ -56,6 +56,20 @@ class Settings:
     search_half_life_days: float = 90.0
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one JSON object a line
+    webhook_url: str | None = None  # set: Telegram posts updates there instead of long polling
+    webhook_secret: str | None = None  # required with webhook_url; checked on every request
+    http_listen: str = "0.0.0.0"  # the webhook's and /healthz's address
+    http_port: int | None = None  # None: no HTTP server (polling without /healthz)
+
+    @property
+    def mode(self) -> str:
+        """ "webhook" or "long polling"."""
+        return "webhook" if self.webhook_url else "long polling"
+
+    @property
+    def serves_http(self) -> bool:
+        """Whether the process listens for HTTP (the webhook, /healthz)."""
+        return self.webhook_url is not None or self.http_port is not None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -215,6 +229,23 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         if raw.strip().lower() not in ("text", "json"):
             raise ConfigError("LOG_FORMAT", f"expected text or json, got {raw!r}")
         kwargs["log_format"] = raw.strip().lower()
+    if (raw := get("WEBHOOK_URL")) is not None:
+        url = _url("WEBHOOK_URL", raw.strip())
+        if not url.startswith("https://"):
+            raise ConfigError("WEBHOOK_URL", "Telegram only posts to https:// addresses")
+        kwargs["webhook_url"] = url
+        secret = get("WEBHOOK_SECRET")
+        if secret is None or not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", secret.strip()):
+            raise ConfigError(
+                "WEBHOOK_SECRET",
+                "needed with WEBHOOK_URL: 16 to 256 characters among A-Z, a-z, 0-9, _ and -",
+            )
+        kwargs["webhook_secret"] = secret.strip()
+        kwargs["http_port"] = 8080
+    if (raw := get("HTTP_LISTEN")) is not None:
+        kwargs["http_listen"] = raw.strip()
+    if (raw := get("HTTP_PORT")) is not None:
+        kwargs["http_port"] = _int("HTTP_PORT", raw, 1, 65535)
     if (raw := get("LOG_LEVEL")) is not None:
         level = raw.strip().upper()
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):

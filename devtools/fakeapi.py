@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 
 BOT_USER = {
     "id": 4242,
@@ -141,6 +141,10 @@ class FakeBotApi:
         self.arrivals: list[float] = []
         self.rejected = 0
         self.url = ""
+        # setWebhook: updates are then POSTed there (with the secret header), not polled
+        self.webhook: tuple[str, str] | None = None
+        self.webhook_answers: list[int] = []  # the HTTP status of each webhook delivery
+        self._posting: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------
     async def start(self, port: int = 0) -> str:
@@ -160,6 +164,8 @@ class FakeBotApi:
     async def stop(self) -> None:
         """Stop serving; wakes pending long polls."""
         self._new_update.set()
+        for task in list(self._posting):
+            task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -168,9 +174,20 @@ class FakeBotApi:
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Queue an update of `kind` (message, callback_query, inline_query, …)."""
         update = {"update_id": next(self._update_ids), kind: payload}
+        if self.webhook is not None:
+            task = asyncio.get_running_loop().create_task(self._post(update, *self.webhook))
+            self._posting.add(task)
+            task.add_done_callback(self._posting.discard)
+            return update
         self._updates.append(update)
         self._new_update.set()
         return update
+
+    async def _post(self, update: dict[str, Any], url: str, secret: str) -> None:
+        """Deliver one update to the webhook as Telegram does (JSON body, secret header)."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+        async with ClientSession() as session, session.post(url, json=update, headers=headers) as r:
+            self.webhook_answers.append(r.status)
 
     @staticmethod
     def user(user_id: int, language: str = "fr", name: str = "Lecteur") -> dict[str, Any]:
@@ -409,12 +426,23 @@ class FakeBotApi:
         return BOT_USER
 
     async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
+        self.webhook = None
+        return True
+
+    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:
+            self.webhook = None
+        else:
+            self.webhook = (url, str(params.get("secret_token") or ""))
         return True
 
     async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
         return True
 
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
+        if self.webhook is not None:
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
         if offset:

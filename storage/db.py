@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import sqlite3
 from pathlib import Path
+from typing import IO
 
 from sqlite_utils import Database
 
@@ -48,6 +50,48 @@ def check_writable(db: Database, path: str | Path) -> None:
         db.conn.execute("ROLLBACK")
     except sqlite3.OperationalError as exc:
         raise StorageError(f"database {path} cannot be written: {exc}") from None
+
+
+class InstanceLock:
+    """An exclusive lock on `DATABASE.lock`, held while the bot runs: a second bot on the
+    same database (which would also fight the first for Telegram's updates) stops at once."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self.handle = handle
+
+    def __enter__(self) -> InstanceLock:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.handle.close()  # closing releases the lock
+
+
+def single_instance(database_path: str | Path) -> InstanceLock:
+    """Take the bot's lock for this database, or raise `StorageError` naming the holder."""
+    path = Path(f"{database_path}.lock")
+    handle = open(path, "a+b")  # noqa: SIM115 — held for the life of the process
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        holder = handle.read(64).decode(errors="replace").strip() or "another process"
+        handle.close()
+        raise StorageError(
+            f"another Hebdo bot is already running on {database_path} (pid {holder}); stop it first"
+        ) from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()).encode())
+    handle.flush()
+    return InstanceLock(handle)
+
+
+def reachable(db: Database) -> str | None:
+    """None if the database answers a read, else the error (for a health check)."""
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as exc:
+        return str(exc)
+    return None
 
 
 def problems(db: Database) -> list[str]:

@@ -152,6 +152,7 @@ class Sender:
         self.outcomes: list[RowResult] = []
         self.wake = asyncio.Event()
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+        self.last_sent_at: datetime | None = None  # the last message Telegram accepted
         self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         # a claim is sent well within its lease, even at a slow SEND_RATE
         self.claim_size = max(1, min(concurrency * 4, int(rate * LEASE.total_seconds() / 4)))
@@ -259,6 +260,8 @@ class Sender:
         for o in outcomes:
             if o.status != "progress":
                 self.stats[o.status] += 1
+            if o.status == "sent":
+                self.last_sent_at = self.now()
             if o.status == "failed":
                 log.warning("delivery %d to chat %d failed: %s", o.delivery.id,
                             o.delivery.chat_id, o.error)  # fmt: skip

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bot.alerts import AlertCollector
     from bot.delivery.sender import Sender
     from bot.handlers.posting import Draft
+    from bot.web import WebServer
 
 log = logging.getLogger("bot.handlers")
 
@@ -48,6 +49,10 @@ class BotData:
     admin_cache: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict, repr=False)
     # "now" for schedules, editions and audits; tests set it to the moment they play
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
+    # for /healthz: when the last update arrived and the feeds were last polled
+    last_update_at: datetime | None = None
+    last_poll_at: datetime | None = None
+    web: WebServer | None = field(default=None, repr=False)  # the webhook and /healthz
 
     @property
     def ready(self) -> tuple[Settings, Database]:
