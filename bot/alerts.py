@@ -12,6 +12,7 @@ import logging
 import re
 from collections import Counter
 
+from bot.i18n import t
 from bot.render import esc, split_blocks
 
 ALERT_MINUTES = 5
@@ -38,17 +39,18 @@ class AlertCollector(logging.Handler):
         self.kinds[kind] += 1
         self.examples.setdefault(kind, message)
 
-    def report(self) -> list[str]:
-        """The grouped report (Telegram HTML parts) of what was collected, and forget it."""
+    def report(self, language: str) -> list[str]:
+        """The grouped report (Telegram HTML parts, in `language`) of what was collected, and
+        forget it. The examples are log lines, as the operator would read them in the log."""
         if not self.kinds:
             return []
         total = sum(self.kinds.values())
-        blocks = [f"⚠️ <b>Hebdo: {total} problem(s) in the last {ALERT_MINUTES} minutes</b>"]
+        blocks = [t(language, "alert_report", n=total, minutes=ALERT_MINUTES)]
         for kind, count in self.kinds.most_common(MAX_KINDS):
             level, _, _ = kind.partition(" ")
             blocks.append(f"• {count}× <i>{esc(level)}</i> {esc(self.examples[kind])}")
         if len(self.kinds) > MAX_KINDS:
-            blocks.append(f"… and {len(self.kinds) - MAX_KINDS} other kind(s): see the logs.")
+            blocks.append(t(language, "alert_more", n=len(self.kinds) - MAX_KINDS))
         self.kinds.clear()
         self.examples.clear()
         return split_blocks(blocks, sep="\n")

@@ -132,7 +132,7 @@ async def cmd_cancel(update: Update, context: Context) -> None:
     if subscribe.end_tz_question(context):
         ended.append(t(language, "tz_question_closed"))
     if is_admin(update, context) and posting.drop_draft(context):
-        ended.append("Cancelled, nothing was published.")
+        ended.append(t(language, "adm_post_cancelled"))
     await reply(update, context, "\n".join(ended) or t(language, "nothing_to_cancel"))
 
 
@@ -162,7 +162,7 @@ async def on_stale_button(update: Update, context: Context) -> None:
 async def poll_job(context: Context) -> None:
     """Ingest the inbox and the feeds in a worker thread, with its own connection."""
     settings, _ = context.bot_data.ready
-    log.info("poll: %s", await poll_in_thread(settings))
+    log.info("poll: %s", (await poll_in_thread(settings)).summary())
     context.bot_data.last_poll_at = context.bot_data.clock()
 
 
@@ -172,7 +172,7 @@ async def alert_job(context: Context) -> None:
     collector = context.bot_data.alerts
     if settings.alert_chat_id is None or collector is None:
         return
-    for part in collector.report():
+    for part in collector.report(settings.default_language):
         try:
             await context.bot.send_message(settings.alert_chat_id, part)
         except TelegramError as exc:  # logged below WARNING: it must not feed itself

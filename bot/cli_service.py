@@ -19,12 +19,11 @@ from bot.ingest import (
     ingest_paths,
     limits_for,
 )
-from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_opml
+from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_feeds, polled_feeds
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from storage import open_db
 from storage.db import StorageError, backup, check_writable, problems, single_instance
-from storage.feeds import add_admin_feed, admin_feeds
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings, db: Database) -> int:
@@ -173,7 +172,7 @@ def cmd_opml(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """Feeds in OPML: `opml export [PATH]` (all polled feeds), `opml import PATH` (added as
     if by an admin; FEED_URLS stays as configured)."""
     if args.action == "export":
-        urls = list(dict.fromkeys([*settings.feed_urls, *admin_feeds(db)]))
+        urls = polled_feeds(db, settings.feed_urls)
         document = export_opml(urls)
         if args.path:
             Path(args.path).write_text(document, encoding="utf-8")
@@ -186,15 +185,15 @@ def cmd_opml(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         return 2
     try:
         with open(args.path, "rb") as handle:
-            urls, refused = import_opml(handle.read(MAX_OPML_BYTES + 1))
+            done = import_feeds(db, handle.read(MAX_OPML_BYTES + 1), settings.feed_urls)
     except OSError as exc:
         print(f"{args.path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except OpmlError as exc:
         print(f"{args.path}: {exc}", file=sys.stderr)
         return 1
-    added = [u for u in urls if u not in settings.feed_urls and add_admin_feed(db, u)]
-    for url in refused:
+    for url in done.refused:
         print(f"refused (not an http or https URL): {url}")
-    print(f"added {len(added)}, already polled {len(urls) - len(added)}, refused {len(refused)}")
+    print(f"added {len(done.added)}, already polled {len(done.already)}, "
+          f"refused {len(done.refused)}")  # fmt: skip
     return 0

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlite_utils import Database
 
+from bot.i18n import t
 from bot.languages import FALLBACK, LANGUAGES
 from bot.summarize import Pick, pick_for_coverage, topic_of
 from storage.digests import (
@@ -163,17 +164,8 @@ def week_title(week: str, language: str) -> str:
     months = LANGUAGES.get(language, LANGUAGES[FALLBACK]).months
     m1, m2 = months[first.month - 1], months[last.month - 1]
     same_month = first.month == last.month
-    if language in ("en", "uk"):
-        span = (
-            f"{first.day}–{last.day} {m2}" if same_month else f"{first.day} {m1} – {last.day} {m2}"
-        )
-        return f"{'Week of' if language == 'en' else 'Тиждень'} {span} {last.year}"
-    span = (
-        f"du {first.day} au {last.day} {m2}"
-        if same_month
-        else f"du {first.day} {m1} au {last.day} {m2}"
-    )
-    return f"Semaine {span} {last.year}"
+    key = "week_one_month" if same_month else "week_two_months"
+    return t(language, key, first=first.day, last=last.day, m1=m1, m2=m2, year=last.year)
 
 
 # ---- building -------------------------------------------------------------------------------

@@ -55,7 +55,12 @@ Expander = Callable[[str], list[str]]
 
 
 class QueryError(ValueError):
-    """The query cannot be searched; the message says what to fix."""
+    """The query cannot be searched; the message says what to fix (in English, for the
+    command line); `key` and `values` name it for the bot's catalogues (`qerr_KEY`)."""
+
+    def __init__(self, key: str, message: str, **values: str) -> None:
+        super().__init__(message)
+        self.key, self.values = key, values
 
 
 @dataclass
@@ -97,12 +102,13 @@ def _day(text: str, *, end: bool) -> str:
     """`2025-07` → first day (or the first day after, for `until`) as ISO UTC."""
     found = _DATE.fullmatch(text)
     if not found:
-        raise QueryError(f"dates look like 2025-07 or 2025-07-11, not {text!r}")
+        raise QueryError("bad_date", f"dates look like 2025-07 or 2025-07-11, not {text!r}",
+                         value=text)  # fmt: skip
     year, month, day = int(found[1]), int(found[2] or 1), int(found[3] or 1)
     try:
         moment = date(year, month, day)
     except ValueError:
-        raise QueryError(f"{text!r} is not a date") from None
+        raise QueryError("not_a_date", f"{text!r} is not a date", value=text) from None
     try:
         if end and not found[3]:  # until:2025-07 means to the end of July
             moment = (date(year + (month == 12), month % 12 + 1, 1) if found[2]
@@ -110,7 +116,7 @@ def _day(text: str, *, end: bool) -> str:
         elif end:
             moment = date.fromordinal(moment.toordinal() + 1)
     except (ValueError, OverflowError):  # until:9999 has no day after it
-        raise QueryError(f"{text!r} is too far in the future") from None
+        raise QueryError("future", f"{text!r} is too far in the future", value=text) from None
     return datetime(moment.year, moment.month, moment.day, tzinfo=UTC).isoformat(timespec="seconds")
 
 
@@ -122,7 +128,7 @@ def parse_query(
     if admin and text.lower().startswith("raw:"):
         raw = text[4:].strip()
         if not raw:
-            raise QueryError("raw: needs an FTS5 expression")
+            raise QueryError("raw", "raw: needs an FTS5 expression")
         return Query(raw=raw)
     query = Query()
 
@@ -130,7 +136,7 @@ def parse_query(
         key, value = found[1].lower(), found[2]
         if key == "lang":
             if value.lower() not in BULLETIN_LANGUAGES:
-                raise QueryError("lang: is fr, en or uk")
+                raise QueryError("lang", "lang: is fr, en or uk")
             query.language = value.lower()
         elif key == "since":
             query.since = _day(value, end=False)
@@ -153,8 +159,10 @@ def parse_query(
             (query.excluded if negative else query.groups).append(part)
     if not query.groups:
         if query.excluded:
-            raise QueryError("add at least one word to look for, not only words to exclude")
-        raise QueryError("no word to search for")
+            raise QueryError(
+                "only_excluded", "add at least one word to look for, not only words to exclude"
+            )
+        raise QueryError("no_word", "no word to search for")
     return query
 
 

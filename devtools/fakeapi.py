@@ -144,6 +144,9 @@ class FakeBotApi:
         # setWebhook: updates are then POSTed there (with the secret header), not polled
         self.webhook: tuple[str, str] | None = None
         self.webhook_answers: list[int] = []  # the HTTP status of each webhook delivery
+        self.documents: list[
+            tuple[int, str, bytes, str]
+        ] = []  # sendDocument: chat, name, bytes, caption
         self._posting: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -344,7 +347,13 @@ class FakeBotApi:
         data = await request.post() if request.can_read_body else {}
         params: dict[str, Any] = dict(request.query)
         for key, value in data.items():
-            params[key] = value if isinstance(value, str) else "<file>"
+            if isinstance(value, str):
+                params[key] = value
+            elif isinstance(value, web.FileField):  # a file: its name and bytes (sendDocument)
+                params[key] = "<file>"
+                params.setdefault("_files", {})[key] = (value.filename, value.file.read())
+            else:
+                params[key] = "<file>"
         for key in ("reply_markup", "results", "commands", "allowed_updates"):
             if isinstance(params.get(key), str):
                 with contextlib.suppress(ValueError):
@@ -491,6 +500,18 @@ class FakeBotApi:
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
         return self._record("editMessageText", params, int(params["message_id"]))
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
+        chat_id = self._chat_id(params)
+        name, data = params.get("_files", {}).get("document", (None, b""))
+        if not data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        self.documents.append((chat_id, str(name), data, str(params.get("caption") or "")))
+        self._sent_event.set()
+        document = {"file_id": "sent", "file_unique_id": "sent", "file_name": name}
+        return {"message_id": next(self._message_ids), "date": int(time.time()),
+                "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
+                "document": document}  # fmt: skip
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         return True

@@ -262,19 +262,19 @@ async def test_follow_list_unfollow(fake: FakeBotApi, db: Database) -> None:
 
 async def test_admin_posts_a_document(fake: FakeBotApi, db: Database) -> None:
     start = await say(fake, ADMIN, "/post")
-    assert "preview" in start.text
+    assert "aperçu" in start.text
     text = SAMPLE_FR.read_text(encoding="utf-8").replace("1230-1234", "1242-1248")
     before = db.execute("SELECT count(*) FROM bulletins").fetchone()[0]
     count = len(fake.messages_to(ADMIN))
     fake.document(ADMIN, "2025-07-25-bilan.txt", text.encode("utf-8"))
     preview = await fake.reply(ADMIN, count)
-    assert preview.text.startswith("Preview — nothing is published yet")
-    assert "Language: fr · Date: 2025-07-25" in preview.text and "741" in preview.text
+    assert preview.text.startswith("Aperçu — rien n’est encore publié")
+    assert "Langue : fr · Date : 2025-07-25" in preview.text and "741" in preview.text
     assert db.execute("SELECT count(*) FROM bulletins").fetchone()[0] == before
     published = await tap(fake, ADMIN, preview, "ad:pub")
-    assert published.text.startswith("✅ Published #4")
+    assert published.text.startswith("✅ Publié sous le n° 4")
     assert db.execute("SELECT count(*) FROM bulletins").fetchone()[0] == before + 1
-    assert await tap_answer(fake, ADMIN, preview, "ad:pub") == "This button has expired."
+    assert await tap_answer(fake, ADMIN, preview, "ad:pub") == "Ce bouton a expiré."
     actions = [r[0] for r in db.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions[:2] == ["post", "document"] and "post_button" in actions
     assert (
@@ -296,16 +296,16 @@ async def test_admin_posts_text_edits_title_and_cancels(fake: FakeBotApi, db: Da
     # after the preview, the admin's text is a search again, not more of the post
     assert (await say(fake, ADMIN, "Kharkiv")).text.startswith("🔎 Kharkiv")
     asked = await tap(fake, ADMIN, first, "ad:more")
-    assert "text to add" in asked.text
+    assert "texte à ajouter" in asked.text
     second = await say(fake, ADMIN, "Un accord pour 5000 missiles a été signé.")
     assert "1 section(s)" in second.text and "5000 missiles" in second.text
     ask = await tap(fake, ADMIN, second, "ad:title")
-    assert "new title" in ask.text
+    assert "nouveau titre" in ask.text
     retitled = await say(fake, ADMIN, "Titre corrigé")
     assert "Titre corrigé" in retitled.text
     assert "Revue du soir" not in retitled.text and "1 section(s)" in retitled.text  # replaced
     cancelled = await tap(fake, ADMIN, retitled, "ad:cancel")
-    assert "nothing was published" in cancelled.text
+    assert "rien n’a été publié" in cancelled.text
     assert db.execute("SELECT count(*) FROM bulletins WHERE title LIKE 'Titre%'").fetchone()[0] == 0
 
 
@@ -317,10 +317,10 @@ async def test_admin_post_date_line_and_untitled_post(fake: FakeBotApi, db: Data
         "date: 2025-07-18\nLa Rada a nommé Ioulia Svyrydenko Première ministre. "
         "Denys Chmyhal devient ministre de la Défense.",
     )
-    assert "Date: 2025-07-18" in preview.text
+    assert "Date : 2025-07-18" in preview.text
     assert "La Rada a nommé Ioulia Svyrydenko" in preview.text.split("\n")[2]  # the title
     published = await tap(fake, ADMIN, preview, "ad:pub")
-    assert "Published" in published.text
+    assert "Publié" in published.text
     title, day = db.execute(
         "SELECT title, substr(published_at, 1, 10) FROM bulletins ORDER BY id DESC LIMIT 1"
     ).fetchone()
@@ -331,13 +331,13 @@ async def test_admin_rejected_uploads(fake: FakeBotApi, db: Database) -> None:
     await say(fake, ADMIN, "/post")
     count = len(fake.messages_to(ADMIN))
     fake.document(ADMIN, "photo.png", b"\x89PNG\r\n")
-    assert "Send a .txt" in (await fake.reply(ADMIN, count)).text
+    assert "Envoyez un fichier .txt" in (await fake.reply(ADMIN, count)).text
     count = len(fake.messages_to(ADMIN))
     fake.document(ADMIN, "empty.txt", b"")
-    assert "Not accepted: empty" in (await fake.reply(ADMIN, count)).text
+    assert "Refusé : empty" in (await fake.reply(ADMIN, count)).text
     count = len(fake.messages_to(ADMIN))
     fake.document(ADMIN, "binary.txt", bytes(range(256)) * 4)
-    assert "Not accepted: binary" in (await fake.reply(ADMIN, count)).text
+    assert "Refusé : binary" in (await fake.reply(ADMIN, count)).text
     count = len(fake.messages_to(ADMIN))
     fake.document(
         ADMIN, "x.html", b"<script>alert(1)</script><p>Un texte <b>propre</b> sur Kyiv.</p>"
@@ -348,14 +348,14 @@ async def test_admin_rejected_uploads(fake: FakeBotApi, db: Database) -> None:
 
 async def test_admin_delete_undo_and_lists(fake: FakeBotApi, db: Database) -> None:
     listing = await say(fake, ADMIN, "/bulletins")
-    assert "Bulletins 1–3 of 3" in listing.text
-    assert "Usage" in (await say(fake, ADMIN, "/delete")).text
-    assert "No bulletin #99" in (await say(fake, ADMIN, "/delete 99")).text
+    assert "Bulletins 1–3 sur 3" in listing.text
+    assert "Utilisation" in (await say(fake, ADMIN, "/delete")).text
+    assert "Pas de bulletin n° 99" in (await say(fake, ADMIN, "/delete 99")).text
     deleted = await say(fake, ADMIN, "/delete 3")
-    assert "Deleted #3" in deleted.text
+    assert "Bulletin n° 3 retiré" in deleted.text
     assert "1235-1241" not in (await say(fake, USER, "/latest")).text
     restored = await tap(fake, ADMIN, deleted, "und:3")
-    assert "Restored #3" in restored.text
+    assert "Bulletin n° 3 rétabli" in restored.text
     assert db.execute("SELECT deleted_at FROM bulletins WHERE id = 3").fetchone() == (None,)
 
     count = len(fake.messages_to(ADMIN))
@@ -364,7 +364,7 @@ async def test_admin_delete_undo_and_lists(fake: FakeBotApi, db: Database) -> No
     digest = await fake.reply(ADMIN, count + 1)
     assert digest.text.startswith("Semaine du")
     stats = await say(fake, ADMIN, "/stats")
-    assert "Subscribers by language" in stats.text and "Bulletins in the last 7 days" in stats.text
+    assert "Abonnés par langue" in stats.text and "Bulletins des 7 derniers jours" in stats.text
     logged = [
         r[0]
         for r in db.execute("SELECT action FROM audit_log WHERE user_id = ? ORDER BY id", [ADMIN])
@@ -374,15 +374,52 @@ async def test_admin_delete_undo_and_lists(fake: FakeBotApi, db: Database) -> No
 
 
 async def test_admin_sources(fake: FakeBotApi, db: Database) -> None:
-    assert "No feeds" in (await say(fake, ADMIN, "/sources")).text
-    assert "Usage" in (await say(fake, ADMIN, "/sources add ftp://x")).text
-    assert "Added" in (await say(fake, ADMIN, "/sources add https://example.org/feed.xml")).text
-    assert "Already" in (await say(fake, ADMIN, "/sources add https://example.org/feed.xml")).text
-    listing = await say(fake, ADMIN, "/sources")
-    assert "https://example.org/feed.xml" in listing.text and "Inbox" in listing.text
+    assert "Aucun flux" in (await say(fake, ADMIN, "/sources")).text
+    assert "Utilisation" in (await say(fake, ADMIN, "/sources add ftp://x")).text
+    assert "Ajouté" in (await say(fake, ADMIN, "/sources add https://example.org/feed.xml")).text
     assert (
-        "Removed" in (await say(fake, ADMIN, "/sources remove https://example.org/feed.xml")).text
+        "Déjà relevé" in (await say(fake, ADMIN, "/sources add https://example.org/feed.xml")).text
     )
+    listing = await say(fake, ADMIN, "/sources")
+    assert "https://example.org/feed.xml" in listing.text and "Dossier" in listing.text
+    assert "Retiré" in (await say(fake, ADMIN, "/sources remove https://example.org/feed.xml")).text
+
+
+async def test_admin_sources_opml_round_trip_through_telegram(
+    fake: FakeBotApi, db: Database
+) -> None:
+    from bot.ingest.opml import import_opml
+
+    opml = (ROOT / "tests" / "fixtures" / "feeds.opml").read_bytes()
+    count = len(fake.messages_to(ADMIN))
+    fake.document(ADMIN, "subscriptions.opml", opml, mime="text/x-opml")
+    report = await fake.reply(ADMIN, count)
+    assert report.text.startswith(
+        "📥 OPML importé : 2 flux ajouté(s), 0 déjà relevé(s), 1 refusé(s)"
+    )
+    listing = await say(fake, ADMIN, "/sources")
+    labels = buttons(listing)
+    assert "📤 OPML" in labels and "🔄 Relever maintenant" in labels
+    assert sum(label.startswith("✖ http") for label in labels) == 2
+    fake.tap(ADMIN, listing, labels["📤 OPML"])
+    await fake.wait_calls("sendDocument", 1)
+    chat, name, data, caption = fake.documents[0]
+    assert (chat, name, caption) == (ADMIN, "hebdo-feeds.opml", "2 flux, au format OPML.")
+    assert sorted(import_opml(data)[0]) == sorted(import_opml(opml)[0])  # the round trip
+    remove = next(d for label, d in labels.items() if "/news/" in label)
+    updated = await tap(fake, ADMIN, listing, remove)  # ✖: stops polling it, list redrawn
+    assert "/news/rss.xml" not in updated.text and "/radio/feed" in updated.text
+    assert await tap_answer(fake, ADMIN, updated, remove) == "Ce bouton a expiré."
+    count = len(fake.messages_to(ADMIN))
+    fake.document(ADMIN, "page.xml", b"<html><body>not a feed list</body></html>")
+    assert (
+        "Fichier OPML illisible : du XML, mais pas de l’OPML"
+        in (await fake.reply(ADMIN, count)).text
+    )
+    count = len(fake.messages_to(ADMIN))
+    fake.document(USER, "feeds.opml", opml)  # a reader: refused, nothing added
+    assert "administrateurs" in (await fake.reply(USER, 0)).text
+    assert db.execute("SELECT count(*) FROM feeds WHERE removed_at IS NULL").fetchone()[0] == 1
 
 
 ADMIN_COMMANDS = ["/post", "/bulletins", "/delete 1", "/preview", "/sources",
@@ -635,7 +672,7 @@ async def test_numbers_from_users_are_range_checked(
 
 async def test_admin_ids_are_range_checked(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     for text in ("/delete 99999999999999999999", "/delete ²", "/delete -1"):
-        assert (await say(fake, ADMIN, text)).text.startswith("Usage: /delete ID")
+        assert (await say(fake, ADMIN, text)).text.startswith("Utilisation : /delete ID")
 
 
 async def test_channel_readers_cannot_change_the_channel(fake: FakeBotApi, db: Database) -> None:
@@ -761,7 +798,7 @@ async def test_an_unfinished_post_expires_and_says_so(fake: FakeBotApi, app: App
     preview = await say(fake, ADMIN, "Bilan\n\nKyiv a tenu face à 40 drones.")
     app.user_data[ADMIN].draft.started -= 31 * 60  # half an hour later
     notice = await tap_answer(fake, ADMIN, preview, "ad:pub")
-    assert "left unfinished for over 30 minutes" in notice
+    assert "inachevé plus de 30 minutes" in notice
     assert (await say(fake, ADMIN, "Kyiv")).text.startswith("🔎 Kyiv")  # a search, no draft
 
 
@@ -787,7 +824,7 @@ async def test_failures_reach_the_alert_chat_grouped(
         before = len(fake.messages_to(ADMIN))
         await alert_job(CallbackContext(application))
         report = await fake.reply(ADMIN, before)
-        assert report.text.startswith("⚠️ Hebdo: 4 problem(s)")
+        assert report.text.startswith("⚠️ Hebdo : 4 problème(s) ces 5 dernières minutes")
         assert (
             "3× WARNING rejected" in report.text
             and "feed http://127.0.0.1:9/feed.xml" in report.text

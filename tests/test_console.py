@@ -50,7 +50,7 @@ async def test_scripted_session(tmp_path: Path) -> None:
     assert "(1) 20" in text  # an inline result, dated
     assert "réservée aux administrateurs" in text  # /stats as a user
     assert "(you are now the admin)" in text
-    assert "Preview — nothing is published yet" in text and "[1] ✅ Publish" in text
+    assert "Aperçu — rien n’est encore publié" in text and "[1] ✅ Publier" in text
     assert "(cannot read" in text
     assert "<b>" not in text and "Commandes" not in text
 

@@ -184,3 +184,28 @@ def test_settings_for_a_container_are_read_from_the_environment() -> None:
     assert settings.database_path == Path("/data/hebdo.db")
     assert settings.http_port == 8080 and settings.http_listen == "0.0.0.0"
     assert replace(settings, http_port=None).serves_http is False
+
+
+def test_the_wheel_the_container_installs_carries_the_data_files(tmp_path: Path) -> None:
+    """`pip install .` (the container, systemd) builds a wheel: the catalogues and the
+    variants list must be in it, or the installed bot cannot speak or search by variants."""
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for package in ("bot", "storage"):
+        shutil.copytree(ROOT / package, source / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+         "-q", "-w", str(tmp_path / "dist"), str(source)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stderr[-2000:]
+    import zipfile
+
+    (wheel,) = (tmp_path / "dist").glob("hebdo-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"bot/locales/fr.toml", "bot/locales/en.toml", "bot/locales/uk.toml",
+            "bot/text/variants.txt", "bot/app.py", "storage/db.py"} <= names  # fmt: skip
+    assert not any(n.startswith(("devtools/", "tests/")) for n in names)

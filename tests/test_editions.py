@@ -127,7 +127,7 @@ async def test_each_chat_gets_its_own_edition_never_a_bulletin_twice(
     assert rows(db, B) == [("sent", None), ("skipped", "nothing new")]
     assert rows(db, A) == [("sent", None), ("sent", None)]
     stats = await say(fake, ADMIN, "/stats")
-    assert "nothing new 1" in stats.text
+    assert "rien de nouveau 1" in stats.text
 
 
 async def test_an_empty_week_sends_nothing_and_records_the_skip(
@@ -158,13 +158,13 @@ async def test_preview_is_what_send_digest_delivers_and_new_readers_get_current_
     count = len(fake.messages_to(ADMIN))
     fake.message(ADMIN, "/preview")
     header = await fake.reply(ADMIN, count)
-    assert header.text.startswith("Preview: what this chat would receive now")
+    assert header.text.startswith("Aperçu : ce que ce chat recevrait maintenant")
     preview = await fake.reply(ADMIN, count + 1)
     assert db.execute("SELECT count(*) FROM digests").fetchone() == (0,)  # wrote nothing
 
     confirm = await say(fake, ADMIN, "/send_digest")
     done = await tap(fake, ADMIN, confirm, "ad:send:2025-W29")
-    assert "Queued 1 digest(s)" in done.text
+    assert "1 résumé(s) en file d’envoi" in done.text
     delivered = await digest_number(fake, ADMIN, 2)  # the first was the preview
     assert delivered.html == preview.html  # byte for byte
 
@@ -173,7 +173,7 @@ async def test_preview_is_what_send_digest_delivers_and_new_readers_get_current_
     await subscribe(fake, db, OTHER, 6)
     before = len(fake.messages_to(OTHER))
     confirm = await say(fake, ADMIN, "/send_digest")
-    assert "<b>1</b> weekly subscriber" in confirm.html
+    assert "<b>1</b> abonné(s) hebdomadaire(s)" in confirm.html
     await tap(fake, ADMIN, confirm, "ad:send:2025-W29")
     fresh: Sent = await fake.reply(OTHER, before)
     assert "Kamychine" in fresh.text and "1235-1241" in fresh.text

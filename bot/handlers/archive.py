@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.handlers.common import Context, admin_only, edit_or_reply, parse_id, reply, user_id
+from bot.handlers.common import Context, admin_only, edit_or_reply, parse_id, reply, tr, user_id
 from bot.render import esc, shorten
 from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
 from storage.people import audit
@@ -44,7 +44,7 @@ async def cmd_bulletins(update: Update, context: Context) -> None:
     total = count_bulletins(db)
     rows = list_bulletins(db, limit=PAGE, offset=page * PAGE)
     if not rows:
-        await edit_or_reply(update, context, "No bulletins yet.")
+        await edit_or_reply(update, context, tr(update, context, "adm_no_bulletins"))
         return
     lines = [
         f"#{b.id} · {b.published_at[:10]} · {b.language} · {esc(shorten(b.title, 80))}"
@@ -55,7 +55,8 @@ async def cmd_bulletins(update: Update, context: Context) -> None:
         nav.append(("◀", f"bl:{page - 1}"))
     if (page + 1) * PAGE < total:
         nav.append(("▶", f"bl:{page + 1}"))
-    header = f"<b>Bulletins</b> {page * PAGE + 1}–{page * PAGE + len(rows)} of {total}"
+    header = tr(update, context, "adm_bulletins_page", first=page * PAGE + 1,
+                last=page * PAGE + len(rows), total=total)  # fmt: skip
     await edit_or_reply(update, context, header + "\n" + "\n".join(lines), [nav])
 
 
@@ -65,25 +66,24 @@ async def cmd_delete(update: Update, context: Context) -> None:
     _, db = context.bot_data.ready
     bulletin_id = parse_id((context.args or [""])[0])
     if bulletin_id is None:
-        await reply(
-            update, context, "Usage: /delete ID — the number shown in /bulletins, e.g. /delete 12"
-        )
+        await reply(update, context, tr(update, context, "adm_delete_usage"))
         return
     detail = get_bulletin(db, bulletin_id)
     if detail is None:
-        await reply(update, context, f"No bulletin #{bulletin_id}.")
+        await reply(update, context, tr(update, context, "adm_no_such_bulletin", id=bulletin_id))
         return
     if not set_deleted(db, bulletin_id, True):
         await reply(
             update,
             context,
-            f"#{bulletin_id} is already deleted.",
-            [[("↩️ Undo", f"und:{bulletin_id}")]],
+            tr(update, context, "adm_already_deleted", id=bulletin_id),
+            [[(tr(update, context, "adm_btn_undo"), f"und:{bulletin_id}")]],
         )
         return
     audit(db, user_id(update), "delete", bulletin_id=bulletin_id)
-    await reply(update, context, f"🗑 Deleted #{bulletin_id}: {esc(detail.bulletin.title)}",
-                [[("↩️ Undo", f"und:{bulletin_id}")]])  # fmt: skip
+    await reply(update, context,
+                tr(update, context, "adm_deleted", id=bulletin_id, title=detail.bulletin.title),
+                [[(tr(update, context, "adm_btn_undo"), f"und:{bulletin_id}")]])  # fmt: skip
 
 
 @admin_only
@@ -94,11 +94,11 @@ async def on_undo(update: Update, context: Context) -> None:
     _, db = context.bot_data.ready
     bulletin_id = int(query.data.split(":")[1])
     if not set_deleted(db, bulletin_id, False):
-        await query.answer("This button has expired.")
+        await query.answer(tr(update, context, "expired"))
         return
     audit(db, user_id(update), "undelete", bulletin_id=bulletin_id)
     await query.answer()
-    await edit_or_reply(update, context, f"↩️ Restored #{bulletin_id}.")
+    await edit_or_reply(update, context, tr(update, context, "adm_restored", id=bulletin_id))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -129,6 +129,11 @@ def chat_language(update: Update, context: Context) -> str:
     return language_of(user.language_code if user else None)
 
 
+def tr(update: Update, context: Context, key: str, /, **values: Any) -> str:
+    """The catalogue text `key` in this chat's language (values escaped, as `t` does)."""
+    return t(chat_language(update, context), key, **values)
+
+
 def chat_row(update: Update, context: Context) -> Subscriber:
     """The chat's subscriber row, created with defaults the first time."""
     settings, db = context.bot_data.ready

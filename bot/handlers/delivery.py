@@ -10,8 +10,18 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.delivery.schedule import due_now, queue_editions, unserved
 from bot.digest import week_of
-from bot.handlers.common import Context, admin_only, edit_or_reply, reply, user_id
+from bot.handlers.common import (
+    Context,
+    admin_only,
+    chat_language,
+    edit_or_reply,
+    reply,
+    tr,
+    user_id,
+)
 from bot.handlers.reading import chat_edition
+from bot.i18n import CATALOGUES, Html, t
+from bot.languages import FALLBACK
 from bot.render import esc, render_digest
 from storage.bulletins import count_bulletins
 from storage.outbox import digest_send_rate, edition_counts, status_counts
@@ -56,11 +66,10 @@ async def cmd_preview(update: Update, context: Context) -> None:
     digest = edition.digest
     audit(db, user_id(update), "preview", week=digest.week, items=len(digest.items))
     if edition.empty and not settings.empty_digest_notice:
-        await reply(update, context, "<i>Preview: nothing new for this chat since its last "
-                    "digest, so nothing would be sent now (EMPTY_DIGEST_NOTICE is off).</i>")  # fmt: skip
+        await reply(update, context, tr(update, context, "adm_preview_empty"))
         return
-    await reply(update, context, f"<i>Preview: what this chat would receive now "
-                f"({esc(digest.language)}, {digest.bulletin_count} bulletin(s)):</i>")  # fmt: skip
+    await reply(update, context, tr(update, context, "adm_preview", language=digest.language,
+                                    n=digest.bulletin_count))  # fmt: skip
     for part in render_digest(digest, context.bot.username):
         await reply(update, context, part)
 
@@ -77,11 +86,11 @@ async def cmd_send_digest(update: Update, context: Context) -> None:
     waiting = unserved(db, due_now(db, context.bot_data.clock()))
     week = _button_week(context)
     if not waiting:
-        await reply(update, context, f"Every weekly subscriber already has a digest this week ({week}).")  # fmt: skip
+        await reply(update, context, tr(update, context, "adm_send_none", week=week))
         return
-    await reply(update, context, f"Send each of <b>{len(waiting)}</b> weekly subscriber(s) without "
-                "a digest this week their own edition now? Chats with nothing new get nothing.",
-                [[("📤 Send now", f"ad:send:{week}"), ("✖ Cancel", "ad:nosend")]])  # fmt: skip
+    await reply(update, context, tr(update, context, "adm_send_ask", n=len(waiting)),
+                [[(tr(update, context, "adm_btn_send_now"), f"ad:send:{week}"),
+                  (tr(update, context, "adm_btn_cancel"), "ad:nosend")]])  # fmt: skip
 
 
 @admin_only
@@ -91,11 +100,11 @@ async def on_send_digest(update: Update, context: Context) -> None:
     assert query is not None and query.data is not None
     await query.answer()
     if query.data == "ad:nosend":
-        await edit_or_reply(update, context, "Nothing was sent.")
+        await edit_or_reply(update, context, tr(update, context, "adm_send_cancelled"))
         return
     settings, db = context.bot_data.ready
     if _button_week(context) != query.data.split(":", 2)[2]:
-        await edit_or_reply(update, context, "This button has expired: the week has changed.")
+        await edit_or_reply(update, context, tr(update, context, "adm_send_week_changed"))
         return
     now = context.bot_data.clock()
     waiting = unserved(db, due_now(db, now))
@@ -104,13 +113,18 @@ async def on_send_digest(update: Update, context: Context) -> None:
     audit(db, user_id(update), "send_digest_queued", chats=queued, due=len(waiting))
     context.bot_data.wake_sender()
     nothing_new = len(waiting) - queued
-    await edit_or_reply(update, context, f"📤 Queued {queued} digest(s); {nothing_new} chat(s) "
-                        "had nothing new.")  # fmt: skip
+    await edit_or_reply(update, context, tr(update, context, "adm_send_queued", n=queued,
+                                            empty=nothing_new))  # fmt: skip
 
 
-def fmt(counts: dict[str, int]) -> str:
-    """`sent 12, failed 1` (or `none`)."""
-    return ", ".join(f"{esc(k)} {v}" for k, v in counts.items()) or "none"
+def fmt(language: str, counts: dict[str, int]) -> str:
+    """`sent 12, failed 1` (or `none`), the outcome words in `language`."""
+
+    def word(key: str) -> str:
+        name = "st_" + key.replace(" ", "_")
+        return t(language, name) if name in CATALOGUES[FALLBACK] else esc(key)
+
+    return ", ".join(f"{word(k)} {v}" for k, v in counts.items()) or t(language, "st_none")
 
 
 @admin_only
@@ -121,17 +135,17 @@ async def cmd_stats(update: Update, context: Context) -> None:
     since = (now - timedelta(days=7)).isoformat(timespec="seconds")
     stats = subscriber_stats(db)
     rate = digest_send_rate(db, since)
-    text = (
-        f"<b>Stats</b> ({week_of(now, settings.tz)})\n"
-        f"Subscribers by language: {fmt(stats['by_language'])}\n"
-        f"Subscribers by mode: {fmt(stats['by_mode'])}\n"
-        f"Unreachable: {stats['inactive']}\n"
-        f"Bulletins in the last 7 days: {count_bulletins(db, since=since)} "
-        f"(all: {count_bulletins(db)})\n"
-        f"Digests in the last 7 days: {fmt(edition_counts(db, since))}"
-        + (f", {rate:.1f} messages/s" if rate else "")
-        + f"\nDeliveries: {fmt(status_counts(db))}"
-    )
+    language = chat_language(update, context)
+    digests = fmt(language, edition_counts(db, since))
+    if rate:
+        digests += t(language, "adm_stats_rate", rate=f"{rate:.1f}")
+    text = t(
+        language, "adm_stats", week=week_of(now, settings.tz),
+        by_language=Html(fmt(language, stats["by_language"])),
+        by_mode=Html(fmt(language, stats["by_mode"])), unreachable=stats["inactive"],
+        week_bulletins=count_bulletins(db, since=since), all_bulletins=count_bulletins(db),
+        digests=Html(digests), deliveries=Html(fmt(language, status_counts(db))),
+    )  # fmt: skip
     await reply(update, context, text)
 
 

@@ -17,7 +17,17 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.delivery.schedule import announce_new_bulletins
-from bot.handlers.common import Context, admin_only, edit_or_reply, reply, user_id
+from bot.handlers.common import (
+    Context,
+    admin_only,
+    chat_language,
+    edit_or_reply,
+    reply,
+    tr,
+    user_id,
+)
+from bot.handlers.sources import OPML_FILES
+from bot.i18n import Html, t
 from bot.ingest import Rejected, Submission, limits_for, prepare, store
 from bot.ingest.pipeline import SUFFIXES
 from bot.render import esc, shorten
@@ -89,13 +99,7 @@ async def cmd_post(update: Update, context: Context) -> None:
     """Start a post: the next text messages or file become the bulletin."""
     assert context.user_data is not None
     context.user_data.draft = Draft()
-    await reply(
-        update,
-        context,
-        "📝 Send the bulletin: a text message or a .txt, .md or .html file (a first line "
-        "<code>date: 2025-07-18</code> dates a text). You will see a preview before anything "
-        "is published. /cancel to stop.",
-    )
+    await reply(update, context, tr(update, context, "adm_post_start"))
 
 
 def drop_draft(context: Context) -> bool:
@@ -119,29 +123,23 @@ async def _preview(update: Update, context: Context, draft: Draft) -> None:
     except Rejected as exc:
         if draft.data is not None:
             draft.data = draft.file_name = None
-        await reply(
-            update,
-            context,
-            f"⚠️ Not accepted: {esc(exc.reason)}\nSend another text or file, or /cancel.",
-        )
+        await reply(update, context, tr(update, context, "adm_post_rejected", reason=exc.reason))
         return
     draft.awaiting = None  # from here on, plain text is a search again
-    await reply(update, context, preview_text(bulletin), [
-        [("✅ Publish", "ad:pub"), ("✏️ Edit title", "ad:title")],
-        [("➕ Add text", "ad:more"), ("✖ Cancel", "ad:cancel")],
+    language = chat_language(update, context)
+    await reply(update, context, preview_text(bulletin, language), [
+        [(t(language, "adm_btn_publish"), "ad:pub"), (t(language, "adm_btn_title"), "ad:title")],
+        [(t(language, "adm_btn_add"), "ad:more"), (t(language, "adm_btn_cancel"), "ad:cancel")],
     ])  # fmt: skip
 
 
-def preview_text(bulletin: NewBulletin) -> str:
+def preview_text(bulletin: NewBulletin, language: str) -> str:
     """Title, language, date and the picked headline items."""
     picks = [i for i in bulletin.items if i.headline_rank]  # reading order, as everywhere
     lines = "\n".join(f"{n}. {esc(shorten(i.text, 300))}" for n, i in enumerate(picks, start=1))
-    return (
-        f"<b>Preview</b> — nothing is published yet\n\n<b>{esc(bulletin.title)}</b>\n"
-        f"Language: {esc(bulletin.language)} · Date: {esc(bulletin.published_at[:10])} · "
-        f"{len(bulletin.items)} sentences, {len(bulletin.sections)} section(s)\n\n"
-        f"<b>Headline items</b>\n{lines}"
-    )
+    return t(language, "adm_preview_post", title=bulletin.title, language=bulletin.language,
+             date=bulletin.published_at[:10], sentences=len(bulletin.items),
+             sections=len(bulletin.sections), items=Html(lines))  # fmt: skip
 
 
 async def on_text(update: Update, context: Context) -> bool:
@@ -172,16 +170,17 @@ async def on_document(update: Update, context: Context) -> None:
     doc = message.document
     name = PurePath(doc.file_name or "post.txt").name
     if PurePath(name).suffix.lower() not in SUFFIXES:
-        await reply(update, context, "⚠️ Send a .txt, .md or .html file.")
+        await reply(update, context, tr(update, context, "adm_post_file_kind"))
         return
     if doc.file_size and doc.file_size > settings.max_bulletin_bytes:
-        await reply(update, context, f"⚠️ Too large: {doc.file_size / 1e6:.1f} MB, the limit is "
-                    f"{settings.max_bulletin_bytes / 1e6:.1f} MB.")  # fmt: skip
+        await reply(update, context, tr(update, context, "adm_post_too_large",
+                                        size=f"{doc.file_size / 1e6:.1f}",
+                                        limit=f"{settings.max_bulletin_bytes / 1e6:.1f}"))  # fmt: skip
         return
     try:
         data = bytes(await (await doc.get_file()).download_as_bytearray())
     except TelegramError as exc:
-        await reply(update, context, f"⚠️ Could not download the file: {esc(exc)}")
+        await reply(update, context, tr(update, context, "adm_download_failed", error=str(exc)))
         return
     draft = _draft(context) or Draft()
     draft.file_name, draft.data, draft.parts = name, data, []
@@ -197,27 +196,27 @@ async def on_post_button(update: Update, context: Context) -> None:
     draft = context.user_data.draft if context.user_data else None
     if draft is not None and draft.expired:
         drop_draft(context)
-        await query.answer(f"This post was left unfinished for over {DRAFT_MINUTES} minutes "
-                           "and was dropped: /post to start again.", show_alert=True)  # fmt: skip
+        await query.answer(tr(update, context, "adm_post_expired", minutes=DRAFT_MINUTES),
+                           show_alert=True)  # fmt: skip
         return
     if draft is None:
-        await query.answer("This button has expired.")
+        await query.answer(tr(update, context, "expired"))
         return
     action = query.data.split(":")[1]
     if action == "cancel":
         await query.answer()
         had = drop_draft(context)
         await edit_or_reply(
-            update, context, "Cancelled, nothing was published." if had else "No post in progress."
+            update, context, tr(update, context, "adm_post_cancelled" if had else "adm_no_post")
         )
     elif action == "title":
         draft.awaiting = "title"
         await query.answer()
-        await reply(update, context, "Send the new title.")
+        await reply(update, context, tr(update, context, "adm_post_ask_title"))
     elif action == "more":
         draft.awaiting = "text"
         await query.answer()
-        await reply(update, context, "Send the text to add.")
+        await reply(update, context, tr(update, context, "adm_post_ask_text"))
     else:
         await query.answer()
         await _publish(update, context, draft)
@@ -228,7 +227,8 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
     try:
         bulletin = await _prepare(update, context, draft)
     except Rejected as exc:
-        await edit_or_reply(update, context, f"⚠️ Not accepted: {esc(exc.reason)}")
+        await edit_or_reply(update, context, tr(update, context, "adm_not_accepted",
+                                                reason=exc.reason))  # fmt: skip
         return
     outcome = store(db, bulletin, "post")
     drop_draft(context)
@@ -236,15 +236,15 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
     if outcome.status == "added":
         announce_new_bulletins(db, context.bot_data.analyzer, context.bot_data.clock())
         context.bot_data.wake_sender()
-    if outcome.status == "duplicate":
-        text = f"Already published as #{outcome.bulletin_id}; nothing new was stored."
-    else:
-        text = f"✅ Published #{outcome.bulletin_id}: <b>{esc(bulletin.title)}</b>"
-    await edit_or_reply(update, context, text)
+    key = "adm_post_duplicate" if outcome.status == "duplicate" else "adm_post_published"
+    await edit_or_reply(update, context, tr(update, context, key, id=outcome.bulletin_id,
+                                            title=bulletin.title))  # fmt: skip
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     app.add_handler(CommandHandler("post", cmd_post))
-    app.add_handler(MessageHandler(filters.Document.ALL & filters.ChatType.PRIVATE, on_document))
+    app.add_handler(MessageHandler(  # an OPML file is for /sources, not a bulletin
+        filters.Document.ALL & filters.ChatType.PRIVATE & ~OPML_FILES, on_document
+    ))  # fmt: skip
     app.add_handler(CallbackQueryHandler(on_post_button, pattern=r"^ad:(pub|title|more|cancel)$"))

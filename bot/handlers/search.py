@@ -10,9 +10,9 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
 
 from bot.handlers.common import Context, chat_language, edit_or_reply, is_admin
-from bot.i18n import t
+from bot.i18n import Html, t
 from bot.render import esc
-from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, Hit, QueryError, Results, search
+from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, Hit, QueryError, Results, search
 from storage.search import SearchSyntaxError
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,13 @@ async def answer_search(update: Update, context: Context, query: str, page: int 
     try:
         results = _run(context, query, page, is_admin(update, context))
     except QueryError as exc:
-        await edit_or_reply(update, context, t(language, "search_usage", hint=f"{exc}. {USAGE}"))
+        problem = t(language, f"qerr_{exc.key}", **exc.values)
+        await edit_or_reply(update, context, t(language, "search_usage", hint=Html(
+            f"{problem} {t(language, 'search_hint')}"
+        )))  # fmt: skip
         return
     except SearchSyntaxError as exc:
-        await edit_or_reply(update, context, f"FTS syntax error: <code>{esc(exc)}</code>")
+        await edit_or_reply(update, context, t(language, "adm_fts_error", error=str(exc)))
         return
     if not results.hits:
         await edit_or_reply(update, context, t(language, "nothing_found", query=query[:200]))

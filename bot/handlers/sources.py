@@ -1,18 +1,32 @@
-"""Admins look after the sources: /sources (feeds, their state, the inbox), /sources add
-URL, /sources remove URL, and a Poll now button."""
+"""Admins look after the sources: /sources (feeds, their state, the inbox) with buttons to
+poll now, export the feeds as OPML and remove an added feed; /sources add URL, /sources
+remove URL, /sources export; an OPML file sent to the bot imports its feeds."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from pathlib import PurePath
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler
+from telegram import InputFile, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers.common import Context, admin_only, reply, user_id
+from bot.handlers.common import (
+    Context,
+    admin_only,
+    chat_language,
+    edit_or_reply,
+    reply,
+    tr,
+    user_id,
+)
+from bot.i18n import Html, t
 from bot.ingest import poll_in_thread
-from bot.render import esc
+from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_feeds, polled_feeds
+from bot.render import esc, shorten
 from storage.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
 from storage.people import audit
 
@@ -21,62 +35,132 @@ COMMANDS = [
     (
         "sources",
         {
-            "fr": "flux et dossier : /sources add URL",
-            "en": "feeds and inbox: /sources add URL",
-            "uk": "джерела",
+            "fr": "flux et dossier : /sources add URL, export ; un fichier OPML les importe",
+            "en": "feeds and inbox: /sources add URL, export; an OPML file imports feeds",
+            "uk": "джерела: /sources add URL, export; файл OPML імпортує стрічки",
         },
         True,
     ),
 ]
 
 
-def _feed_line(db: Any, url: str, origin: str) -> str:
+def _key(url: str) -> str:
+    """A short, stable handle for a feed URL in a button's callback data (64 bytes at most)."""
+    return hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+def _feed_line(db: Any, language: str, url: str, origin: str) -> str:
     state = feed_state(db, url)
     if state.last_error:
-        retry = esc(state.next_try_at or "?")
-        status = f"⚠️ {esc(state.last_error)} ({state.failures}×), next try {retry}"
+        status = t(language, "adm_feed_failing", error=state.last_error, n=state.failures,
+                   next=state.next_try_at or "?")  # fmt: skip
     elif state.last_ok_at:
-        status = f"✅ ok {esc(state.last_ok_at)}"
+        status = t(language, "adm_feed_ok", when=state.last_ok_at)
     else:
-        status = "not polled yet"
-    return f"• {esc(url)} <i>({origin})</i>\n  {status}"
+        status = t(language, "adm_feed_new")
+    return f"• {esc(url)} <i>({esc(origin)})</i>\n  {status}"
+
+
+def sources_view(update: Update, context: Context) -> tuple[str, list[list[tuple[str, str]]]]:
+    """The text and buttons of /sources: each feed and its state, the inbox; Poll now,
+    Export OPML, and a ✖ to stop polling each feed an admin added."""
+    settings, db = context.bot_data.ready
+    language = chat_language(update, context)
+    added = [u for u in admin_feeds(db) if u not in settings.feed_urls]
+    lines = [_feed_line(db, language, u, "FEED_URLS") for u in settings.feed_urls]
+    lines += [_feed_line(db, language, u, t(language, "adm_feed_added")) for u in added]
+    inbox = settings.inbox_dir
+    waiting = len([p for p in inbox.iterdir() if p.is_file()]) if inbox.is_dir() else 0
+    text = t(language, "adm_sources", feeds=Html("\n".join(lines) or t(language, "adm_no_feeds")),
+             inbox=str(inbox), waiting=waiting, minutes=settings.poll_minutes)  # fmt: skip
+    buttons = [[(t(language, "adm_btn_poll"), "ad:poll"), ("📤 OPML", "src:export")]]
+    buttons += [[(f"✖ {shorten(u, 40)}", f"src:rm:{_key(u)}")] for u in added[:20]]
+    return text, buttons
 
 
 @admin_only
 async def cmd_sources(update: Update, context: Context) -> None:
-    """Feeds and inbox; `/sources add URL`, `/sources remove URL`."""
-    settings, db = context.bot_data.ready
+    """Feeds and inbox; `/sources add URL`, `/sources remove URL`, `/sources export`."""
+    _, db = context.bot_data.ready
     args = context.args or []
-    if args and args[0] in ("add", "remove"):
-        url = args[1] if len(args) > 1 else ""
+    if args[:1] == ["export"] and len(args) == 1:
+        await send_opml(update, context)
+        return
+    if args and args[0] in ("add", "remove") and len(args) == 2:
+        url = args[1]
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
-            await reply(
-                update, context, "Usage: /sources add URL or /sources remove URL (http or https)"
-            )
+            await reply(update, context, tr(update, context, "adm_sources_usage"))
             return
         changed = add_admin_feed(db, url) if args[0] == "add" else remove_admin_feed(db, url)
         audit(db, user_id(update), f"feed_{args[0]}", url=url, changed=changed)
-        done = {
-            "add": ("Added", "Already polled"),
-            "remove": ("Removed", "Not an admin-added feed"),
-        }[args[0]]
-        await reply(update, context, f"{done[0] if changed else done[1]}: {esc(url)}")
+        key = f"adm_feed_{args[0]}_{'done' if changed else 'noop'}"
+        await reply(update, context, tr(update, context, key, url=url))
         return
     if args:
-        await reply(update, context, "Usage: /sources, /sources add URL, /sources remove URL")
+        await reply(update, context, tr(update, context, "adm_sources_usage"))
         return
-    lines = [_feed_line(db, u, "FEED_URLS") for u in settings.feed_urls]
-    lines += [_feed_line(db, u, "added") for u in admin_feeds(db) if u not in settings.feed_urls]
-    inbox = settings.inbox_dir
-    waiting = len([p for p in inbox.iterdir() if p.is_file()]) if inbox.is_dir() else 0
-    text = (
-        "<b>Sources</b>\n"
-        + ("\n".join(lines) or "No feeds. /sources add URL")
-        + f"\n\n📂 Inbox: <code>{esc(inbox)}</code> — {waiting} file(s) waiting"
-        + f"\nPolled every {settings.poll_minutes} min."
-    )
-    await reply(update, context, text, [[("🔄 Poll now", "ad:poll")]])
+    text, buttons = sources_view(update, context)
+    await reply(update, context, text, buttons)
+
+
+async def send_opml(update: Update, context: Context) -> None:
+    """The polled feeds as an OPML file, sent as a document."""
+    settings, db = context.bot_data.ready
+    chat = update.effective_chat
+    assert chat is not None
+    urls = polled_feeds(db, settings.feed_urls)
+    document = InputFile(export_opml(urls).encode(), filename="hebdo-feeds.opml")
+    await context.bot.send_document(chat.id, document,
+                                    caption=tr(update, context, "adm_opml_export", n=len(urls)))  # fmt: skip
+
+
+@admin_only
+async def on_sources_button(update: Update, context: Context) -> None:
+    """📤 OPML: the export; ✖: stop polling that added feed, then show the list again."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, db = context.bot_data.ready
+    if query.data == "src:export":
+        await query.answer()
+        await send_opml(update, context)
+        return
+    wanted = query.data.removeprefix("src:rm:")
+    url = next((u for u in admin_feeds(db) if _key(u) == wanted), None)
+    if url is None or not remove_admin_feed(db, url):
+        await query.answer(tr(update, context, "expired"))
+        return
+    audit(db, user_id(update), "feed_remove", url=url, changed=True)
+    await query.answer(shorten(tr(update, context, "adm_feed_remove_done", url=url), 190))
+    text, buttons = sources_view(update, context)
+    await edit_or_reply(update, context, text, buttons)
+
+
+@admin_only
+async def on_opml_document(update: Update, context: Context) -> None:
+    """An OPML file from an admin: its feeds are added (as `/sources add` would)."""
+    message = update.effective_message
+    assert message is not None and message.document is not None
+    settings, db = context.bot_data.ready
+    doc = message.document
+    if doc.file_size and doc.file_size > MAX_OPML_BYTES:
+        await reply(update, context, tr(update, context, "adm_opml_bad",
+                                        error=tr(update, context, "opml_too_large")))  # fmt: skip
+        return
+    try:
+        data = bytes(await (await doc.get_file()).download_as_bytearray())
+        done = import_feeds(db, data[: MAX_OPML_BYTES + 1], settings.feed_urls)
+    except TelegramError as exc:
+        await reply(update, context, tr(update, context, "adm_download_failed", error=str(exc)))
+        return
+    except OpmlError as exc:
+        await reply(update, context, tr(update, context, "adm_opml_bad",
+                                        error=tr(update, context, f"opml_{exc.key}")))  # fmt: skip
+        return
+    audit(db, user_id(update), "opml_import", file=PurePath(doc.file_name or "").name,
+          added=len(done.added), refused=len(done.refused))  # fmt: skip
+    await reply(update, context, tr(update, context, "adm_opml_imported", added=len(done.added),
+                                    already=len(done.already), refused=len(done.refused)))  # fmt: skip
 
 
 @admin_only
@@ -85,13 +169,25 @@ async def on_poll_now(update: Update, context: Context) -> None:
     query = update.callback_query
     assert query is not None
     settings, db = context.bot_data.ready
-    await query.answer("Polling…")
-    summary = await poll_in_thread(settings, force=True)
-    audit(db, user_id(update), "poll", summary=summary)
-    await reply(update, context, f"🔄 Poll done: {esc(summary)}")
+    await query.answer(tr(update, context, "adm_polling"))
+    report = await poll_in_thread(settings, force=True)
+    context.bot_data.last_poll_at = context.bot_data.clock()
+    audit(db, user_id(update), "poll", summary=report.summary())
+    await reply(update, context, tr(update, context, "adm_poll_done", added=report.count("added"),
+                                    duplicates=report.count("duplicate"),
+                                    rejected=report.count("rejected")))  # fmt: skip
+
+
+OPML_FILES = filters.ChatType.PRIVATE & (
+    filters.Document.FileExtension("opml") | filters.Document.FileExtension("xml")
+)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     app.add_handler(CommandHandler("sources", cmd_sources))
     app.add_handler(CallbackQueryHandler(on_poll_now, pattern=r"^ad:poll$"))
+    app.add_handler(
+        CallbackQueryHandler(on_sources_button, pattern=r"^src:(export|rm:[0-9a-f]{12})$")
+    )
+    app.add_handler(MessageHandler(OPML_FILES, on_opml_document))

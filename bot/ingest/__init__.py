@@ -53,14 +53,14 @@ def limits_for(settings: Settings) -> Limits:
     )
 
 
-async def poll_in_thread(settings: Settings, *, force: bool = False) -> str:
+async def poll_in_thread(settings: Settings, *, force: bool = False) -> Report:
     """`poll_sources` in a worker thread with a connection of its own (the bot's event loop
-    keeps answering); return its summary line."""
+    keeps answering); return its report."""
 
-    def work() -> str:
+    def work() -> Report:
         db = open_db(settings.database_path, check_same_thread=False)
         try:
-            return poll_sources(db, settings, force=force).summary()
+            return poll_sources(db, settings, force=force)
         finally:
             db.close()
 

@@ -1,0 +1,133 @@
+"""Every text the bot sends comes from the catalogues (bot/locales/*.toml), in every language.
+
+The source scan fails when a handler (or the code that renders messages) puts prose in a
+string literal instead of a catalogue key: a word of two letters or more, in any script,
+outside docstrings, log lines, exceptions, the command tables and a short list of tokens
+that are not prose (names of settings, formats, Telegram's own error text).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import CATALOGUES, t
+from tests.conftest import ROOT
+
+# modules whose string literals reach users
+USER_FACING = sorted(
+    [*(ROOT / "bot" / "handlers").glob("*.py"), ROOT / "bot" / "app.py",
+     ROOT / "bot" / "render.py", ROOT / "bot" / "delivery" / "messages.py"]
+)  # fmt: skip
+NOT_PROSE = {
+    "not modified",  # Telegram's error text, matched, never shown
+    "FEED_URLS",  # a setting's name, shown as the origin of a feed
+    "📤 OPML",  # a format's name, the same in every language
+    "hebdo-feeds.opml",  # a file name
+    "OPML",
+    "UTC",  # a time zone's name
+}
+WORD = re.compile(r"[^\W\d_]{2,}")
+# keys, callback data, patterns: ASCII, and lower case or with a separator in it
+IDENTIFIER = re.compile(
+    r"(?a:[a-z0-9]*|[\w.^$*+?()\[\]{}|\\/<>=#%,-]*[:_/%^\\.?=-][\w:.^$*+?()\[\]{}|\\/<>=#%,-]*)"
+)
+MARKUP = re.compile(r"<[^>]*(?:>|$)|https?://\S*")
+SILENT_CALLS = {"t", "tr", "getLogger", "compile", "fullmatch", "match", "search", "sub",
+                "CallbackQueryHandler", "CommandHandler", "audit", "strftime", "strptime",
+                "FileExtension", "InputFile", "startswith", "removeprefix", "partition", "split"}  # fmt: skip
+LOGGERS = {"log", "logging"}
+
+
+def prose_literals(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    silent: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            silent.add(id(body[0].value))  # docstrings
+        quiet = isinstance(node, ast.Raise) or (
+            isinstance(node, ast.Assign)
+            and any(getattr(t_, "id", "") in ("COMMANDS", "HELP") for t_ in node.targets)
+        )
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            owner = getattr(func.value, "id", "") if isinstance(func, ast.Attribute) else ""
+            quiet = name in SILENT_CALLS or owner in LOGGERS
+        if quiet:
+            silent.update(id(sub) for sub in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+            continue
+        text = node.value
+        if id(node) in silent or text.strip() in NOT_PROSE or IDENTIFIER.fullmatch(text):
+            continue
+        if WORD.search(MARKUP.sub("", text)):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {text!r}")
+    return found
+
+
+def test_no_user_facing_prose_outside_the_catalogues() -> None:
+    found = [line for path in USER_FACING for line in prose_literals(path)]
+    assert found == [], "put these texts in bot/locales/*.toml:\n" + "\n".join(found)
+
+
+def test_the_scan_catches_prose(tmp_path: Path) -> None:
+    sample = ROOT / "tests" / "fixtures" / "_prose_sample.py"
+    sample.write_text('async def f(update, context):\n    """Doc."""\n'
+                      '    log.info("fine")\n    await reply(update, context, f"Added {x}")\n'
+                      '    await q.answer("Готово")\n    keys = ("ad:pub", "%H:%M", " · ")\n')  # fmt: skip
+    try:
+        found = sorted(line.split(": ", 1)[1] for line in prose_literals(sample))
+        assert found == ["'Added '", "'Готово'"]
+    finally:
+        sample.unlink()
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_every_language_has_every_key_with_the_same_placeholders() -> None:
+    french = CATALOGUES["fr"]
+    assert set(CATALOGUES) == {"fr", "en", "uk"}
+    for language, catalogue in CATALOGUES.items():
+        assert set(catalogue) == set(french), language
+        for key, text in catalogue.items():
+            assert placeholders(text) == placeholders(french[key]), (language, key)
+
+
+def keys_used() -> set[str]:
+    """Catalogue keys named in the code: t(…, "key"), tr(…, "key"), and the prefixed families
+    built from exception keys (QueryError → qerr_, OpmlError → opml_)."""
+    used: set[str] = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            args = [a.value for a in node.args if isinstance(a, ast.Constant)]
+            if name in ("t", "tr") and args and isinstance(args[-1], str):
+                used.add(args[-1] if name == "t" or len(node.args) > 2 else args[0])
+            if name in ("QueryError", "OpmlError") and args:
+                used.add(("qerr_" if name == "QueryError" else "opml_") + str(args[0]))
+    return used
+
+
+def test_every_key_the_code_names_exists() -> None:
+    used = keys_used()
+    assert {"qerr_lang", "opml_not_opml", "adm_sources", "welcome"} <= used
+    assert sorted(used - set(CATALOGUES["fr"])) == []
+
+
+@pytest.mark.parametrize("language", ["fr", "en", "uk"])
+def test_admin_texts_read_in_the_chat_language(language: str) -> None:
+    text = t(language, "adm_bulletins_page", first=1, last=3, total=3)
+    expected = {"fr": "Bulletins 1–3 sur 3", "en": "Bulletins 1–3 of 3", "uk": "Бюлетені 1–3 з 3"}
+    assert re.sub(r"<[^>]+>", "", text) == expected[language]
