@@ -66,6 +66,22 @@ def build(path: Path, count: int) -> None:
     db.close()
 
 
+def archive(count: int) -> Path:
+    """The benchmark archive of `count` bulletins for this schema and analyzer: built once,
+    then reused from bench/out/."""
+    OUT.mkdir(exist_ok=True)
+    stamp = f"v{len(MIGRATIONS)}-{analyzer_for().fingerprint.replace(':', '-')}"
+    path = OUT / f"search-{count}-{stamp}.db"
+    if not path.exists():
+        print(f"building {path.name} …", flush=True)
+        tmp = path.with_suffix(".tmp")
+        for leftover in OUT.glob(tmp.name + "*"):
+            leftover.unlink()
+        build(tmp, count)
+        tmp.rename(path)
+    return path
+
+
 def queries(n: int, seed: int = 7) -> list[str]:
     """Mixed queries: names, words, pairs, variants, phrases, prefixes, exclusions, filters."""
     rng = random.Random(seed)
@@ -109,16 +125,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--bm25-queries", type=int, default=30)
     args = parser.parse_args()
-    OUT.mkdir(exist_ok=True)
-    stamp = f"v{len(MIGRATIONS)}-{analyzer_for().fingerprint.replace(':', '-')}"
-    path = OUT / f"search-{args.bulletins}-{stamp}.db"
-    if not path.exists():
-        print(f"building {path.name} …", flush=True)
-        tmp = path.with_suffix(".tmp")
-        for leftover in OUT.glob(tmp.name + "*"):
-            leftover.unlink()
-        build(tmp, args.bulletins)
-        tmp.rename(path)
+    path = archive(args.bulletins)
     db = open_db(path)
     items = db.execute("SELECT count(*) FROM items").fetchone()[0]
     print(f"{args.bulletins} bulletins, {items} items, {path.stat().st_size / 1e6:.0f} MB")

@@ -186,6 +186,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
                 "query": query,
                 "page": results.page,
                 "total": results.total,
+                "corrections": [
+                    {"typed": typed, "read_as": shown} for typed, shown in results.corrections
+                ],
                 "results": [
                     {
                         "item_id": h.item_id,
@@ -208,6 +211,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
         return 0
     if not results.hits:
         print(f"Nothing found for {query!r}.")
+    for typed, shown in results.corrections:
+        print(f"(results for {shown!r} instead of {typed!r})")
     for h in results.hits:
         snippet = h.snippet.replace(HIGHLIGHT_START, "[").replace(HIGHLIGHT_END, "]")
         print(f"#{h.bulletin_id} {h.published_at[:10]} {h.bulletin_title}\n  {snippet}")

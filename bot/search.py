@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from sqlite_utils import Database
 
 from bot.languages import BULLETIN_LANGUAGES
+from bot.spelling import correction, surface
 from bot.text.analyze import QUERY_LANGUAGES, Analyzer
 from storage.search import (
     HEAD_WEIGHT,
@@ -52,6 +53,7 @@ _DATE = re.compile(r"(\d{4})(?:-(\d{1,2}))?(?:-(\d{1,2}))?")
 
 
 Expander = Callable[[str], list[str]]
+Corrector = Callable[[set[str]], str | None]  # a word's forms → the indexed term to use
 
 
 class QueryError(ValueError):
@@ -77,6 +79,7 @@ class Query:
     since: str | None = None
     until: str | None = None
     raw: str | None = None
+    corrections: list[tuple[str, str]] = field(default_factory=list)  # (as typed, term)
 
     def fts(self) -> str:
         """The FTS5 expression: quoted terms only (or the admin's raw text)."""
@@ -121,9 +124,15 @@ def _day(text: str, *, end: bool) -> str:
 
 
 def parse_query(
-    text: str, analyzer: Analyzer, *, admin: bool = False, expand: Expander | None = None
+    text: str,
+    analyzer: Analyzer,
+    *,
+    admin: bool = False,
+    expand: Expander | None = None,
+    correct: Corrector | None = None,
 ) -> Query:
-    """Parse user text into a safe query; raises `QueryError` when nothing is searchable."""
+    """Parse user text into a safe query; raises `QueryError` when nothing is searchable.
+    With `correct`, a plain word none of whose forms is indexed is read as its correction."""
     text = text.strip()
     if admin and text.lower().startswith("raw:"):
         raw = text[4:].strip()
@@ -154,7 +163,8 @@ def parse_query(
         else:
             negative = word.startswith("-") and len(word) > 1
             word = word[1:] if negative else word
-            part = _word(word, analyzer, query, mark=not negative, expand=expand)
+            part = _word(word, analyzer, query, mark=not negative, expand=expand,
+                         correct=None if negative else correct)  # fmt: skip
         if part:
             (query.excluded if negative else query.groups).append(part)
     if not query.groups:
@@ -167,12 +177,22 @@ def parse_query(
 
 
 def _word(
-    word: str, analyzer: Analyzer, query: Query, *, mark: bool, expand: Expander | None
+    word: str,
+    analyzer: Analyzer,
+    query: Query,
+    *,
+    mark: bool,
+    expand: Expander | None,
+    correct: Corrector | None = None,
 ) -> str | None:
     prefix = word.endswith("*") and len(word.rstrip("*")) >= 2
     forms = analyzer.word_forms(word.rstrip("*"))
     if not forms:
         return None
+    corrected = correct(forms[0][1]) if correct and not prefix and len(forms) == 1 else None
+    if corrected is not None:
+        forms = [(forms[0][0], {corrected})]
+        query.corrections.append((word, corrected))
     parts = []
     for n, (typed, sub_forms) in enumerate(forms):
         if mark:
@@ -230,6 +250,7 @@ class Results:
     page: int
     per_page: int
     total: int  # candidates found (capped)
+    corrections: list[tuple[str, str]] = field(default_factory=list)  # (as typed, read as)
 
     @property
     def has_next(self) -> bool:
@@ -249,7 +270,8 @@ def search(
     half_life_days: float = 90.0,
 ) -> Results:
     """Search the archive. Raises `QueryError` (usage) or `SearchSyntaxError` (admin raw)."""
-    query = parse_query(text, analyzer, admin=admin, expand=lambda p: expand_prefix(db, p))
+    query = parse_query(text, analyzer, admin=admin, expand=lambda p: expand_prefix(db, p),
+                        correct=lambda forms: correction(db, forms))  # fmt: skip
     if query.raw is not None:
         found = match(
             db, query.fts(), language=query.language, since=query.since, until=query.until
@@ -269,7 +291,9 @@ def search(
         )
         for c, score in chosen
     ]
-    return Results(hits, page, per_page, len(ranked))
+    texts = [(h.text, h.language) for h in hits]
+    shown = [(typed, surface(typed, term, texts, analyzer)) for typed, term in query.corrections]
+    return Results(hits, page, per_page, len(ranked), shown)
 
 
 K1, B = 1.2, 0.75

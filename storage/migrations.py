@@ -268,6 +268,16 @@ def _v10_links(db: Database) -> None:
     db.execute("ALTER TABLE bulletins ADD COLUMN link TEXT")
 
 
+def _v11_term_grams(db: Database) -> None:
+    """Letter trigrams of the vocabulary, to correct misspelt query words (the index is
+    rebuilt at start, which fills them)."""
+    db.execute(
+        "CREATE TABLE term_grams (gram TEXT NOT NULL, term TEXT NOT NULL, "
+        "PRIMARY KEY (gram, term)) WITHOUT ROWID"
+    )
+    db.execute("DELETE FROM search_meta WHERE key = 'analyzer'")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -280,4 +290,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v8_editions,
     _v9_leases,
     _v10_links,
+    _v11_term_grams,
 ]

@@ -195,6 +195,16 @@ async def test_digest_and_deep_link(fake: FakeBotApi, app: Application) -> None:
 # ---- search ----------------------------------------------------------------------------------
 
 
+async def test_a_misspelt_search_says_how_it_was_read(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
+    answer = await say(fake, USER, "Harkiv")
+    assert answer.text.splitlines()[1] == "Résultats pour Kharkiv (au lieu de Harkiv)"
+    assert "<b>Kharkiv</b>" in answer.html
+    english = await say(fake, OTHER, "/search Patriott", lang="en")
+    assert english.text.splitlines()[1] == "Results for Patriot (instead of Patriott)"
+    exact = await say(fake, USER, "Kharkiv")
+    assert "au lieu de" not in exact.text
+
+
 async def test_search_pages_and_paragraphs(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     first = await say(fake, USER, "/search ukraine")
     assert first.text.startswith("🔎 ukraine — 1–5 sur")

@@ -204,12 +204,15 @@ def test_variants_file_change_rebuilds_index(db: Database, limits: Limits, tmp_p
     variants = tmp_path / "variants.txt"
     settings = Settings(database_path=tmp_path / "x.db", variants_file=variants)
     prepare_database(db, settings)
-    assert search(db, "Mariupol", analyzer_for(variants), now=NOW).hits == []
+    assert search(db, "Маріуполь", analyzer_for(variants), now=NOW).hits == []
+    before = search(db, "Mariupol", analyzer_for(variants), now=NOW)  # one edit away: a guess
+    assert before.corrections == [("Mariupol", "Marioupol")]
     variants.write_text("Marioupol, Mariupol, Маріуполь\n", encoding="utf-8")
     analyzer_for.cache_clear()
     prepare_database(db, settings)
     assert index_fingerprint(db) == analyzer_for(variants).fingerprint
-    assert search(db, "Mariupol", analyzer_for(variants), now=NOW).hits
+    after = search(db, "Mariupol", analyzer_for(variants), now=NOW)
+    assert after.hits and after.corrections == []  # a variant now, no guess needed
     assert search(db, "Маріуполь", analyzer_for(variants), now=NOW).hits
 
 

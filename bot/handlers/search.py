@@ -74,6 +74,10 @@ async def answer_search(update: Update, context: Context, query: str, page: int 
     first = page * PER_PAGE + 1
     header = t(language, "results", query=query[:100], first=first,
                last=first + len(results.hits) - 1, total=results.total)  # fmt: skip
+    if results.corrections:  # "Harkiv" was read as "Kharkiv": say so
+        header += "\n" + t(language, "corrected",
+                           words=", ".join(shown for _, shown in results.corrections),
+                           typed=", ".join(typed for typed, _ in results.corrections))  # fmt: skip
     blocks = [header] + [hit_block(first + k, h) for k, h in enumerate(results.hits)]
     qid = _remember(context, query)
     nav = []

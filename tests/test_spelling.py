@@ -1,0 +1,94 @@
+"""Forgiving search: a word the index has never seen is read as its closest indexed term."""
+
+from __future__ import annotations
+
+import pytest
+from sqlite_utils import Database
+
+from bot.ingest import Limits, Submission, ingest
+from bot.search import search
+from bot.spelling import allowed_edits, correction, distance
+from bot.text.analyze import analyzer_for
+from storage.spelling import correctable, grams, similar_terms
+from tests.test_search import NOW, archive, found  # noqa: F401 — the fixture
+
+# (misspelt query, how the results say it was read, a text one of the results contains)
+MISSPELLINGS = [
+    ("Harkiv", "Kharkiv", "à Kharkiv et à Zaporijjia"),
+    ("Patriott", "Patriot", "10 missiles pour Patriot"),
+    ("frapes", "frappes", "nouveau record de frappes"),
+    ("Zaporojie", None, "à Kharkiv et à Zaporijjia"),  # a variant of the list: no correction
+    ("Zelenski", None, "Trump a promis à Zelensky"),  # likewise
+    ("Svyridenka", "Svyrydenko", "Svyrydenko"),  # two edits from the index
+    ("Krasnodra", "Krasnodar", "Krasnodar"),  # two letters swapped
+]
+
+
+@pytest.mark.parametrize(("query", "read_as", "expected"), MISSPELLINGS)
+def test_misspelt_words_find_their_items(
+    archive: Database,  # noqa: F811
+    query: str,
+    read_as: str | None,
+    expected: str,
+) -> None:
+    results = search(archive, query, analyzer_for(), now=NOW, per_page=50)
+    assert any(expected in h.text for h in results.hits)
+    assert results.corrections == ([(query, read_as)] if read_as else [])
+
+
+def test_a_word_of_the_index_is_never_corrected(archive: Database) -> None:  # noqa: F811
+    for query in ("Kharkiv", "frappes", "patriot", "Svyrydenko"):
+        assert search(archive, query, analyzer_for(), now=NOW).corrections == []
+
+
+def test_what_is_not_corrected(archive: Database) -> None:  # noqa: F811
+    analyzer = analyzer_for()
+    # nothing near; too short to guess; a prefix; an exclusion; a number; a phrase
+    for query in ("xqzwvk", "Kiv", "Harki*", "patriot -Harkiv", "12345", '"Harkiv Dnipro"'):
+        assert search(archive, query, analyzer, now=NOW).corrections == [], query
+    assert found(archive, "patriot -Harkiv") == found(archive, "patriot")
+    assert not correctable("a" * 31) and correctable("kharkiv") and not correctable("f16")
+
+
+def test_several_words_each_corrected_and_the_reply_says_so(archive: Database) -> None:  # noqa: F811
+    results = search(archive, "frapes Harkiv", analyzer_for(), now=NOW)
+    assert results.corrections == [("frapes", "frappes"), ("Harkiv", "Kharkiv")]
+    assert len(results.hits) == 3  # each with a form of frapper and of Kharkiv (or Kharkov)
+    assert all("frapp" in h.text and "Khark" in h.text for h in results.hits)
+
+
+def test_terms_learnt_later_are_candidates_too(archive: Database, limits: Limits) -> None:  # noqa: F811
+    assert correction(archive, {"bakhmout"}) is None  # not in the archive yet: nothing near
+    text = "Bakhmout\n\nLes combats continuent autour de Bakhmout et de Tchassiv Iar."
+    assert ingest(archive, Submission("file", "2025-07-19-b.txt", data=text.encode()),
+                  limits).status == "added"  # fmt: skip
+    assert correction(archive, {"bakmout"}) == "bakhmout"
+    assert search(archive, "Bakmout", analyzer_for(), now=NOW).corrections == [
+        ("Bakmout", "Bakhmout")
+    ]
+
+
+def test_frequency_breaks_ties_between_equally_near_terms(db: Database, limits: Limits) -> None:
+    for n, text in enumerate(
+        ["Le port de Marioupol.", "Marioupol encore.", "Le village de Mariopol."]
+    ):
+        ingest(db, Submission("file", f"2025-07-0{n + 1}-m.txt",
+                              data=f"Titre {n}\n\n{text}".encode()), limits)  # fmt: skip
+    # "mariupol" is one edit from both; "marioupol" is in two items, "mariopol" in one
+    assert correction(db, {"mariupol"}) == "marioupol"
+
+
+def test_distance_and_budget() -> None:
+    assert distance("harkiv", "kharkiv", 2) == 1
+    assert distance("patriott", "patriot", 2) == 1
+    assert distance("zelenksy", "zelensky", 2) == 1  # two letters swapped: one edit
+    assert distance("abcdef", "uvwxyz", 2) == 3  # stops past the limit
+    assert distance("ab", "abcdefgh", 2) == 3
+    assert [allowed_edits(w) for w in ("kyi", "kyiv", "dnipr", "kharkiv")] == [0, 1, 1, 2]
+    assert grams("kiv") == {"^ki", "kiv", "iv$"}
+
+
+def test_candidates_come_from_the_index_not_a_scan(archive: Database) -> None:  # noqa: F811
+    near = similar_terms(archive, "harkiv")
+    assert near[0][0] == "kharkiv" and len(near) <= 30
+    assert all(abs(len(term) - len("harkiv")) <= 2 for term, _ in near)
