@@ -137,13 +137,16 @@ async def cmd_cancel(update: Update, context: Context) -> None:
 
 
 async def end_pending_on_command(update: Update, context: Context) -> None:
-    """Another command ends a pending "which time zone?" question, and the bot says so."""
+    """Another command ends a pending question — "which time zone?", or the text or title a
+    post waits for — and the bot says so."""
     message = update.effective_message
     text = message.text if message is not None and message.text else ""
     if text.startswith("/cancel"):
         return
     if subscribe.end_tz_question(context):
         await reply(update, context, t(chat_language(update, context), "tz_question_closed"))
+    if not text.startswith("/post") and (key := posting.end_question(context)) is not None:
+        await reply(update, context, t(chat_language(update, context), key))
 
 
 async def on_unknown_command(update: Update, context: Context) -> None:

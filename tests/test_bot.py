@@ -803,6 +803,26 @@ async def test_start_up_waits_for_telegram_one_line_per_attempt(
     assert all(TOKEN not in line for line in lines)
 
 
+async def test_another_command_ends_what_a_post_waits_for(
+    fake: FakeBotApi, app: Application
+) -> None:  # type: ignore[type-arg]
+    await say(fake, ADMIN, "/post")
+    before = len(fake.messages_to(ADMIN))
+    fake.message(ADMIN, "/latest")  # nothing sent yet: the empty post is dropped, and said so
+    assert (await fake.reply(ADMIN, before)).text.startswith("Bulletin abandonné")
+    assert (await fake.reply(ADMIN, before + 1)).text.startswith("Bilan")
+    assert app.user_data[ADMIN].draft is None
+    await say(fake, ADMIN, "/post")
+    preview = await say(fake, ADMIN, "Bilan\n\nKyiv a tenu face à 40 drones.")
+    assert "nouveau titre" in (await tap(fake, ADMIN, preview, "ad:title")).text
+    before = len(fake.messages_to(ADMIN))
+    fake.message(ADMIN, "/stats")  # the title question ends; the draft and its buttons stay
+    assert (await fake.reply(ADMIN, before)).text.startswith("Le bulletin n’attend plus")
+    assert (await fake.reply(ADMIN, before + 1)).text.startswith("Statistiques")
+    assert (await say(fake, ADMIN, "Kyiv")).text.startswith("🔎 Kyiv")  # a search, not a title
+    assert "Publié" in (await tap(fake, ADMIN, preview, "ad:pub")).text
+
+
 async def test_an_unfinished_post_expires_and_says_so(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     await say(fake, ADMIN, "/post")
     preview = await say(fake, ADMIN, "Bilan\n\nKyiv a tenu face à 40 drones.")

@@ -102,6 +102,20 @@ async def cmd_post(update: Update, context: Context) -> None:
     await reply(update, context, tr(update, context, "adm_post_start"))
 
 
+def end_question(context: Context) -> str | None:
+    """Another command came while the post waited for text or a title: stop waiting, and
+    return the catalogue key saying what happened (None if nothing was waiting). A draft
+    with content keeps its preview and buttons; a post with nothing in it yet is dropped."""
+    draft = context.user_data.draft if context.user_data else None
+    if draft is None or draft.awaiting is None:
+        return None
+    if not draft.parts and draft.data is None:
+        drop_draft(context)
+        return "adm_post_dropped"
+    draft.awaiting = None
+    return "adm_post_question_closed"
+
+
 def drop_draft(context: Context) -> bool:
     """Forget the post in progress; True if there was one."""
     if context.user_data is None or context.user_data.draft is None:
