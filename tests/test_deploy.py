@@ -209,3 +209,15 @@ def test_the_wheel_the_container_installs_carries_the_data_files(tmp_path: Path)
     assert {"bot/locales/fr.toml", "bot/locales/en.toml", "bot/locales/uk.toml",
             "bot/text/variants.txt", "bot/app.py", "storage/db.py"} <= names  # fmt: skip
     assert not any(n.startswith(("devtools/", "tests/")) for n in names)
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="no systemd-analyze here")
+def test_the_systemd_unit_passes_systemd_analyze(tmp_path: Path) -> None:
+    unit = (ROOT / "deploy" / "hebdo.service").read_text()
+    # the unit as installed, its interpreter pointed at one that exists on this machine
+    local = unit.replace("/opt/hebdo/.venv/bin/python", sys.executable)
+    (tmp_path / "hebdo.service").write_text(local)
+    checked = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "hebdo.service")],
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stderr.strip() == ""
