@@ -24,7 +24,8 @@ from bot.ingest import (
     prepare,
 )
 from bot.ingest.pipeline import read_file
-from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, USAGE, QueryError, search
+from bot.query import USAGE
+from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, search
 from bot.text.analyze import analyzer_for
 from storage.bulletins import get_bulletin, list_bulletins
 from storage.models import Bulletin

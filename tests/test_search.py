@@ -11,7 +11,8 @@ from sqlite_utils import Database
 from bot.config import Settings
 from bot.ingest import Limits, Submission, expand_paths, ingest, ingest_paths
 from bot.maintenance import prepare_database
-from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, parse_query, search
+from bot.query import parse_query
+from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, search
 from bot.text.analyze import Analyzer, analyzer_for, load_variants
 from storage.search import SearchSyntaxError, index_fingerprint
 from tests.conftest import SAMPLES

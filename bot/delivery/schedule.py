@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from bot.config import Settings
 from bot.digest import Digest, edition_for, store_edition, week_of
-from bot.search import follow_query
+from bot.query import follow_query
 from bot.text.analyze import Analyzer
 from storage.bulletins import mark_announced, unannounced
 from storage.outbox import EditionRow, enqueue, enqueue_editions, served_periods
