@@ -70,7 +70,8 @@ def archive(count: int) -> Path:
     """The benchmark archive of `count` bulletins for this schema and analyzer: built once,
     then reused from bench/out/."""
     OUT.mkdir(exist_ok=True)
-    stamp = f"v{len(MIGRATIONS)}-{analyzer_for().fingerprint.replace(':', '-')}"
+    schema = f"v{len(MIGRATIONS)}{MIGRATIONS[-1].__name__.split('_', 2)[-1][:8]}"
+    stamp = f"{schema}-{analyzer_for().fingerprint.replace(':', '-')}"
     path = OUT / f"search-{count}-{stamp}.db"
     if not path.exists():
         print(f"building {path.name} …", flush=True)

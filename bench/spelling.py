@@ -5,9 +5,9 @@ times Hebdo's search (first page of 5) for single names and words from the gener
 lists, spelt right and with one typing slip (a letter dropped, doubled, swapped with its
 neighbour, or a vowel changed), and for two-word queries with one slip. The generated
 archive has a small vocabulary, so the run is repeated after adding, inside a transaction
-that is rolled back, 300,000 pseudo-words drawn from the letter trigrams of the French
+that is rolled back, 300,000 pseudo-words drawn from a letter-trigram model of the French
 evaluation articles (../shared/eval): a vocabulary the size of years of real news, with
-French spelling statistics, so each trigram's list of terms is as long as it would be.
+French spelling statistics, so the deletion index is as crowded as it would be.
 
 Prints p50/p99 for each case, how many slips were corrected, and the ratio of corrected to
 plain queries measured in the same run. Target: p99 under 20 ms (the search benchmark's).
@@ -31,7 +31,7 @@ from bench.search import WORDS, archive, percentiles
 from bot.search import search
 from bot.text.analyze import analyzer_for, fold
 from storage import open_db
-from storage.spelling import add_grams
+from storage.spelling import add_deletions
 
 EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "orangesum_fr_dev.jsonl"
 VOWELS = "aeiouy"
@@ -131,7 +131,7 @@ def main() -> None:
     db.execute("SAVEPOINT stress")
     db.conn.executemany("INSERT OR IGNORE INTO search_terms (term, docs) VALUES (?, 1)",
                         [(w,) for w in extra])  # fmt: skip
-    add_grams(db, extra)
+    add_deletions(db, extra)
     terms = db.execute("SELECT count(*) FROM search_terms").fetchone()[0]
     report(db, plain, slipped, f"the same with {len(extra)} pseudo-words: {terms} terms")
     db.execute("ROLLBACK TO stress")

@@ -1,9 +1,9 @@
-"""Forgiving search: a query word the index has never seen is read as the closest indexed
-term — by edit distance (a letter missing, extra, wrong or two swapped), then by how many
-items hold it — so `Harkiv` finds Kharkiv and `Patriott` Patriot.
+"""Forgiving search: a query word the index has never seen is read as the indexed term
+one edit away (a letter missing, extra, wrong, or two swapped) that most items hold — so
+`Harkiv` finds Kharkiv and `Patriott` Patriot.
 
-Candidates come from the vocabulary's trigrams (`storage.spelling`), a few dozen per word,
-so a correction costs a couple of index look-ups and no scan of the vocabulary.
+Candidates come from the vocabulary's one-letter deletions (`storage.spelling`): a handful
+of exact index look-ups per word, never a scan of the vocabulary.
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from sqlite_utils import Database
 
 from bot.text.analyze import Analyzer, fold
 from storage.search import term_docs
-from storage.spelling import correctable, similar_terms
+from storage.spelling import correctable, near_terms
 
-
-def allowed_edits(term: str) -> int:
-    """How far a correction may be: none under 4 letters, 1 up to 5, then 2."""
-    return 0 if len(term) < 4 else 1 if len(term) <= 5 else 2
+MIN_LETTERS = 4  # a shorter word is too easily another word: never corrected
 
 
 def distance(a: str, b: str, limit: int) -> int:
@@ -45,20 +42,16 @@ def distance(a: str, b: str, limit: int) -> int:
 
 
 def correction(db: Database, forms: set[str]) -> str | None:
-    """For a query word's analysed forms none of which is indexed: the closest indexed term
-    (fewest edits, then most items); None when a form is indexed or nothing is near."""
+    """For a query word's analysed forms none of which is indexed: the indexed term one
+    edit from one of them that most items hold; None when a form is indexed or none is near."""
     if not forms or term_docs(db, forms):
         return None
-    best: tuple[int, int, str] | None = None
-    for form in sorted(f for f in forms if correctable(f)):
-        limit = allowed_edits(form)
-        if not limit:
-            continue
-        for term, docs in similar_terms(db, form):
-            edits = distance(form, term, limit)
-            if edits <= limit and (best is None or (edits, -docs, term) < best):
-                best = (edits, -docs, term)
-    return best[2] if best is not None else None
+    best: tuple[int, str] | None = None
+    for form in sorted(f for f in forms if correctable(f) and len(f) >= MIN_LETTERS):
+        for term, docs in near_terms(db, form):
+            if distance(form, term, 1) <= 1 and (best is None or (-docs, term) < best):
+                best = (-docs, term)
+    return best[1] if best is not None else None
 
 
 def surface(typed: str, term: str, texts: Sequence[tuple[str, str]], analyzer: Analyzer) -> str:

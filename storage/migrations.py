@@ -268,12 +268,12 @@ def _v10_links(db: Database) -> None:
     db.execute("ALTER TABLE bulletins ADD COLUMN link TEXT")
 
 
-def _v11_term_grams(db: Database) -> None:
-    """Letter trigrams of the vocabulary, to correct misspelt query words (the index is
-    rebuilt at start, which fills them)."""
+def _v11_term_deletes(db: Database) -> None:
+    """The vocabulary's one-letter deletions, to correct misspelt query words (the index
+    is rebuilt at start, which fills them)."""
     db.execute(
-        "CREATE TABLE term_grams (gram TEXT NOT NULL, term TEXT NOT NULL, "
-        "PRIMARY KEY (gram, term)) WITHOUT ROWID"
+        "CREATE TABLE term_deletes (key TEXT NOT NULL, term TEXT NOT NULL, "
+        "PRIMARY KEY (key, term)) WITHOUT ROWID"
     )
     db.execute("DELETE FROM search_meta WHERE key = 'analyzer'")
 
@@ -290,5 +290,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v8_editions,
     _v9_leases,
     _v10_links,
-    _v11_term_grams,
+    _v11_term_deletes,
 ]

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.spelling import add_grams, clear_grams, unknown_terms
+from storage.spelling import add_deletions, clear_deletions, unknown_terms
 from storage.tx import transaction
 
 HEAD_WEIGHT = 2.5  # bm25 weight of the heading against the text (also the index's rank)
@@ -119,7 +119,7 @@ def add_to_index(db: Database, rows: list[tuple[int, str, str]]) -> None:
     docs: Counter[str] = Counter()
     for _, body, head in rows:
         docs.update(set(body.split()) | set(head.split()))
-    add_grams(db, unknown_terms(db, docs))  # before the count: only new terms get grams
+    add_deletions(db, unknown_terms(db, docs))  # before the count: only new terms
     db.conn.executemany(
         "INSERT INTO search_terms (term, docs) VALUES (?, ?) "
         "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",
@@ -223,7 +223,7 @@ def rebuild_index(
     with transaction(db):
         db.execute("DELETE FROM search_fts")
         db.execute("DELETE FROM search_terms")
-        clear_grams(db)
+        clear_deletions(db)
         for start in range(0, len(rows), batch):
             add_to_index(db, rows[start : start + batch])
         db.execute(

@@ -1,8 +1,12 @@
-"""The vocabulary's letter trigrams, to find the indexed terms closest to a misspelt word.
+"""The vocabulary's one-letter deletions, to find the indexed terms one edit from a word.
 
-`term_grams` holds, for every indexed term of three letters or more (no digits), its
-trigrams with `^` and `$` marking the ends (`kharkiv` → `^kh`, `kha`, …, `iv$`). Terms are
-added as the index learns them and cleared with it on a rebuild.
+`term_deletes` holds, for every indexed term of 3 to `MAX_LETTERS` letters (no digits), the
+term itself and each string made by deleting one of its letters (`kharkiv` → `kharkiv`,
+`harkiv`, `karkiv`, …). A word and a term are at most one edit apart (a letter dropped,
+added, changed, or two neighbours swapped) only if one of the word's own deletions meets
+one of the term's: a handful of exact index look-ups, whatever the vocabulary's size
+(the symmetric-delete method). Rows are added as the index learns terms and cleared with
+it on a rebuild.
 """
 
 from __future__ import annotations
@@ -12,15 +16,12 @@ from collections.abc import Iterable
 from sqlite_utils import Database
 
 _CHUNK = 5000  # bound parameters per statement
-
-
-def grams(term: str) -> set[str]:
-    """The padded trigrams of `term`."""
-    padded = f"^{term}$"
-    return {padded[i : i + 3] for i in range(len(padded) - 2)}
-
-
 MAX_LETTERS = 30  # longer "words" are no one's slip of the finger
+
+
+def deletions(term: str) -> set[str]:
+    """`term` and every string one deleted letter away from it."""
+    return {term} | {term[:i] + term[i + 1 :] for i in range(len(term))}
 
 
 def correctable(term: str) -> bool:
@@ -41,29 +42,27 @@ def unknown_terms(db: Database, terms: Iterable[str]) -> set[str]:
     return set(wanted) - known
 
 
-def add_grams(db: Database, terms: Iterable[str]) -> None:
-    """Record the trigrams of these (new) terms."""
+def add_deletions(db: Database, terms: Iterable[str]) -> None:
+    """Record the deletions of these (new) terms."""
     db.conn.executemany(
-        "INSERT OR IGNORE INTO term_grams (gram, term) VALUES (?, ?)",
-        ((g, term) for term in terms if correctable(term) for g in grams(term)),
+        "INSERT OR IGNORE INTO term_deletes (key, term) VALUES (?, ?)",
+        ((key, term) for term in terms if correctable(term) for key in deletions(term)),
     )
 
 
-def clear_grams(db: Database) -> None:
-    """Forget every trigram (the index is being rebuilt)."""
-    db.execute("DELETE FROM term_grams")
+def clear_deletions(db: Database) -> None:
+    """Forget every deletion (the index is being rebuilt)."""
+    db.execute("DELETE FROM term_deletes")
 
 
-def similar_terms(db: Database, term: str, limit: int = 30) -> list[tuple[str, int]]:
-    """(term, items holding it) of the indexed terms sharing the most trigrams with `term`,
-    of a length within two of it, most shared first, then most frequent."""
-    wanted = sorted(grams(term))
-    marks = ",".join("?" * len(wanted))
+def near_terms(db: Database, word: str) -> list[tuple[str, int]]:
+    """(term, items holding it) of the indexed terms that share a one-letter deletion with
+    `word` — every term one edit away, and a few two edits away — most frequent first."""
+    keys = sorted(deletions(word))
+    marks = ",".join("?" * len(keys))
     rows = db.execute(
-        "SELECT g.term, t.docs, count(*) AS shared FROM term_grams g "
-        "JOIN search_terms t ON t.term = g.term "
-        f"WHERE g.gram IN ({marks}) AND length(g.term) BETWEEN ? AND ? "
-        "GROUP BY g.term ORDER BY shared DESC, t.docs DESC LIMIT ?",
-        [*wanted, len(term) - 2, len(term) + 2, limit],
+        "SELECT DISTINCT d.term, t.docs FROM term_deletes d JOIN search_terms t ON t.term = d.term "
+        f"WHERE d.key IN ({marks}) ORDER BY t.docs DESC, d.term",
+        keys,
     ).fetchall()
     return [(str(r[0]), int(r[1])) for r in rows]
