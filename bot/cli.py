@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="+")
     p.add_argument("--limit", type=int, default=10, help="results per page")
     p.add_argument("--page", type=int, default=0, help="page number, from 0")
+    p.add_argument("--bulletin", type=int, default=None, metavar="ID",
+                   help="every match within this bulletin, item by item")  # fmt: skip
     p.add_argument("--json", action="store_true")
     return parser
 

@@ -174,6 +174,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
             per_page=args.limit,
             admin=True,
             half_life_days=settings.search_half_life_days,
+            bulletin=args.bulletin,
         )
     except QueryError as exc:
         print(f"Usage: python -m bot search WORDS ({exc}). {USAGE}", file=sys.stderr)
@@ -187,6 +188,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
                 "query": query,
                 "page": results.page,
                 "total": results.total,
+                "words": results.words,
+                "partial": results.partial,
                 "corrections": [
                     {"typed": typed, "read_as": shown} for typed, shown in results.corrections
                 ],
@@ -204,6 +207,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
                         ),
                         "headline": h.headline,
                         "score": h.score,
+                        "passage": list(h.passage),
+                        "more_in_bulletin": h.also,
+                        "words": h.words,
                     }
                     for h in results.hits
                 ],
@@ -214,9 +220,12 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
         print(f"Nothing found for {query!r}.")
     for typed, shown in results.corrections:
         print(f"(results for {shown!r} instead of {typed!r})")
+    if results.partial:
+        print(f"(no result has every word: results with {results.best} of {results.words})")
     for h in results.hits:
         snippet = h.snippet.replace(HIGHLIGHT_START, "[").replace(HIGHLIGHT_END, "]")
-        print(f"#{h.bulletin_id} {h.published_at[:10]} {h.bulletin_title}\n  {snippet}")
+        more = f"  (+{h.also} more: --bulletin {h.bulletin_id})" if h.also else ""
+        print(f"#{h.bulletin_id} {h.published_at[:10]} {h.bulletin_title}{more}\n  {snippet}")
     return 0
 
 

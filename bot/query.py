@@ -46,6 +46,15 @@ class QueryError(ValueError):
         self.key, self.values = key, values
 
 
+@dataclass(frozen=True)
+class Unit:
+    """One thing the reader looks for — a word (its forms and variants OR-ed) or a phrase —
+    as an FTS5 expression, with its concepts for ranking."""
+
+    fts: str
+    concepts: list[set[tuple[str, ...]]]
+
+
 @dataclass
 class Query:
     """A parsed query: FTS expression parts and what to highlight."""
@@ -61,12 +70,14 @@ class Query:
     until: str | None = None
     raw: str | None = None
     corrections: list[tuple[str, str]] = field(default_factory=list)  # (as typed, term)
+    units: list[Unit] = field(default_factory=list)  # the AND-ed groups, one by one
 
-    def fts(self) -> str:
-        """The FTS5 expression: quoted terms only (or the admin's raw text)."""
+    def fts(self, groups: list[str] | None = None) -> str:
+        """The FTS5 expression: quoted terms only (or the admin's raw text) — of every group,
+        or of these; exclusions always apply."""
         if self.raw is not None:
             return self.raw
-        expression = " AND ".join(self.groups)
+        expression = " AND ".join(self.groups if groups is None else groups)
         for group in self.excluded:
             expression = f"({expression}) NOT {group}"
         return expression
@@ -139,6 +150,7 @@ def parse_query(
         if len(query.groups) + len(query.excluded) >= MAX_TERMS:
             break
         negative, phrase, word = found[1] == "-", found[2], found[3]
+        known = len(query.concepts)
         if phrase is not None:
             part = _phrase(phrase, analyzer, query, mark=not negative)
         else:
@@ -148,6 +160,8 @@ def parse_query(
                          correct=None if negative else correct)  # fmt: skip
         if part:
             (query.excluded if negative else query.groups).append(part)
+            if not negative:
+                query.units.append(Unit(part, query.concepts[known:]))
     if not query.groups:
         if query.excluded:
             raise QueryError(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
+from bot.passages import Found, gather, passage, unit_weights
 from bot.query import Query, QueryError, parse_query
 from bot.spelling import correction, surface
 from bot.text.analyze import Analyzer
@@ -17,11 +18,11 @@ from storage.search import (
     HEAD_WEIGHT,
     MAX_CANDIDATES,
     Candidate,
-    candidates,
+    analysed_items,
     expand_prefix,
     item_count,
+    item_details,
     match,
-    newest_matches,
     term_docs,
 )
 
@@ -31,15 +32,19 @@ HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
 RECENCY_WEIGHT = 0.3  # at most +30 % for an item published today
 HEADLINE_BOOST = 1.25
-PER_BULLETIN = 2  # items of one bulletin before others get their turn
+READER_LANGUAGE_BOOST = 1.5  # a bulletin in the reader's language, among equal matches
 
 
 @dataclass(frozen=True)
 class Hit(Candidate):
-    """A ranked result: the matched item, its final score, a snippet with markers."""
+    """A ranked result: a bulletin's best matching item (and, in `snippet`, the second
+    sentence of its passage, if any), its final score, and what else the bulletin holds."""
 
     score: float
     snippet: str
+    passage: tuple[int, ...] = ()  # the items shown
+    also: int = 0  # other matching items of the bulletin ("more from this bulletin")
+    words: int = 0  # how many of the query's words (units) the bulletin holds
 
     @property
     def headline(self) -> bool:
@@ -49,18 +54,25 @@ class Hit(Candidate):
 
 @dataclass(frozen=True)
 class Results:
-    """One page of results."""
+    """One page of results: one per bulletin (or, within one bulletin, one per item)."""
 
     hits: list[Hit]
     page: int
     per_page: int
     total: int  # candidates found (capped)
     corrections: list[tuple[str, str]] = field(default_factory=list)  # (as typed, read as)
+    words: int = 0  # the query's words (units)
+    best: int = 0  # the most of them one result holds: fewer than `words` is a partial match
 
     @property
     def has_next(self) -> bool:
         """Whether another page follows."""
         return (self.page + 1) * self.per_page < self.total
+
+    @property
+    def partial(self) -> bool:
+        """No bulletin holds every word: these results hold `best` of them."""
+        return bool(self.hits) and self.best < self.words
 
 
 def search(
@@ -73,32 +85,102 @@ def search(
     admin: bool = False,
     now: datetime | None = None,
     half_life_days: float = 90.0,
+    bulletin: int | None = None,
+    reader_language: str | None = None,
 ) -> Results:
-    """Search the archive. Raises `QueryError` (usage) or `SearchSyntaxError` (admin raw)."""
+    """Search the archive: one result per bulletin, best first (or, with `bulletin`, every
+    matching item of that bulletin); among equals, bulletins in `reader_language` first.
+    Raises `QueryError` (usage) or `SearchSyntaxError` (an admin's raw query)."""
     query = parse_query(text, analyzer, admin=admin, expand=lambda p: expand_prefix(db, p),
                         correct=lambda forms: correction(db, forms))  # fmt: skip
+    now = now or datetime.now(UTC)
     if query.raw is not None:
         found = match(
             db, query.fts(), language=query.language, since=query.since, until=query.until
         )
+        ranked: list[Ranked] = [(c, -c.bm25, (c.item_id,), 0, 0) for c in found]
     else:
-        pool = newest_matches(
-            db, query.fts(), language=query.language, since=query.since, until=query.until
-        )
-        found = candidates(db, bm25_scores(db, query, pool))
-    ranked = rank(found, now=now or datetime.now(UTC), half_life_days=half_life_days)
+        weights = unit_weights(db, query)
+        entries = gather(db, query, weights, bulletin=bulletin)
+        if bulletin is not None:
+            ranked = _within(db, query, weights, entries.get(bulletin))
+        else:
+            ranked = _bulletins(db, query, weights, entries, now, half_life_days,
+                                reader_language)  # fmt: skip
     chosen = ranked[page * per_page : (page + 1) * per_page]
-    hits = [
-        Hit(
-            **asdict(c),
-            score=round(score, 4),
-            snippet=highlight(c.text, c.language, query, analyzer),
-        )
-        for c, score in chosen
-    ]
+    details = item_details(db, [i for *_, items, _, _ in chosen for i in items])
+    hits = []
+    for c, score, items, also, words in chosen:
+        snippet = " … ".join(
+            highlight(details[i].text, c.language, query, analyzer, 240 // len(items))
+            for i in sorted(items) if i in details
+        )  # fmt: skip
+        hits.append(Hit(**asdict(c), score=round(score, 4), snippet=snippet, passage=items,
+                        also=also, words=words))  # fmt: skip
     texts = [(h.text, h.language) for h in hits]
     shown = [(typed, surface(typed, term, texts, analyzer)) for typed, term in query.corrections]
-    return Results(hits, page, per_page, len(ranked), shown)
+    best = max((h.words for h in hits), default=0) if page == 0 else len(query.units)
+    return Results(hits, page, per_page, len(ranked), shown, len(query.units), best)
+
+
+Ranked = tuple[Candidate, float, tuple[int, ...], int, int]  # item, score, passage, also, words
+
+
+def _recency(c: Candidate, now: datetime, half_life_days: float) -> float:
+    try:
+        age = (now - datetime.fromisoformat(c.published_at)).total_seconds() / 86400
+    except ValueError:
+        age = 10_000.0
+    return 1 + RECENCY_WEIGHT * math.pow(0.5, max(age, 0.0) / half_life_days)
+
+
+def _bulletins(
+    db: Database, query: Query, weights: list[float], entries: dict[int, Found],
+    now: datetime, half_life_days: float, reader_language: str | None,
+) -> list[Ranked]:  # fmt: skip
+    """One result per bulletin: most (and rarest) words first, then the closest together,
+    then the best sentence's bm25 with a mild recency boost, headline items and the
+    reader's language first."""
+    contenders = sorted(entries.values(), key=lambda f: (-f.weight, f.level, -f.bulletin_id))
+    contenders = contenders[:MAX_CANDIDATES]
+    scored_items = {i for f in contenders for i in _best_items(f, weights)}
+    item_score = bm25_scores(db, query, analysed_items(db, sorted(scored_items)), keep=10**9)
+    passages = {f.bulletin_id: tuple(passage(f, weights, item_score)) for f in contenders}
+    details = item_details(db, sorted(scored_items.union(*passages.values())))
+    ranked = []
+    for entry in contenders:
+        shown = passages[entry.bulletin_id]
+        mine = [i for i in _best_items(entry, weights) if i in details]
+        if not mine or any(i not in details for i in shown):
+            continue  # a deleted bulletin
+        lead = details[shown[0]]
+        best = max(item_score.get(i, 0.0) for i in mine)
+        boost = HEADLINE_BOOST if lead.headline_rank is not None else 1.0
+        boost *= READER_LANGUAGE_BOOST if lead.language == reader_language else 1.0
+        score = best * boost * _recency(lead, now, half_life_days)
+        key = (-round(entry.weight, 6), entry.level, -score, lead.item_id)
+        ranked.append((key, (lead, score, shown, len(entry.items()) - len(shown),
+                             len(entry.units))))  # fmt: skip
+    ranked.sort(key=lambda pair: pair[0])
+    return [r for _, r in ranked]
+
+
+def _best_items(entry: Found, weights: list[float], keep: int = 4) -> list[int]:
+    """The items of a bulletin holding the most (by weight), at most `keep`."""
+    items = sorted(entry.items(), key=lambda i: (-sum(weights[u] for u in entry.held_by(i)), i))
+    return items[:keep]
+
+
+def _within(db: Database, query: Query, weights: list[float], entry: Found | None) -> list[Ranked]:
+    """Every matching item of one bulletin, those holding the most first, in reading order."""
+    if entry is None:
+        return []
+    items = sorted(entry.items())
+    item_score = bm25_scores(db, query, analysed_items(db, items), keep=10**9)
+    details = item_details(db, items)
+    held = {i: sum(weights[u] for u in entry.held_by(i)) for i in items if i in details}
+    order = sorted(held, key=lambda i: (-round(held[i], 6), i))
+    return [(details[i], item_score.get(i, 0.0), (i,), 0, len(entry.held_by(i))) for i in order]
 
 
 K1, B = 1.2, 0.75
@@ -146,30 +228,6 @@ def _occurrences(tokens: list[str], phrase: tuple[str, ...]) -> int:
         return tokens.count(phrase[0])
     n = len(phrase)
     return sum(1 for i in range(len(tokens) - n + 1) if tuple(tokens[i : i + n]) == phrase)
-
-
-def rank(
-    candidates: Sequence[Candidate], *, now: datetime, half_life_days: float
-) -> list[tuple[Candidate, float]]:
-    """bm25 with a mild recency boost and headline items first; one bulletin can't flood."""
-    scored = []
-    for c in candidates:
-        try:
-            age = (now - datetime.fromisoformat(c.published_at)).total_seconds() / 86400
-        except ValueError:
-            age = 10_000.0
-        recency = 1 + RECENCY_WEIGHT * math.pow(0.5, max(age, 0.0) / half_life_days)
-        headline = HEADLINE_BOOST if c.headline_rank is not None else 1.0
-        scored.append((c, -c.bm25 * recency * headline))
-    scored.sort(key=lambda pair: (-pair[1], pair[0].item_id))
-    seen: dict[int, int] = {}
-    first: list[tuple[Candidate, float]] = []
-    later: list[tuple[Candidate, float]] = []
-    for pair in scored:
-        n = seen.get(pair[0].bulletin_id, 0)
-        seen[pair[0].bulletin_id] = n + 1
-        (first if n < PER_BULLETIN else later).append(pair)
-    return first + later
 
 
 def highlight(text: str, language: str, query: Query, analyzer: Analyzer, width: int = 240) -> str:

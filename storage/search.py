@@ -31,14 +31,6 @@ SELECT search_fts.rowid, search_fts.rank FROM search_fts
 JOIN items i ON i.id = search_fts.rowid JOIN bulletins b ON b.id = i.bulletin_id
 WHERE {where} ORDER BY search_fts.rowid DESC LIMIT ?
 """
-_NEWEST = """
-SELECT rowid, body, head FROM search_fts WHERE {where} ORDER BY rowid DESC LIMIT ?
-"""
-_NEWEST_FILTERED = """
-SELECT search_fts.rowid, search_fts.body, search_fts.head FROM search_fts
-JOIN items i ON i.id = search_fts.rowid JOIN bulletins b ON b.id = i.bulletin_id
-WHERE {where} ORDER BY search_fts.rowid DESC LIMIT ?
-"""
 _DETAILS = """
 SELECT i.id, b.id, b.title, b.published_at, b.language, i.heading, i.text, i.headline_rank,
        i.paragraph_start, i.paragraph_end
@@ -143,25 +135,6 @@ def item_count(db: Database) -> int:
     return int(db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0])
 
 
-def newest_matches(
-    db: Database,
-    fts_query: str,
-    *,
-    language: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    pool: int = POOL,
-) -> list[tuple[int, str, str]]:
-    """(item id, analysed text, analysed heading) of the newest `pool` matches, filtered.
-
-    FTS5 walks matches newest first and stops after `pool` without scoring them, so a
-    query matching half the archive costs little more than a rare one; older matches of
-    very common queries are left out, as the recency boost would rank them low anyway.
-    """
-    rows = _newest(db, (_NEWEST, _NEWEST_FILTERED), fts_query, pool, language, since, until)
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-
 def candidates(db: Database, scored: dict[int, float]) -> list[Candidate]:
     """Details of scored items (bulletins not deleted), best score first."""
     if not scored:
@@ -232,6 +205,70 @@ def rebuild_index(
             [fingerprint],
         )
     return len(rows)
+
+
+_UNIT = """
+SELECT search_fts.rowid, i.bulletin_id, i.paragraph_start FROM search_fts
+JOIN items i ON i.id = search_fts.rowid{join}
+WHERE {where} ORDER BY search_fts.rowid DESC LIMIT ?
+"""
+
+
+def unit_matches(
+    db: Database,
+    fts_query: str,
+    *,
+    language: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = POOL,
+    within: tuple[int, int] | None = None,
+) -> list[tuple[int, int, int]]:
+    """(item id, bulletin id, paragraph start) of the newest `limit` items matching one
+    part of a query, filtered; `within` bounds the item ids (one bulletin's range)."""
+    where, params, joined = _filters(fts_query, language, since, until)
+    if within is not None:
+        where += " AND search_fts.rowid BETWEEN ? AND ?"
+        params += list(within)
+    join = " JOIN bulletins b ON b.id = i.bulletin_id" if joined else ""
+    try:
+        rows = db.execute(_UNIT.format(join=join, where=where), [*params, limit]).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise SearchSyntaxError(str(exc)) from None
+    return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+
+def analysed_items(db: Database, item_ids: list[int]) -> list[tuple[int, str, str]]:
+    """(item id, analysed text, analysed heading) of these items, from the index."""
+    if not item_ids:
+        return []
+    marks = ",".join("?" * len(item_ids))
+    rows = db.execute(
+        f"SELECT rowid, body, head FROM search_fts WHERE rowid IN ({marks})", item_ids
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def bulletin_ranges(db: Database, bulletin_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """For each live (not deleted) bulletin: its first and last item ids and item count."""
+    if not bulletin_ids:
+        return {}
+    marks = ",".join("?" * len(bulletin_ids))
+    rows = db.execute(
+        "SELECT i.bulletin_id, min(i.id), max(i.id), count(*) FROM items i "
+        "JOIN bulletins b ON b.id = i.bulletin_id "
+        f"WHERE i.bulletin_id IN ({marks}) AND b.deleted_at IS NULL GROUP BY i.bulletin_id",
+        bulletin_ids,
+    ).fetchall()
+    return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+
+def item_details(db: Database, item_ids: list[int]) -> dict[int, Candidate]:
+    """Details of these items (of bulletins not deleted), by id; `bm25` is 0."""
+    if not item_ids:
+        return {}
+    rows = db.execute(_DETAILS.format(ids=",".join("?" * len(item_ids))), item_ids).fetchall()
+    return {int(row[0]): Candidate(*[*row, 0.0]) for row in rows}
 
 
 def matching_items(db: Database, fts: str, bulletin_ids: list[int]) -> dict[int, list[int]]:

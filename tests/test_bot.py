@@ -207,15 +207,34 @@ async def test_a_misspelt_search_says_how_it_was_read(fake: FakeBotApi, app: App
 
 async def test_search_pages_and_paragraphs(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     first = await say(fake, USER, "/search ukraine")
-    assert first.text.startswith("🔎 ukraine — 1–5 sur")
+    assert first.text.startswith("🔎 ukraine — 1–3 sur 3")  # one result per bulletin
     assert "<b>" in first.html
-    nxt = buttons(first)["▶"]
-    second = await tap(fake, USER, first, nxt)
-    assert "— 6–10 sur" in second.text
+    labels = buttons(first)
+    assert "▶" not in labels and {"📖 1", "📖 2", "📖 3"} <= set(labels)
+    more = next(label for label in labels if label.startswith("➕ 1 ("))
+    inside = await tap(fake, USER, first, labels[more])  # more from this bulletin
+    assert inside.text.startswith("🔎 ukraine — 1–5 sur")
+    assert inside.text.splitlines()[1].startswith("Dans « ")
+    second = await tap(fake, USER, inside, buttons(inside)["▶"])
+    assert "— 6–" in second.text and second.text.splitlines()[1] == inside.text.splitlines()[1]
     assert second.method == "editMessageText" and second.message_id == first.message_id
     back = await tap(fake, USER, second, buttons(second)["◀"])
     assert "— 1–5 sur" in back.text
+    paragraph = await tap(fake, USER, back, buttons(back)["📖 1"])
+    assert "ukraine" in paragraph.text.lower()
     assert await tap_answer(fake, USER, first, "sp:00000000:1") == "Ce bouton a expiré."
+
+
+async def test_search_with_a_missing_word_says_how_many_it_found(
+    fake: FakeBotApi, app: Application
+) -> None:  # type: ignore[type-arg]
+    answer = await say(fake, USER, "robots Krasnodar xqzwvkj")
+    assert answer.text.splitlines()[1] == (
+        "Aucun résultat avec tous les mots ; résultats avec 2 mots sur 3."
+    )
+    assert "Bilan de la semaine. 1230-1234" in answer.text.split("\n\n")[1]  # French first
+    english = await say(fake, OTHER, "robots Krasnodar", lang="en")
+    assert "Weekly review" in english.text.split("\n\n")[1]  # the reader's language first
 
 
 async def test_plain_text_is_a_question(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]

@@ -43,16 +43,22 @@ def test_ingest_twice_then_search(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["query"] == "Patriot"
     assert data["page"] == 0
-    assert len(data["results"]) >= 4
+    assert len(data["results"]) == 3  # one per bulletin
     for hit in data["results"]:
         assert "patriot" in hit["text"].lower()
         assert "**Patriot**" in hit["snippet"]
         assert set(hit) == {
             "item_id", "bulletin_id", "bulletin_title", "published_at", "language",
-            "heading", "text", "snippet", "headline", "score",
+            "heading", "text", "snippet", "headline", "score", "passage", "more_in_bulletin",
+            "words",
         }  # fmt: skip
-    fr = [h for h in data["results"] if h["bulletin_title"].startswith("Bilan de la semaine. 1230")]
-    assert any("10 missiles pour Patriot" in h["text"] for h in fr)
+    fr = next(
+        h for h in data["results"] if h["bulletin_title"].startswith("Bilan de la semaine. 1230")
+    )
+    code, out, _ = run(capsys, "search", "Patriot", "--bulletin", str(fr["bulletin_id"]), "--json")
+    within = json.loads(out)["results"]
+    assert len(within) == fr["more_in_bulletin"] + len(fr["passage"]) >= 2
+    assert any("10 missiles pour Patriot" in h["text"] for h in within)
 
 
 def test_ingest_json_and_rejections(capsys: pytest.CaptureFixture[str], env: Path) -> None:

@@ -37,8 +37,14 @@ def archive(db: Database, limits: Limits) -> Database:
 
 
 def found(db: Database, query: str, **kwargs: object) -> list[str]:
+    """The text of every item the query finds: each result's bulletin, item by item."""
     results = search(db, query, analyzer_for(), now=NOW, per_page=50, **kwargs)  # type: ignore[arg-type]
-    return [h.text for h in results.hits]
+    texts = []
+    for hit in results.hits:
+        within = search(db, query, analyzer_for(), now=NOW, per_page=50,
+                        bulletin=hit.bulletin_id, **kwargs)  # type: ignore[arg-type]  # fmt: skip
+        texts += [h.text for h in within.hits]
+    return texts
 
 
 # Each query and a phrase that an item it must find contains.
@@ -194,10 +200,18 @@ def test_deleted_bulletins_not_found(archive: Database) -> None:
 
 
 def test_pages(archive: Database) -> None:
-    first = search(archive, "ukraine", analyzer_for(), now=NOW, per_page=3)
-    second = search(archive, "ukraine", analyzer_for(), now=NOW, per_page=3, page=1)
-    assert first.has_next
-    assert not {h.item_id for h in first.hits} & {h.item_id for h in second.hits}
+    first = search(archive, "ukraine", analyzer_for(), now=NOW, per_page=2)
+    second = search(archive, "ukraine", analyzer_for(), now=NOW, per_page=2, page=1)
+    assert first.has_next and first.total == 3  # one result per bulletin (the 3 samples)
+    assert not {h.bulletin_id for h in first.hits} & {h.bulletin_id for h in second.hits}
+    # within one bulletin: every matching item, a page at a time
+    bulletin = first.hits[0].bulletin_id
+    inside = search(archive, "ukraine", analyzer_for(), now=NOW, per_page=3, bulletin=bulletin)
+    after = search(archive, "ukraine", analyzer_for(), now=NOW, per_page=3, page=1,
+                   bulletin=bulletin)  # fmt: skip
+    assert inside.total == first.hits[0].also + len(first.hits[0].passage) > 3
+    assert {h.bulletin_id for h in inside.hits + after.hits} == {bulletin}
+    assert not {h.item_id for h in inside.hits} & {h.item_id for h in after.hits}
 
 
 def test_variants_file_change_rebuilds_index(db: Database, limits: Limits, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
 
 from bot.handlers.common import Context, chat_language, edit_or_reply, is_admin
-from bot.i18n import Html, t
+from bot.i18n import Html, language_of, t
 from bot.render import esc
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, Hit, QueryError, Results, search
 from storage.search import SearchSyntaxError
@@ -41,7 +41,9 @@ def hit_block(n: int, hit: Hit) -> str:
     return f"{n}. {marked(hit.snippet)}\n<i>{hit.published_at[:10]} · {esc(hit.bulletin_title)}</i>"
 
 
-def _run(context: Context, query: str, page: int, admin: bool) -> Results:
+def _run(
+    context: Context, query: str, page: int, admin: bool, bulletin: int | None, language: str
+) -> Results:
     settings, db = context.bot_data.ready
     return search(
         db,
@@ -51,14 +53,19 @@ def _run(context: Context, query: str, page: int, admin: bool) -> Results:
         per_page=PER_PAGE,
         admin=admin,
         half_life_days=settings.search_half_life_days,
+        bulletin=bulletin,
+        reader_language=language,
     )
 
 
-async def answer_search(update: Update, context: Context, query: str, page: int = 0) -> None:
-    """Run a search and show one page, with ◀ ▶ and 📖 buttons."""
+async def answer_search(
+    update: Update, context: Context, query: str, page: int = 0, bulletin: int | None = None
+) -> None:
+    """Run a search and show one page — one result per bulletin, or every match of one
+    bulletin — with ◀ ▶, 📖 (the paragraph) and ➕ (more from that bulletin) buttons."""
     language = chat_language(update, context)
     try:
-        results = _run(context, query, page, is_admin(update, context))
+        results = _run(context, query, page, is_admin(update, context), bulletin, language)
     except QueryError as exc:
         problem = t(language, f"qerr_{exc.key}", **exc.values)
         await edit_or_reply(update, context, t(language, "search_usage", hint=Html(
@@ -74,22 +81,31 @@ async def answer_search(update: Update, context: Context, query: str, page: int 
     first = page * PER_PAGE + 1
     header = t(language, "results", query=query[:100], first=first,
                last=first + len(results.hits) - 1, total=results.total)  # fmt: skip
+    if bulletin is not None:  # "more from this bulletin": say which
+        header += "\n" + t(language, "results_within", title=results.hits[0].bulletin_title)
     if results.corrections:  # "Harkiv" was read as "Kharkiv": say so
         header += "\n" + t(language, "corrected",
                            words=", ".join(shown for _, shown in results.corrections),
                            typed=", ".join(typed for typed, _ in results.corrections))  # fmt: skip
+    if results.partial:  # no bulletin has every word: say how many these have
+        header += "\n" + t(language, "partial", n=results.best, m=results.words)
     blocks = [header] + [hit_block(first + k, h) for k, h in enumerate(results.hits)]
     qid = _remember(context, query)
+    where = f":{bulletin}" if bulletin is not None else ""
     nav = []
     if page > 0:
-        nav.append(("◀", f"sp:{qid}:{page - 1}"))
+        nav.append(("◀", f"sp:{qid}:{page - 1}{where}"))
     if results.has_next:
-        nav.append(("▶", f"sp:{qid}:{page + 1}"))
+        nav.append(("▶", f"sp:{qid}:{page + 1}{where}"))
     reads = [
         (t(language, "btn_read", n=first + k), f"rd:{h.item_id}")
         for k, h in enumerate(results.hits)
     ]
-    await edit_or_reply(update, context, "\n\n".join(blocks), [reads, nav])
+    more = [
+        (t(language, "btn_more_here", n=first + k, count=h.also), f"sp:{qid}:0:{h.bulletin_id}")
+        for k, h in enumerate(results.hits) if h.also and bulletin is None
+    ]  # fmt: skip
+    await edit_or_reply(update, context, "\n\n".join(blocks), [reads, more, nav])
 
 
 def _remember(context: Context, query: str) -> str:
@@ -115,13 +131,13 @@ async def on_page(update: Update, context: Context) -> None:
     """◀ or ▶ under results."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, qid, page = query.data.split(":")
+    _, qid, page, *where = query.data.split(":")
     text = context.chat_data.searches.get(qid) if context.chat_data else None
     if text is None:
         await query.answer(t(chat_language(update, context), "expired"))
         return
     await query.answer()
-    await answer_search(update, context, text, int(page))
+    await answer_search(update, context, text, int(page), int(where[0]) if where else None)
 
 
 async def on_plain_text(update: Update, context: Context) -> bool:
@@ -142,7 +158,11 @@ async def on_inline(update: Update, context: Context) -> None:
     if inline.query.strip():
         try:
             results = search(
-                context.bot_data.ready[1], inline.query, context.bot_data.analyzer, per_page=10
+                context.bot_data.ready[1],
+                inline.query,
+                context.bot_data.analyzer,
+                per_page=10,
+                reader_language=language_of(inline.from_user.language_code),
             )
         except QueryError:
             results = None
@@ -161,5 +181,5 @@ async def on_inline(update: Update, context: Context) -> None:
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     app.add_handler(CommandHandler("search", cmd_search))
-    app.add_handler(CallbackQueryHandler(on_page, pattern=r"^sp:[0-9a-f]{8}:\d{1,3}$"))
+    app.add_handler(CallbackQueryHandler(on_page, pattern=r"^sp:[0-9a-f]{8}:\d{1,3}(:\d{1,12})?$"))
     app.add_handler(InlineQueryHandler(on_inline))
