@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from bench.corpus import ACTORS, PLACES, WEAPONS, bulletins
+from bot.app import settle_after_start
 from bot.ingest import Limits, Submission, prepare
 from bot.search import QueryError, search
 from bot.text.analyze import analyzer_for
@@ -132,6 +133,7 @@ def main() -> None:
     print(f"{args.bulletins} bulletins, {items} items, {path.stat().st_size / 1e6:.0f} MB")
     analyzer = analyzer_for()
     qs = queries(args.queries)
+    settle_after_start()  # as the bot does once started
 
     hebdo_ms, errors = [], 0
     for q in qs:

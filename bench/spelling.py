@@ -28,6 +28,7 @@ from pathlib import Path
 
 from bench.corpus import ACTORS, PLACES, WEAPONS
 from bench.search import WORDS, archive, percentiles
+from bot.app import settle_after_start
 from bot.search import search
 from bot.text.analyze import analyzer_for, fold
 from storage import open_db
@@ -113,6 +114,8 @@ def main() -> None:
     parser.add_argument("--vocabulary", type=int, default=300_000)
     args = parser.parse_args()
     db = open_db(archive(args.bulletins))
+    analyzer_for()
+    settle_after_start()  # as the bot does once started
     rng = random.Random(11)
     pool = words()
     plain, slipped = [], []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import time
@@ -399,6 +400,14 @@ async def wait_for_telegram(settings: Settings, *, first: float = 1.0, cap: floa
         delay, attempt = min(delay * 2, cap), attempt + 1
 
 
+def settle_after_start() -> None:
+    """Move every object alive after start-up (modules, catalogues, the analyzer, the
+    application) out of the garbage collector's sight: its full collections then scan only
+    what updates create, instead of pausing some searches for ~10 ms to walk them all."""
+    gc.collect()
+    gc.freeze()
+
+
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Wait for Telegram, then run until `stop` is set (by SIGINT or SIGTERM when not given)."""
     await wait_for_telegram(settings)
@@ -409,6 +418,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
     await start_app(app)
+    settle_after_start()
     try:
         await stop.wait()
     finally:

@@ -16,35 +16,50 @@ item range (an index seek), so a candidate is never ranked low for a word it doe
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
 from bot.query import Query
-from storage.search import bulletin_ranges, item_count, term_docs, unit_matches
+from storage.search import (
+    analysed_range,
+    bulletin_ranges,
+    item_count,
+    term_docs,
+    unit_matches,
+)
 
-UNIT_POOL = 500  # newest items matched per unit
-VERIFIED = 60  # bulletins in contention whose missing units are looked for in their range
+UNIT_POOL = 300  # newest items matched per unit
+VERIFIED = 20  # bulletins in contention whose missing units are looked for in their range
 ITEM, PARAGRAPH, BULLETIN = 0, 1, 2  # how close the units are
 
 
-@dataclass
 class Found:
-    """One bulletin's matches: for each unit (by index), the items holding it."""
+    """One bulletin's matches: for each unit (by index), the items holding it. (A plain
+    class with slots: a query may touch a thousand bulletins.)"""
 
-    bulletin_id: int
-    units: dict[int, set[int]] = field(default_factory=dict)
-    paragraph: dict[int, int] = field(default_factory=dict)  # item id → paragraph start
-    weight: float = 0.0  # the idf of the units held, summed
-    level: int = BULLETIN
+    __slots__ = ("bulletin_id", "holds", "level", "paragraph", "units", "weight")
+
+    def __init__(self, bulletin_id: int) -> None:
+        self.bulletin_id = bulletin_id
+        self.units: dict[int, set[int]] = {}
+        self.paragraph: dict[int, int] = {}  # item id → paragraph start
+        self.holds: dict[int, set[int]] = {}  # item id → its units
+        self.weight = 0.0  # the idf of the units held, summed
+        self.level = BULLETIN
+
+    def add(self, unit: int, item: int, paragraph: int) -> None:
+        """Record that `item` (in the paragraph starting at `paragraph`) holds `unit`."""
+        self.units.setdefault(unit, set()).add(item)
+        self.holds.setdefault(item, set()).add(unit)
+        self.paragraph[item] = paragraph
 
     def items(self) -> set[int]:
         """Every item holding some unit."""
-        return set().union(*self.units.values()) if self.units else set()
+        return set(self.holds)
 
     def held_by(self, item: int) -> set[int]:
         """The units `item` holds."""
-        return {u for u, items in self.units.items() if item in items}
+        return self.holds.get(item, set())
 
 
 def unit_weights(db: Database, query: Query) -> list[float]:
@@ -80,9 +95,7 @@ def gather(
         if len(rows) == UNIT_POOL:
             cut[u] = rows[-1][0]
         for item, bulletin_id, paragraph in rows:
-            entry = found.setdefault(bulletin_id, Found(bulletin_id))
-            entry.units.setdefault(u, set()).add(item)
-            entry.paragraph[item] = paragraph
+            found.setdefault(bulletin_id, Found(bulletin_id)).add(u, item, paragraph)
     for entry in found.values():
         _settle(entry, weights)
     if cut and within is None:
@@ -94,36 +107,54 @@ def _settle(entry: Found, weights: list[float]) -> None:
     """The weight and level of what `entry` holds."""
     held = set(entry.units)
     entry.weight = sum(weights[u] for u in held)
-    items = entry.items()
-    if any(entry.held_by(i) == held for i in items):
+    if len(held) == 1 or any(units == held for units in entry.holds.values()):
         entry.level = ITEM
         return
     by_paragraph: dict[int, set[int]] = {}
-    for item in items:
-        by_paragraph.setdefault(entry.paragraph[item], set()).update(entry.held_by(item))
+    for item, units in entry.holds.items():
+        by_paragraph.setdefault(entry.paragraph[item], set()).update(units)
     entry.level = PARAGRAPH if held in by_paragraph.values() else BULLETIN
 
 
 def _complete(
     db: Database, query: Query, found: dict[int, Found], cut: dict[int, int], weights: list[float]
 ) -> None:
-    """Look for cut units in the range of each bulletin in contention that lacks them."""
+    """Look for cut units in each bulletin in contention that lacks them: in its items'
+    analysed text (one read of the bulletin's range), or — when the query excludes words or
+    has a prefix, whose rules only the index applies — with the index, within the range."""
     contenders = sorted(found.values(), key=lambda f: (-f.weight, f.level, -f.bulletin_id))
     contenders = [f for f in contenders[:VERIFIED] if any(u not in f.units for u in cut)]
     ranges = bulletin_ranges(db, [f.bulletin_id for f in contenders])
+    by_index = bool(query.excluded) or any("*" in query.units[u].fts for u in cut)
     for entry in contenders:
         if entry.bulletin_id not in ranges:
             continue
         first, last, _ = ranges[entry.bulletin_id]
-        for u, oldest in cut.items():
-            if u in entry.units or first >= oldest:
-                continue  # held already, or the list reached back past this bulletin
-            rows = unit_matches(db, query.fts([query.units[u].fts]), limit=UNIT_POOL,
-                                within=(first, min(last, oldest - 1)))  # fmt: skip
-            for item, _, paragraph in rows:
-                entry.units.setdefault(u, set()).add(item)
-                entry.paragraph[item] = paragraph
+        missing = [u for u, oldest in cut.items() if u not in entry.units and first < oldest]
+        if not missing:
+            continue  # held already, or the lists reached back past this bulletin
+        if by_index:
+            for u in missing:
+                rows = unit_matches(db, query.fts([query.units[u].fts]), limit=UNIT_POOL,
+                                    within=(first, last))  # fmt: skip
+                for item, _, paragraph in rows:
+                    entry.add(u, item, paragraph)
+        else:
+            for item, body, head, paragraph in analysed_range(db, first, last):
+                tokens = [body.split(), head.split()]
+                for u in missing:
+                    if all(any(_holds(t, alt) for t in tokens for alt in concept)
+                           for concept in query.units[u].concepts):  # fmt: skip
+                        entry.add(u, item, paragraph)
         _settle(entry, weights)
+
+
+def _holds(tokens: list[str], alternative: tuple[str, ...]) -> bool:
+    """Whether `tokens` hold this term, or these terms next to each other (a phrase)."""
+    if len(alternative) == 1:
+        return alternative[0] in tokens
+    n = len(alternative)
+    return any(tuple(tokens[i : i + n]) == alternative for i in range(len(tokens) - n + 1))
 
 
 def passage(entry: Found, weights: list[float], item_score: dict[int, float]) -> list[int]:
@@ -146,3 +177,15 @@ def passage(entry: Found, weights: list[float], item_score: dict[int, float]) ->
     same = [i for i in helpers if entry.paragraph[i] == entry.paragraph[first]]
     second = max(same or helpers, key=lambda i: value(i, missing))
     return [first, second]
+
+
+K1, B = 1.2, 0.75
+
+
+def bulletin_bm25(entry: Found, weights: list[float], length: int, average: float) -> float:
+    """Okapi BM25 of the bulletin as one document: each unit's idf, its frequency being the
+    number of the bulletin's items holding it, the length its number of items."""
+    norm = K1 * (1 - B + B * length / (average or 1.0))
+    return sum(
+        weights[u] * len(items) * (K1 + 1) / (len(items) + norm) for u, items in entry.units.items()
+    )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from bot.languages import BULLETIN_LANGUAGES
-from bot.text.analyze import QUERY_LANGUAGES, Analyzer
+from bot.text.analyze import QUERY_LANGUAGES, Analyzer, fold, words
 
 MAX_TERMS = 12
 USAGE = (
@@ -53,6 +53,7 @@ class Unit:
 
     fts: str
     concepts: list[set[tuple[str, ...]]]
+    exact: tuple[str, ...] = ()  # a word as typed (its folded sub-words): a match kept as is
 
 
 @dataclass
@@ -161,7 +162,8 @@ def parse_query(
         if part:
             (query.excluded if negative else query.groups).append(part)
             if not negative:
-                query.units.append(Unit(part, query.concepts[known:]))
+                exact = tuple(fold(w) for w in words(word)) if phrase is None else ()
+                query.units.append(Unit(part, query.concepts[known:], exact))
     if not query.groups:
         if query.excluded:
             raise QueryError(

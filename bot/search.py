@@ -10,15 +10,16 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from bot.passages import Found, gather, passage, unit_weights
+from bot.passages import Found, bulletin_bm25, gather, passage, unit_weights
 from bot.query import Query, QueryError, parse_query
 from bot.spelling import correction, surface
-from bot.text.analyze import Analyzer
+from bot.text.analyze import Analyzer, fold, words
 from storage.search import (
     HEAD_WEIGHT,
     MAX_CANDIDATES,
     Candidate,
     analysed_items,
+    bulletin_ranges,
     expand_prefix,
     item_count,
     item_details,
@@ -33,6 +34,8 @@ HIGHLIGHT_END = "\ue001"
 RECENCY_WEIGHT = 0.3  # at most +30 % for an item published today
 HEADLINE_BOOST = 1.25
 READER_LANGUAGE_BOOST = 1.5  # a bulletin in the reader's language, among equal matches
+DETAILED = 20  # bulletins scored sentence by sentence: the first 4 pages of 5
+EXACT_WEIGHT = 2.0  # a word found as typed (not only by its stem) adds twice its idf
 
 
 @dataclass(frozen=True)
@@ -110,13 +113,13 @@ def search(
     chosen = ranked[page * per_page : (page + 1) * per_page]
     details = item_details(db, [i for *_, items, _, _ in chosen for i in items])
     hits = []
-    for c, score, items, also, words in chosen:
+    for c, score, items, also, held in chosen:
         snippet = " … ".join(
             highlight(details[i].text, c.language, query, analyzer, 240 // len(items))
             for i in sorted(items) if i in details
         )  # fmt: skip
         hits.append(Hit(**asdict(c), score=round(score, 4), snippet=snippet, passage=items,
-                        also=also, words=words))  # fmt: skip
+                        also=also, words=held))  # fmt: skip
     texts = [(h.text, h.language) for h in hits]
     shown = [(typed, surface(typed, term, texts, analyzer)) for typed, term in query.corrections]
     best = max((h.words for h in hits), default=0) if page == 0 else len(query.units)
@@ -138,31 +141,67 @@ def _bulletins(
     db: Database, query: Query, weights: list[float], entries: dict[int, Found],
     now: datetime, half_life_days: float, reader_language: str | None,
 ) -> list[Ranked]:  # fmt: skip
-    """One result per bulletin: most (and rarest) words first, then the closest together,
-    then the best sentence's bm25 with a mild recency boost, headline items and the
-    reader's language first."""
+    """One result per bulletin. Those holding every word first — in one sentence, then one
+    paragraph, then anywhere — then the others; in each group by the bulletin's BM25 (the
+    words it holds, rarer ones weighing more, and how often) plus its best sentence's, with
+    a mild recency boost, headline items and the reader's language first."""
     contenders = sorted(entries.values(), key=lambda f: (-f.weight, f.level, -f.bulletin_id))
     contenders = contenders[:MAX_CANDIDATES]
-    scored_items = {i for f in contenders for i in _best_items(f, weights)}
+    ranges = bulletin_ranges(db, [f.bulletin_id for f in contenders])
+    lengths = {b: n for b, (_, _, n) in ranges.items()}
+    average = sum(lengths.values()) / len(lengths) if lengths else 1.0
+
+    def group(entry: Found) -> tuple[bool, int]:
+        complete = len(entry.units) == len(query.units)
+        return (not complete, entry.level if complete else 0)
+
+    # a first order by the bulletins' own BM25; the best `DETAILED` are then scored in full
+    whole = {f.bulletin_id: bulletin_bm25(f, weights, lengths.get(f.bulletin_id, 1), average)
+             for f in contenders if f.bulletin_id in lengths}  # fmt: skip
+    contenders = sorted(
+        (f for f in contenders if f.bulletin_id in whole),
+        key=lambda f: (group(f), -whole[f.bulletin_id], -f.bulletin_id),
+    )
+    detailed, rest = contenders[:DETAILED], contenders[DETAILED:]
+    scored_items = {i for f in detailed for i in _best_items(f, weights)}
     item_score = bm25_scores(db, query, analysed_items(db, sorted(scored_items)), keep=10**9)
-    passages = {f.bulletin_id: tuple(passage(f, weights, item_score)) for f in contenders}
-    details = item_details(db, sorted(scored_items.union(*passages.values())))
+    passages = {f.bulletin_id: tuple(passage(f, weights, item_score)) for f in detailed}
+    rest_leads = {f.bulletin_id: _best_items(f, weights, keep=1)[0] for f in rest}
+    details = item_details(db, sorted(scored_items.union(*passages.values(), rest_leads.values())))
     ranked = []
-    for entry in contenders:
+    for entry in detailed:
         shown = passages[entry.bulletin_id]
         mine = [i for i in _best_items(entry, weights) if i in details]
         if not mine or any(i not in details for i in shown):
-            continue  # a deleted bulletin
+            continue  # deleted meanwhile
         lead = details[shown[0]]
         best = max(item_score.get(i, 0.0) for i in mine)
         boost = HEADLINE_BOOST if lead.headline_rank is not None else 1.0
         boost *= READER_LANGUAGE_BOOST if lead.language == reader_language else 1.0
-        score = best * boost * _recency(lead, now, half_life_days)
-        key = (-round(entry.weight, 6), entry.level, -score, lead.item_id)
+        texts = [f"{details[i].heading} {details[i].text}" for i in shown]
+        exact = EXACT_WEIGHT * _exact(query, weights, entry, texts)
+        score = (
+            (whole[entry.bulletin_id] + best + exact) * boost * _recency(lead, now, half_life_days)
+        )
+        key = (*group(entry), -score, lead.item_id)
         ranked.append((key, (lead, score, shown, len(entry.items()) - len(shown),
                              len(entry.units))))  # fmt: skip
     ranked.sort(key=lambda pair: pair[0])
-    return [r for _, r in ranked]
+    out = [r for _, r in ranked]
+    for entry in rest:  # beyond the first pages: in the first order, their best item shown
+        if (first := details.get(rest_leads[entry.bulletin_id])) is not None:
+            out.append((first, whole[entry.bulletin_id], (first.item_id,),
+                        len(entry.items()) - 1, len(entry.units)))  # fmt: skip
+    return out
+
+
+def _exact(query: Query, weights: list[float], entry: Found, texts: list[str]) -> float:
+    """The idf of the words found as typed (not only by stem or variant) in these texts."""
+    written = {fold(w) for text in texts for w in words(text)}
+    return sum(
+        weights[u] for u in entry.units
+        if query.units[u].exact and set(query.units[u].exact) <= written
+    )  # fmt: skip
 
 
 def _best_items(entry: Found, weights: list[float], keep: int = 4) -> list[int]:

@@ -249,6 +249,17 @@ def analysed_items(db: Database, item_ids: list[int]) -> list[tuple[int, str, st
     return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
+def analysed_range(db: Database, first: int, last: int) -> list[tuple[int, str, str, int]]:
+    """(item id, analysed text, analysed heading, paragraph start) of the items whose ids
+    are in [first, last] (one bulletin's), read from the index's stored columns."""
+    rows = db.execute(
+        "SELECT s.rowid, s.body, s.head, i.paragraph_start FROM search_fts s "
+        "JOIN items i ON i.id = s.rowid WHERE s.rowid BETWEEN ? AND ?",
+        [first, last],
+    ).fetchall()
+    return [(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
+
+
 def bulletin_ranges(db: Database, bulletin_ids: list[int]) -> dict[int, tuple[int, int, int]]:
     """For each live (not deleted) bulletin: its first and last item ids and item count."""
     if not bulletin_ids:

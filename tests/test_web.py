@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -127,8 +128,10 @@ async def test_serve_runs_until_told_to_stop(fake: FakeBotApi, settings: Setting
     await fake.wait_calls("getUpdates", 1)
     fake.message(USER, "/help")
     assert "/search" in (await fake.reply(USER, 0)).text
+    assert gc.get_freeze_count() > 0  # start-up objects are out of the collector's sight
     stop.set()
     await asyncio.wait_for(task, 10)
+    gc.unfreeze()
 
 
 def test_webhook_settings_are_checked() -> None:

@@ -96,3 +96,25 @@ def test_phrases_stay_exact_and_exclusions_hold(archive: Database) -> None:  # n
 def test_filters_apply_to_every_word(archive: Database) -> None:  # noqa: F811
     assert set(titles(archive, "Trump Thales lang:en")) == {EN_11}
     assert FR_18 not in titles(archive, "Trump Thales until:2025-07-12")
+
+
+def test_a_word_too_common_for_its_list_is_still_found_in_older_bulletins(
+    db: Database, limits: Limits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each word's list stops at the newest UNIT_POOL items; a bulletin in contention is
+    then read for the words its lists did not reach, so it keeps its rank."""
+    from bot import passages
+
+    old = "Revue ancienne\n\nLes drones ont frappé Berdiansk.\n\nUn autre paragraphe, sans rien."
+    ingest(db, Submission("file", "2025-06-01-old.txt", data=old.encode()), limits)
+    for n in range(6):  # newer bulletins that mention drones only
+        text = f"Revue {n} du jour\n\nDes drones au-dessus de la ville numéro {n}."
+        ingest(db, Submission("file", f"2025-07-{n + 10}-new.txt", data=text.encode()), limits)
+    monkeypatch.setattr(passages, "UNIT_POOL", 3)  # "drones": only the 3 newest items listed
+    results = search(db, "Berdiansk drones", analyzer_for(), now=NOW)
+    first = results.hits[0]
+    assert first.bulletin_title == "Revue ancienne" and first.words == 2 and not results.partial
+    assert "drones" in first.snippet and "Berdiansk" in first.snippet
+    # the same through the index when the query excludes a word (only the index applies it)
+    results = search(db, "Berdiansk drones -Kherson", analyzer_for(), now=NOW)
+    assert results.hits[0].bulletin_title == "Revue ancienne" and results.hits[0].words == 2
