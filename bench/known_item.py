@@ -12,6 +12,10 @@ hit@1, hit@5 and MRR@5 of:
 - the floor: plain FTS5 (default tokenizer) over the whole articles, the same words
   quoted and OR-ed, ranked by FTS5's bm25 — a standard keyword search at its best here.
 
+Each line also gives the share of articles whose query words all appear, as written, in
+the article itself: words of an abstract often do not (31 of the 100 single rarest words
+are not in their article), which bounds what any keyword search can find.
+
 Then, on the search benchmark's 100,000-bulletin archive (bench/out/, built once), the
 latency of Hebdo's search for 1,000 mixed queries (half of them two or three words) against
 the raw FTS5 floor there. Targets: hit@5 at least the floor's and at least 0.9 at every k;
@@ -97,12 +101,17 @@ def known_item() -> bool:
                 ).fetchall()
                 order = [r[0] for r in rows]
                 floor.append(order.index(n) + 1 if n in order else None)
+            inside = sum(
+                all(w in set(WORD.findall(doc["text"].lower())) for w in words)
+                for doc, words in ((d, distinctive(d["summary"], df, k)) for d in docs)
+            ) / len(docs)
             ours = sum(r is not None and r <= 5 for r in hebdo) / len(hebdo)
             theirs = sum(r is not None and r <= 5 for r in floor) / len(floor)
             ok = ours >= theirs and ours >= 0.9
             met &= ok
             print(f"  {k} word(s)  hebdo: {scores(hebdo)}   floor: {scores(floor)}   "
-                  f"hit@5 target {'met' if ok else 'MISS'}")  # fmt: skip
+                  f"hit@5 target {'met' if ok else 'MISS'}   (every word in its article, as "
+                  f"written: {inside:.2f})")  # fmt: skip
         db.close()
     return met
 

@@ -178,7 +178,7 @@ def _bulletins(
         best = max(item_score.get(i, 0.0) for i in mine)
         boost = HEADLINE_BOOST if lead.headline_rank is not None else 1.0
         boost *= READER_LANGUAGE_BOOST if lead.language == reader_language else 1.0
-        texts = [f"{details[i].heading} {details[i].text}" for i in shown]
+        texts = [f"{details[i].heading} {details[i].text}" for i in {*mine, *shown}]
         exact = EXACT_WEIGHT * _exact(query, weights, entry, texts)
         score = (
             (whole[entry.bulletin_id] + best + exact) * boost * _recency(lead, now, half_life_days)

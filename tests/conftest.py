@@ -16,8 +16,11 @@ from devtools.fakeapi import FakeBotApi
 from storage import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parent / "shared" / "data" / "bulletins"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# The editors' sample bulletins (../shared/data/bulletins), copied here so that the suite
+# runs in a clone without ../shared; tests/test_docs.py checks the copies are current.
+SAMPLES = FIXTURES / "samples"
+SHARED_SAMPLES = ROOT.parent / "shared" / "data" / "bulletins"
 SAMPLE_FR = SAMPLES / "2025-07-11-bilan-jours-1230-1234.txt"
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import re
 
+import pytest
+
 from bot.cli import build_parser
 from bot.config import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLES, SHARED_SAMPLES
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 ENV_EXAMPLE = (ROOT / ".env.example").read_text(encoding="utf-8")
@@ -37,3 +39,11 @@ def test_every_setting_documented() -> None:
     for key in setting_keys():
         assert f"`{key}`" in README, key
         assert re.search(rf"^{key}=", ENV_EXAMPLE, re.M), key
+
+
+@pytest.mark.skipif(not SHARED_SAMPLES.is_dir(),
+                    reason="../shared/data/bulletins is not beside this clone")  # fmt: skip
+def test_the_sample_fixtures_are_the_shared_samples() -> None:
+    shared = {p.name: p.read_bytes() for p in SHARED_SAMPLES.glob("*.txt")}
+    copies = {p.name: p.read_bytes() for p in SAMPLES.glob("*.txt")}
+    assert copies == shared, "copy ../shared/data/bulletins/*.txt to tests/fixtures/samples/"
