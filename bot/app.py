@@ -36,6 +36,7 @@ from bot.handlers.common import (
     IN_CHANNELS,
     BotData,
     ChatData,
+    Command,
     Context,
     UserData,
     chat_language,
@@ -56,21 +57,27 @@ from storage.people import mark_inactive, subscriber_stats
 log = logging.getLogger(__name__)
 FEATURES = (subscribe, reading, search, follow, posting, archive, sources, delivery)
 HELP = [
-    ("help", {"fr": "cette aide", "en": "this help", "uk": "ця довідка"}, False),
-    (
+    Command(
+        "help",
+        {
+            "fr": "cette aide",
+            "en": "this help",
+            "uk": "ця довідка",
+        },
+    ),
+    Command(
         "cancel",
         {
             "fr": "abandonner la question ou la publication en cours",
             "en": "drop the pending question or the post in progress",
             "uk": "скасувати питання чи публікацію",
         },
-        False,
     ),
 ]
 
 
-def all_commands() -> list[tuple[str, dict[str, str], bool]]:
-    """Every command the bot registers: (name, descriptions by language, admin only)."""
+def all_commands() -> list[Command]:
+    """Every command the bot registers, in the order /help lists them."""
     return [*HELP, *(c for feature in FEATURES for c in feature.COMMANDS)]
 
 
@@ -79,9 +86,9 @@ async def cmd_help(update: Update, context: Context) -> None:
     language = chat_language(update, context)
     admin_user = is_admin(update, context)
     lines = [
-        f"/{name} — {esc(texts.get(language, texts['en']))}" + (" 🔒" if only_admin else "")
-        for name, texts, only_admin in all_commands()
-        if admin_user or not only_admin
+        f"/{c.name} — {esc(c.describe(language))}" + (" 🔒" if c.admin else "")
+        for c in all_commands()
+        if admin_user or not c.admin
     ]
     await reply(update, context, t(language, "help", commands=Html("\n".join(lines))))
 
@@ -242,8 +249,8 @@ async def set_menus(app: Application) -> None:  # type: ignore[type-arg]
     commands = all_commands()
 
     def menu(language: str, admin_menu: bool) -> list[BotCommand]:
-        wanted = [c for c in commands if admin_menu or not c[2]]
-        return [BotCommand(name, texts.get(language, texts["en"])) for name, texts, _ in wanted]
+        wanted = [c for c in commands if admin_menu or not c.admin]
+        return [BotCommand(c.name, c.describe(language)) for c in wanted]
 
     try:
         await app.bot.set_my_commands(menu("en", False))

@@ -8,7 +8,16 @@ import logging
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.handlers.common import Context, admin_only, edit_or_reply, parse_id, reply, tr, user_id
+from bot.handlers.common import (
+    Command,
+    Context,
+    admin_only,
+    edit_or_reply,
+    parse_id,
+    reply,
+    tr,
+    user_id,
+)
 from bot.render import esc, shorten
 from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
 from storage.people import audit
@@ -16,19 +25,23 @@ from storage.people import audit
 log = logging.getLogger(__name__)
 PAGE = 8
 COMMANDS = [
-    (
+    Command(
         "bulletins",
-        {"fr": "liste des bulletins", "en": "list bulletins", "uk": "список бюлетенів"},
-        True,
+        {
+            "fr": "liste des bulletins",
+            "en": "list bulletins",
+            "uk": "список бюлетенів",
+        },
+        admin=True,
     ),
-    (
+    Command(
         "delete",
         {
             "fr": "retirer un bulletin : /delete 12",
             "en": "remove a bulletin: /delete 12",
             "uk": "прибрати бюлетень",
         },
-        True,
+        admin=True,
     ),
 ]
 

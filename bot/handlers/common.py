@@ -73,6 +73,20 @@ class BotData:
         return analyzer_for(settings.variants_file)
 
 
+@dataclass(frozen=True)
+class Command:
+    """A command the bot registers: its name, what it does in each language (the menus and
+    /help), and whether only admins may run it (then only they see it, marked 🔒)."""
+
+    name: str
+    help: dict[str, str]
+    admin: bool = False
+
+    def describe(self, language: str) -> str:
+        """What it does, in `language` (English for a language it lacks)."""
+        return self.help.get(language, self.help["en"])
+
+
 @dataclass
 class ChatData:
     """What the bot keeps about a chat between its updates (in memory)."""

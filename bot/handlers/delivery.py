@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.delivery.schedule import due_now, queue_editions, unserved
 from bot.digest import week_of
 from bot.handlers.common import (
+    Command,
     Context,
     admin_only,
     chat_language,
@@ -28,32 +29,32 @@ from storage.outbox import digest_send_rate, edition_counts, status_counts
 from storage.people import audit, subscriber_stats
 
 COMMANDS = [
-    (
+    Command(
         "preview",
         {
             "fr": "le résumé que ce chat recevrait maintenant",
             "en": "the digest this chat would receive now",
             "uk": "дайджест, який цей чат отримав би зараз",
         },
-        True,
+        admin=True,
     ),
-    (
+    Command(
         "send_digest",
         {
             "fr": "envoyer à chacun son résumé maintenant (avec confirmation)",
             "en": "send everyone their digest now (asks first)",
             "uk": "надіслати дайджест зараз",
         },
-        True,
+        admin=True,
     ),
-    (
+    Command(
         "stats",
         {
             "fr": "abonnés, bulletins, envois",
             "en": "subscribers, bulletins, deliveries",
             "uk": "статистика",
         },
-        True,
+        admin=True,
     ),
 ]
 

@@ -7,6 +7,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.handlers.common import (
     IN_CHANNELS,
+    Command,
     Context,
     chat_row,
     edit_or_reply,
@@ -20,24 +21,29 @@ from storage.people import MAX_FOLLOWS, add_follow, list_follows, remove_follow
 
 MAX_TERM = 40
 COMMANDS = [
-    (
+    Command(
         "follow",
         {
             "fr": "alerte sur un mot : /follow otan",
             "en": "alert on a word: /follow nato",
             "uk": "сповіщення про слово",
         },
-        False,
     ),
-    ("following", {"fr": "mots suivis", "en": "words you follow", "uk": "ваші слова"}, False),
-    (
+    Command(
+        "following",
+        {
+            "fr": "mots suivis",
+            "en": "words you follow",
+            "uk": "ваші слова",
+        },
+    ),
+    Command(
         "unfollow",
         {
             "fr": "ne plus suivre un mot",
             "en": "stop following a word",
             "uk": "не стежити за словом",
         },
-        False,
     ),
 ]
 

@@ -18,6 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.delivery.schedule import announce_new_bulletins
 from bot.handlers.common import (
+    Command,
     Context,
     admin_only,
     chat_language,
@@ -36,14 +37,14 @@ from storage.people import audit
 
 log = logging.getLogger(__name__)
 COMMANDS = [
-    (
+    Command(
         "post",
         {
             "fr": "publier un bulletin (texte ou fichier)",
             "en": "publish a bulletin (text or file)",
             "uk": "опублікувати бюлетень",
         },
-        True,
+        admin=True,
     ),
 ]
 

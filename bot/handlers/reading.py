@@ -6,30 +6,28 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.digest import Edition, chat_zone, edition_for
-from bot.handlers.common import IN_CHANNELS, Context, chat_language, reply
+from bot.handlers.common import IN_CHANNELS, Command, Context, chat_language, reply
 from bot.i18n import Html, t
 from bot.render import esc, render_digest, shorten
 from storage.bulletins import get_bulletin, get_item, latest_bulletin_id
 from storage.people import get_subscriber
 
 COMMANDS = [
-    (
+    Command(
         "latest",
         {
             "fr": "le dernier bulletin en bref",
             "en": "the latest bulletin in brief",
             "uk": "останній бюлетень коротко",
         },
-        False,
     ),
-    (
+    Command(
         "digest",
         {
             "fr": "le résumé : ce qui est nouveau depuis le dernier",
             "en": "the digest: what is new since your last one",
             "uk": "дайджест: нове від попереднього",
         },
-        False,
     ),
 ]
 

@@ -9,7 +9,7 @@ from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, InlineQueryHandler
 
-from bot.handlers.common import Context, chat_language, edit_or_reply, is_admin
+from bot.handlers.common import Command, Context, chat_language, edit_or_reply, is_admin
 from bot.i18n import Html, language_of, t
 from bot.render import esc
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, Hit, QueryError, Results, search
@@ -19,14 +19,13 @@ log = logging.getLogger(__name__)
 PER_PAGE = 5
 KEPT_SEARCHES = 20
 COMMANDS = [
-    (
+    Command(
         "search",
         {
             "fr": "chercher : /search patriot",
             "en": "search: /search patriot",
             "uk": "пошук: /search patriot",
         },
-        False,
     ),
 ]
 

@@ -15,6 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.handlers.common import (
+    Command,
     Context,
     admin_only,
     chat_language,
@@ -32,14 +33,14 @@ from storage.people import audit
 
 log = logging.getLogger(__name__)
 COMMANDS = [
-    (
+    Command(
         "sources",
         {
             "fr": "flux et dossier : /sources add URL, export ; un fichier OPML les importe",
             "en": "feeds and inbox: /sources add URL, export; an OPML file imports feeds",
             "uk": "джерела: /sources add URL, export; файл OPML імпортує стрічки",
         },
-        True,
+        admin=True,
     ),
 ]
 

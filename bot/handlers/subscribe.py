@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 from bot.handlers.common import (
     IN_CHANNELS,
     Buttons,
+    Command,
     Context,
     chat_language,
     chat_row,
@@ -28,21 +29,37 @@ COMMON_ZONES = (
     "America/New_York", "America/Montreal", "America/Los_Angeles", "Asia/Tokyo", "UTC",
 )  # fmt: skip
 COMMANDS = [
-    ("start", {"fr": "présentation", "en": "what Hebdo does", "uk": "про бота"}, False),
-    ("subscribe", {"fr": "recevoir le résumé", "en": "get the digest", "uk": "підписатися"}, False),
-    (
-        "unsubscribe",
-        {"fr": "ne plus rien recevoir", "en": "stop everything", "uk": "відписатися"},
-        False,
+    Command(
+        "start",
+        {
+            "fr": "présentation",
+            "en": "what Hebdo does",
+            "uk": "про бота",
+        },
     ),
-    (
+    Command(
+        "subscribe",
+        {
+            "fr": "recevoir le résumé",
+            "en": "get the digest",
+            "uk": "підписатися",
+        },
+    ),
+    Command(
+        "unsubscribe",
+        {
+            "fr": "ne plus rien recevoir",
+            "en": "stop everything",
+            "uk": "відписатися",
+        },
+    ),
+    Command(
         "settings",
         {
             "fr": "jour, heure, fuseau, langue, envoi",
             "en": "day, time, zone, language, delivery",
             "uk": "день, час, пояс, мова",
         },
-        False,
     ),
 ]
 
