@@ -44,15 +44,17 @@ from bot.handlers.common import (
     reply,
 )
 from bot.i18n import Html, t
-from bot.ingest import poll_in_thread
+from bot.ingest import poll_sources
 from bot.languages import READER_LANGUAGES
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from bot.render import esc
+from bot.updates import ChatOrderedProcessor
 from bot.web import WebServer
 from storage import open_db
 from storage.bulletins import count_bulletins
 from storage.people import mark_inactive, subscriber_stats
+from storage.store import Store
 
 log = logging.getLogger(__name__)
 FEATURES = (subscribe, reading, search, follow, posting, archive, sources, delivery)
@@ -173,7 +175,8 @@ async def on_stale_button(update: Update, context: Context) -> None:
 async def poll_job(context: Context) -> None:
     """Ingest the inbox and the feeds in a worker thread, with its own connection."""
     settings, _ = context.bot_data.ready
-    log.info("poll: %s", (await poll_in_thread(settings)).summary())
+    report = await context.bot_data.off_loop.write(poll_sources, settings)
+    log.info("poll: %s", report.summary())
     context.bot_data.last_poll_at = context.bot_data.clock()
 
 
@@ -193,8 +196,10 @@ async def alert_job(context: Context) -> None:
 
 async def tick_job(context: Context) -> None:
     """Every minute: queue due digests and new-bulletin pushes, wake the sender."""
-    settings, db = context.bot_data.ready
-    queued = queue_what_is_due(db, settings, context.bot_data.analyzer, context.bot_data.clock())
+    settings, _ = context.bot_data.ready
+    queued = await context.bot_data.off_loop.write(
+        queue_what_is_due, settings, context.bot_data.analyzer, context.bot_data.clock()
+    )
     if queued:
         log.info("tick: %d messages queued", queued)
     context.bot_data.wake_sender()
@@ -233,6 +238,7 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         data.alerts = AlertCollector()
         logging.getLogger().addHandler(data.alerts)
     prepare_database(data.db, data.settings)
+    data.store = Store(data.settings.database_path)
     await start_sender(app)
     stats = subscriber_stats(data.db)
     log.info("Hebdo @%s: database %s, %d bulletins, %d subscribers, %s",
@@ -270,6 +276,9 @@ async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
         logging.getLogger().removeHandler(data.alerts)
         data.alerts = None
     await stop_sender(data)
+    if data.store is not None:
+        await asyncio.to_thread(data.store.close)  # after the work queued on it
+        data.store = None
     if data.db is not None:
         data.db.close()
         data.db = None
@@ -316,7 +325,7 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
         .context_types(ContextTypes(bot_data=BotData, chat_data=ChatData, user_data=UserData))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .concurrent_updates(False)
+        .concurrent_updates(ChatOrderedProcessor())  # chats side by side, each in order
     )
     if rate_limit:  # the builder's generic type changes with a rate limiter; same object
         builder.rate_limiter(AIORateLimiter(max_retries=2))

@@ -734,6 +734,7 @@ async def test_one_user_cannot_starve_the_others(fake: FakeBotApi, app: Applicat
         fake.message(USER, "/search patriot")
     help_ = await say(fake, OTHER, "/help")  # answered although 60 searches came first
     assert help_.text.startswith("Commandes")
+    await fake.wait_for(lambda m: m.chat_id == USER and m.text.startswith("⏳"))
     answered = fake.messages_to(USER)[before:]
     slow = [m for m in answered if m.text.startswith("⏳")]
     assert len(slow) == 1  # told once

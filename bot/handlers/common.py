@@ -23,6 +23,7 @@ from bot.i18n import language_of, t
 from bot.render import split_blocks
 from bot.text.analyze import Analyzer, analyzer_for
 from storage.people import Subscriber, audit, ensure_chat, get_subscriber
+from storage.store import Store
 
 if TYPE_CHECKING:
     from bot.alerts import AlertCollector
@@ -53,6 +54,8 @@ class BotData:
     last_update_at: datetime | None = None
     last_poll_at: datetime | None = None
     web: WebServer | None = field(default=None, repr=False)  # the webhook and /healthz
+    # reads and heavy writes off the event loop (search, editions, the tick, polls)
+    store: Store | None = field(default=None, repr=False)
 
     @property
     def ready(self) -> tuple[Settings, Database]:
@@ -65,6 +68,13 @@ class BotData:
         """Something was queued: the sender should look at the outbox now, not in a minute."""
         if self.sender is not None:
             self.sender.wake.set()
+
+    @property
+    def off_loop(self) -> Store:
+        """The store of reader and writer threads, once post_init has run."""
+        if self.store is None:
+            raise RuntimeError("the application is not initialised")
+        return self.store
 
     @property
     def analyzer(self) -> Analyzer:

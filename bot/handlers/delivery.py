@@ -63,7 +63,7 @@ COMMANDS = [
 async def cmd_preview(update: Update, context: Context) -> None:
     """Exactly what this chat would receive if its digest were cut now; writes nothing."""
     settings, db = context.bot_data.ready
-    edition = chat_edition(update, context)
+    edition = await chat_edition(update, context)
     digest = edition.digest
     audit(db, user_id(update), "preview", week=digest.week, items=len(digest.items))
     if edition.empty and not settings.empty_digest_notice:

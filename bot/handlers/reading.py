@@ -63,21 +63,24 @@ async def cmd_latest(update: Update, context: Context) -> None:
     await show_bulletin(update, context, newest)
 
 
-def chat_edition(update: Update, context: Context) -> Edition:
-    """What the asking chat would receive if its digest were cut now. Writes nothing."""
+async def chat_edition(update: Update, context: Context) -> Edition:
+    """What the asking chat would receive if its digest were cut now (built on a reader
+    thread). Writes nothing."""
     settings, db = context.bot_data.ready
     chat = update.effective_chat
     assert chat is not None
     known = get_subscriber(db, chat.id)
     zone = chat_zone(known.timezone if known else None, settings.tz)
     language = chat_language(update, context)
-    return edition_for(db, chat.id, language, zone, context.bot_data.clock(),
-                       per_bulletin=settings.summary_items)  # fmt: skip
+    return await context.bot_data.off_loop.read(
+        edition_for, chat.id, language, zone, context.bot_data.clock(),
+        per_bulletin=settings.summary_items,
+    )  # fmt: skip
 
 
 async def cmd_digest(update: Update, context: Context) -> None:
     """The digest this chat would receive now: what is new since its last one."""
-    edition = chat_edition(update, context)
+    edition = await chat_edition(update, context)
     if edition.empty:
         await reply(update, context, t(chat_language(update, context), "digest_nothing_new"))
         return

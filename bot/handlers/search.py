@@ -40,21 +40,16 @@ def hit_block(n: int, hit: Hit) -> str:
     return f"{n}. {marked(hit.snippet)}\n<i>{hit.published_at[:10]} · {esc(hit.bulletin_title)}</i>"
 
 
-def _run(
+async def _run(
     context: Context, query: str, page: int, admin: bool, bulletin: int | None, language: str
 ) -> Results:
-    settings, db = context.bot_data.ready
-    return search(
-        db,
-        query,
-        context.bot_data.analyzer,
-        page=page,
-        per_page=PER_PAGE,
-        admin=admin,
-        half_life_days=settings.search_half_life_days,
-        bulletin=bulletin,
+    """The search, on a reader thread: the event loop keeps answering meanwhile."""
+    settings, _ = context.bot_data.ready
+    return await context.bot_data.off_loop.read(
+        search, query, context.bot_data.analyzer, page=page, per_page=PER_PAGE, admin=admin,
+        half_life_days=settings.search_half_life_days, bulletin=bulletin,
         reader_language=language,
-    )
+    )  # fmt: skip
 
 
 async def answer_search(
@@ -64,7 +59,7 @@ async def answer_search(
     bulletin — with ◀ ▶, 📖 (the paragraph) and ➕ (more from that bulletin) buttons."""
     language = chat_language(update, context)
     try:
-        results = _run(context, query, page, is_admin(update, context), bulletin, language)
+        results = await _run(context, query, page, is_admin(update, context), bulletin, language)
     except QueryError as exc:
         problem = t(language, f"qerr_{exc.key}", **exc.values)
         await edit_or_reply(update, context, t(language, "search_usage", hint=Html(
@@ -156,13 +151,10 @@ async def on_inline(update: Update, context: Context) -> None:
     articles = []
     if inline.query.strip():
         try:
-            results = search(
-                context.bot_data.ready[1],
-                inline.query,
-                context.bot_data.analyzer,
-                per_page=10,
+            results = await context.bot_data.off_loop.read(
+                search, inline.query, context.bot_data.analyzer, per_page=10,
                 reader_language=language_of(inline.from_user.language_code),
-            )
+            )  # fmt: skip
         except QueryError:
             results = None
         for hit in results.hits if results else []:

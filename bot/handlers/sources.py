@@ -25,7 +25,7 @@ from bot.handlers.common import (
     user_id,
 )
 from bot.i18n import Html, t
-from bot.ingest import poll_in_thread
+from bot.ingest import poll_sources
 from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_feeds, polled_feeds
 from bot.render import esc, shorten
 from storage.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
@@ -171,7 +171,7 @@ async def on_poll_now(update: Update, context: Context) -> None:
     assert query is not None
     settings, db = context.bot_data.ready
     await query.answer(tr(update, context, "adm_polling"))
-    report = await poll_in_thread(settings, force=True)
+    report = await context.bot_data.off_loop.write(poll_sources, settings, force=True)
     context.bot_data.last_poll_at = context.bot_data.clock()
     audit(db, user_id(update), "poll", summary=report.summary())
     await reply(update, context, tr(update, context, "adm_poll_done", added=report.count("added"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlite_utils import Database
 
 from bot.config import Settings
@@ -22,7 +20,6 @@ from bot.ingest.pipeline import (
     store,
 )
 from bot.text.analyze import analyzer_for
-from storage import open_db
 from storage.feeds import admin_feeds
 
 __all__ = [
@@ -36,7 +33,6 @@ __all__ = [
     "ingest_inbox",
     "ingest_paths",
     "limits_for",
-    "poll_in_thread",
     "poll_sources",
     "prepare",
     "store",
@@ -51,20 +47,6 @@ def limits_for(settings: Settings) -> Limits:
         summary_items=settings.summary_items,
         analyzer=analyzer_for(settings.variants_file),
     )
-
-
-async def poll_in_thread(settings: Settings, *, force: bool = False) -> Report:
-    """`poll_sources` in a worker thread with a connection of its own (the bot's event loop
-    keeps answering); return its report."""
-
-    def work() -> Report:
-        db = open_db(settings.database_path, check_same_thread=False)
-        try:
-            return poll_sources(db, settings, force=force)
-        finally:
-            db.close()
-
-    return await asyncio.to_thread(work)
 
 
 def poll_sources(db: Database, settings: Settings, *, force: bool = False) -> Report:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -24,10 +25,16 @@ from bot.text.variants import DEFAULT_FILE, Variants, parse_groups
 _WORD = re.compile(r"(?:\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu|presqu)['’])?([^\W_]+)")
 
 
-@lru_cache(maxsize=8)
+_STEMMERS = threading.local()  # a Snowball stemmer is not safe to share between threads
+
+
 def _stemmer(language: str) -> Stemmer.Stemmer:
-    stemmer = Stemmer.Stemmer(stemmer_of(language))
-    stemmer.maxCacheSize = 50_000
+    """This thread's stemmer for `language` (search and ingestion run on several threads)."""
+    mine: dict[str, Stemmer.Stemmer] = _STEMMERS.__dict__.setdefault("by_language", {})
+    stemmer = mine.get(language)
+    if stemmer is None:
+        stemmer = mine[language] = Stemmer.Stemmer(stemmer_of(language))
+        stemmer.maxCacheSize = 50_000
     return stemmer
 
 
