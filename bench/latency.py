@@ -1,36 +1,70 @@
-"""Bot latency: 1,000 search messages from 50 simulated users, through the fake Bot API.
+"""Bot latency: search messages from 50 simulated users, through the fake Bot API.
 
 The real Application long-polls the fake server on 127.0.0.1 and answers over HTTP, with a
-database of the sample bulletins plus generated ones. Each user sends a question, waits
-for the answer, then sends the next (50 at once). Prints the median and p99 time from the
-update being queued to the reply arriving at the server, and replies/s — without the
-rate limiter (the bot's own speed) and with it (Telegram's 30 messages/s).
+database of the sample bulletins plus generated ones (no rate limiter unless said: the
+bot's own speed). Each line prints the median and p99 time from an update being queued at
+the server to the reply arriving there, and replies/s:
+
+- **open loop** (the latency a reader sees): the 50 users send 1,000 messages as Poisson
+  arrivals at `--rate` messages/s overall (50/s: one a second each), whatever the bot's
+  pace — how a bot's traffic arrives;
+- the same **with the minute tick** running during the load for 10,000 subscribers
+  following 20 words each: the tick is called every 10 seconds (six times as often as the
+  bot does), and a new bulletin is ingested before each, so each tick matches it against
+  the 200,000 followed words and queues an alert for every chat following one of its words
+  (a few thousand) — the sender then sends them, paced, during the load;
+- **closed loop** (throughput): each user sends its next message only after the reply
+  to the last, 50 at once. Its median is, by Little's law, about 50 / replies per second:
+  it measures capacity, not what one reader waits;
+- closed loop with the rate limiter (Telegram's 30 messages/s).
 
     .venv/bin/python -m bench.latency [--messages 1000] [--users 50] [--bulletins 2000]
+                                      [--rate 50] [--subscribers 10000] [--follows 20]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.corpus import bulletins
-from bench.search import queries
-from bot.app import build_application, start_app, stop_app
+from telegram.ext import CallbackContext
+
+from bench.corpus import PLACES, WEAPONS, bulletins
+from bench.search import WORDS, queries
+from bot.app import build_application, settle_after_start, start_app, stop_app, tick_job
 from bot.config import Settings
+from bot.handlers.follow import normalize
 from bot.ingest import Limits, Submission, ingest
 from devtools.fakeapi import FakeBotApi
 from storage import open_db
+from storage.bulletins import mark_announced, unannounced
+from storage.people import add_follow, ensure_chat, set_subscribed
+from storage.tx import transaction
 
 TOKEN = "123456:bench-token-abcdefghijklmnop"
+NOW = datetime(2030, 1, 7, 10, 0, tzinfo=UTC)
 
 
-async def run(db_path: Path, messages: int, users: int, rate_limit: bool) -> None:
+def summary(label: str, latencies: list[float], elapsed: float) -> str:
+    latencies = sorted(latencies)
+    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+    return (f"  {label:<34} {len(latencies)} replies: median {statistics.median(latencies):7.1f} ms"
+            f"  p99 {p99:7.1f} ms  {len(latencies) / elapsed:6.1f} replies/s")  # fmt: skip
+
+
+async def run(
+    db_path: Path, messages: int, users: int, *, rate_limit: bool = False,
+    rate: float | None = None, tick_every: float | None = None,
+) -> tuple[list[float], float]:  # fmt: skip
+    """Send the messages (open loop at `rate`/s, or closed loop); return latencies (ms)
+    and the elapsed seconds. With `tick_every`, the minute tick runs that often meanwhile."""
     fake = FakeBotApi()
     await fake.start()
     settings = Settings(
@@ -40,31 +74,74 @@ async def run(db_path: Path, messages: int, users: int, rate_limit: bool) -> Non
         variants_file=db_path.with_name("none.txt"),
     )
     app = build_application(settings, rate_limit=rate_limit)
+    app.bot_data.clock = lambda: NOW  # a Monday: the subscribers' Saturday slot is days away
     await start_app(app, poll_timeout=5)
+    settle_after_start()
     texts = queries(messages, seed=11)
     rng = random.Random(3)
     latencies: list[float] = []
+    sent: dict[int, list[float]] = {}
 
-    async def user(uid: int, share: list[str]) -> None:
+    async def send(uid: int, text: str) -> None:
+        before = len(fake.messages_to(uid))
+        sent.setdefault(uid, []).append(time.perf_counter())
+        fake.message(uid, text if rng.random() < 0.8 else f"/search {text}")
+        await fake.reply(uid, before, timeout=120)
+        latencies.append((time.perf_counter() - sent[uid].pop(0)) * 1000)
+
+    async def closed(uid: int, share: list[str]) -> None:
         for text in share:
-            before = len(fake.messages_to(uid))
-            start = time.perf_counter()
-            fake.message(uid, text if rng.random() < 0.8 else f"/search {text}")
-            await fake.reply(uid, before, timeout=120)
-            latencies.append((time.perf_counter() - start) * 1000)
+            await send(uid, text)
 
+    async def ticking(stop: asyncio.Event) -> None:
+        n = 0
+        while not stop.is_set():
+            text = f"Alerte {n}\n\nDes drones ont visé {PLACES[n % len(PLACES)]} cette nuit."
+            name = (
+                f"2030-01-07-alert-{n}.txt"  # news of the day, ingested off the loop as polls are
+            )
+            await app.bot_data.off_loop.write(ingest, Submission("file", name, data=text.encode()),
+                                              Limits())  # fmt: skip
+            await tick_job(CallbackContext(app))
+            n += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), tick_every)
+
+    stop = asyncio.Event()
+    ticker = asyncio.create_task(ticking(stop)) if tick_every else None
     start = time.perf_counter()
-    await asyncio.gather(*(user(10_000 + u, texts[u::users]) for u in range(users)))
+    if rate is None:
+        await asyncio.gather(*(closed(10_000 + u, texts[u::users]) for u in range(users)))
+    else:
+        pending = []
+        for text in texts:
+            await asyncio.sleep(rng.expovariate(rate))
+            pending.append(asyncio.create_task(send(10_000 + rng.randrange(users), text)))
+        await asyncio.gather(*pending)
     elapsed = time.perf_counter() - start
+    stop.set()
+    if ticker is not None:
+        await ticker
     await stop_app(app)
     await fake.stop()
-    latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
-    label = "with rate limiter   " if rate_limit else "without rate limiter"
-    print(
-        f"  {label} {len(latencies)} replies: median {statistics.median(latencies):7.1f} ms"
-        f"  p99 {p99:7.1f} ms  {len(latencies) / elapsed:6.1f} replies/s"
-    )
+    return latencies, elapsed
+
+
+def seed_followers(db_path: Path, subscribers: int, follows: int) -> None:
+    """`subscribers` weekly subscribers (Saturday 09:00, so no digest is due on a weekday
+    run), each following `follows` words drawn from the archive's names and words."""
+    db = open_db(db_path)
+    rng = random.Random(17)
+    pool = PLACES + WORDS + [w.split()[-1] for w in WEAPONS]
+    with transaction(db):
+        for n in range(subscribers):
+            chat = 1_000_000 + n
+            ensure_chat(db, chat, "private", None, language="fr", timezone="Europe/Paris",
+                        digest_day=5, digest_time="09:00")  # fmt: skip
+            set_subscribed(db, chat, True)
+            for term in rng.sample(pool, follows):
+                add_follow(db, chat, term, normalize(term))
+    db.close()
 
 
 def main() -> None:
@@ -72,6 +149,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--bulletins", type=int, default=2000)
+    parser.add_argument("--rate", type=float, default=50.0, help="open-loop messages/s")
+    parser.add_argument("--subscribers", type=int, default=10_000)
+    parser.add_argument("--follows", type=int, default=20)
+    parser.add_argument("--tick-every", type=float, default=10.0,
+                        help="seconds between ticks (the bot: 60; here more often, to be sure "
+                        "the load meets them)")  # fmt: skip
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db_path = Path(tmp) / "latency.db"
@@ -82,10 +165,20 @@ def main() -> None:
             (Path(__file__).resolve().parents[2] / "shared/data/bulletins").glob("*.txt")
         ):
             ingest(db, Submission("file", path.name, data=path.read_bytes()), Limits())
+        with transaction(db):  # the archive, not news: only the bulletins of the ticks alert
+            mark_announced(db, [b for b, _ in unannounced(db)], "2020-01-01T00:00:00+00:00")
         db.close()
         print(f"{args.messages} messages from {args.users} users, {args.bulletins} bulletins")
-        asyncio.run(run(db_path, args.messages, args.users, rate_limit=False))
-        asyncio.run(run(db_path, args.messages, args.users, rate_limit=True))
+        lat, took = asyncio.run(run(db_path, args.messages, args.users, rate=args.rate))
+        print(summary(f"open loop, {args.rate:g} messages/s", lat, took))
+        seed_followers(db_path, args.subscribers, args.follows)
+        lat, took = asyncio.run(run(db_path, args.messages, args.users, rate=args.rate,
+                                    tick_every=args.tick_every))  # fmt: skip
+        print(summary(f"  with the tick, {args.subscribers} x {args.follows} follows", lat, took))
+        lat, took = asyncio.run(run(db_path, args.messages, args.users))
+        print(summary("closed loop, 50 at once", lat, took))
+        lat, took = asyncio.run(run(db_path, args.messages, args.users, rate_limit=True))
+        print(summary("closed loop, with the rate limiter", lat, took))
 
 
 if __name__ == "__main__":

@@ -59,13 +59,29 @@ def push_chats(db: Database) -> list[int]:
     return [r[0] for r in rows]
 
 
-def reachable_follows(db: Database) -> list[tuple[int, str]]:
-    """(chat, word) of every follow of a subscribed, reachable chat, oldest first."""
-    rows = db.execute(
-        "SELECT f.chat_id, f.term FROM follows f JOIN subscribers s USING (chat_id) "
-        "WHERE s.subscribed AND s.active ORDER BY f.rowid"
-    ).fetchall()
-    return [(r[0], r[1]) for r in rows]
+_REACHABLE_FOLLOWS = (
+    "FROM follows f JOIN subscribers s USING (chat_id) WHERE s.subscribed AND s.active"
+)
+
+
+def followed_terms(db: Database) -> list[str]:
+    """Every word a subscribed, reachable chat follows, once each."""
+    rows = db.execute(f"SELECT DISTINCT f.term {_REACHABLE_FOLLOWS} ORDER BY f.term").fetchall()
+    return [r[0] for r in rows]
+
+
+def followers_of(db: Database, terms: list[str]) -> list[tuple[int, str]]:
+    """(chat, word) of the follows of these words by subscribed, reachable chats, oldest
+    first."""
+    found: list[tuple[int, str, int]] = []
+    for start in range(0, len(terms), 500):
+        chunk = terms[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found += db.execute(
+            f"SELECT f.chat_id, f.term, f.rowid {_REACHABLE_FOLLOWS} AND f.term IN ({marks})",
+            chunk,
+        ).fetchall()
+    return [(chat, term) for chat, term, _ in sorted(found, key=lambda r: r[2])]
 
 
 def weekly_subscribers(db: Database) -> list[Subscriber]:

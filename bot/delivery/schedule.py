@@ -22,7 +22,13 @@ from bot.query import follow_query
 from bot.text.analyze import Analyzer
 from storage.bulletins import mark_announced, unannounced
 from storage.outbox import EditionRow, enqueue, enqueue_editions, served_periods
-from storage.people import Subscriber, push_chats, reachable_follows, weekly_subscribers
+from storage.people import (
+    Subscriber,
+    followed_terms,
+    followers_of,
+    push_chats,
+    weekly_subscribers,
+)
 from storage.search import matching_items
 from storage.tx import transaction
 
@@ -187,12 +193,11 @@ def announce_new_bulletins(
         for chat_id in push_chats(db):
             payloads[chat_id] = {"bulletins": list(news)}
         matches: dict[str, dict[int, list[int]]] = {}
-        for chat_id, term in reachable_follows(db):
-            if term not in matches:
-                fts = follow_query(analyzer, term)
-                matches[term] = matching_items(db, fts, news) if fts else {}
-            if not matches[term]:
-                continue
+        for term in followed_terms(db):  # each word once; then only the chats of those found
+            fts = follow_query(analyzer, term)
+            if fts and (hits := matching_items(db, fts, news)):
+                matches[term] = hits
+        for chat_id, term in followers_of(db, sorted(matches)):
             entry = payloads.setdefault(chat_id, {"bulletins": [], "alert": True})
             entry.setdefault("terms", []).append(term)
             items = entry.setdefault("items", {})
