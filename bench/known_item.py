@@ -38,8 +38,8 @@ from pathlib import Path
 
 from bench.corpus import PLACES
 from bench.search import WORDS, archive, percentiles, queries
-from bot.app import settle_after_start
 from bot.ingest import Limits, Submission, ingest
+from bot.running import settle_after_start
 from bot.search import search
 from bot.text.analyze import analyzer_for, is_stopword
 from storage import open_db

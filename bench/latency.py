@@ -38,10 +38,12 @@ from telegram.ext import CallbackContext
 
 from bench.corpus import PLACES, WEAPONS, bulletins
 from bench.search import WORDS, queries
-from bot.app import build_application, settle_after_start, start_app, stop_app, tick_job
+from bot.app import build_application
 from bot.config import Settings
 from bot.handlers.follow import normalize
 from bot.ingest import Limits, Submission, ingest
+from bot.jobs import tick_job
+from bot.running import settle_after_start, start_app, stop_app
 from devtools.fakeapi import FakeBotApi
 from storage import open_db
 from storage.bulletins import mark_announced, unannounced

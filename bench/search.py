@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 from bench.corpus import ACTORS, PLACES, WEAPONS, bulletins
-from bot.app import settle_after_start
 from bot.ingest import Limits, Submission, prepare
+from bot.running import settle_after_start
 from bot.search import QueryError, search
 from bot.text.analyze import analyzer_for
 from storage import open_db

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bench.corpus import ACTORS, PLACES, WEAPONS
 from bench.search import WORDS, archive, percentiles
-from bot.app import settle_after_start
+from bot.running import settle_after_start
 from bot.search import search
 from bot.text.analyze import analyzer_for, fold
 from storage import open_db

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
 import logging
-import signal
 import time
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -28,9 +25,7 @@ from telegram.ext import (
 
 from bot.alerts import ALERT_MINUTES, AlertCollector
 from bot.config import Settings
-from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.sender import unreachable
-from bot.delivery.worker import make_sender, sender_bot
 from bot.handlers import archive, delivery, follow, posting, reading, search, sources, subscribe
 from bot.handlers.common import (
     IN_CHANNELS,
@@ -44,13 +39,11 @@ from bot.handlers.common import (
     reply,
 )
 from bot.i18n import Html, t
-from bot.ingest import poll_sources
+from bot.jobs import alert_job, poll_job, start_sender, stop_sender, tick_job
 from bot.languages import READER_LANGUAGES
-from bot.logs import redact
 from bot.maintenance import prepare_database
 from bot.render import esc
 from bot.updates import ChatOrderedProcessor
-from bot.web import WebServer
 from storage import open_db
 from storage.bulletins import count_bulletins
 from storage.people import mark_inactive, subscriber_stats
@@ -170,63 +163,6 @@ async def on_stale_button(update: Update, context: Context) -> None:
     """Any callback data no handler accepted: old, forged or malformed."""
     if update.callback_query is not None:
         await update.callback_query.answer(t(chat_language(update, context), "expired"))
-
-
-async def poll_job(context: Context) -> None:
-    """Ingest the inbox and the feeds in a worker thread, with its own connection."""
-    settings, _ = context.bot_data.ready
-    report = await context.bot_data.off_loop.write(poll_sources, settings)
-    log.info("poll: %s", report.summary())
-    context.bot_data.last_poll_at = context.bot_data.clock()
-
-
-async def alert_job(context: Context) -> None:
-    """Every few minutes: what went wrong since the last report, to ALERT_CHAT_ID."""
-    settings, _ = context.bot_data.ready
-    collector = context.bot_data.alerts
-    if settings.alert_chat_id is None or collector is None:
-        return
-    for part in collector.report(settings.default_language):
-        try:
-            await context.bot.send_message(settings.alert_chat_id, part)
-        except TelegramError as exc:  # logged below WARNING: it must not feed itself
-            log.info("could not send the alert report: %s", exc)
-            return
-
-
-async def tick_job(context: Context) -> None:
-    """Every minute: queue due digests and new-bulletin pushes, wake the sender."""
-    settings, _ = context.bot_data.ready
-    queued = await context.bot_data.off_loop.write(
-        queue_what_is_due, settings, context.bot_data.analyzer, context.bot_data.clock()
-    )
-    if queued:
-        log.info("tick: %d messages queued", queued)
-    context.bot_data.wake_sender()
-
-
-async def start_sender(app: Application) -> None:  # type: ignore[type-arg]
-    """The outbox sender, on its own Bot (no rate limiter: it paces itself)."""
-    data: BotData = app.bot_data
-    settings, db = data.ready
-    bot = sender_bot(settings)
-    await bot.initialize()
-    data.sender = make_sender(db, bot, settings, now=lambda: data.clock(),
-                              bot_username=app.bot.username)  # fmt: skip
-    data.sender_task = asyncio.create_task(data.sender.run(), name="outbox-sender")
-
-
-async def stop_sender(data: BotData) -> None:
-    """Cancel the sender, write what it knows, close its Bot."""
-    if data.sender_task is not None:
-        data.sender_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await data.sender_task
-        data.sender_task = None
-    if data.sender is not None:
-        data.sender.flush()
-        await data.sender.bot.shutdown()
-        data.sender = None
 
 
 async def post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -356,92 +292,3 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
                 job_kwargs={"misfire_grace_time": 300, "coalesce": True},
             )  # fmt: skip
     return app
-
-
-async def start_app(app: Application, *, poll_timeout: float = 10.0) -> None:  # type: ignore[type-arg]
-    """Initialise and start the application, then receive updates: long polling, or the
-    webhook (registered with Telegram, secret token included) when `WEBHOOK_URL` is set;
-    the HTTP server (webhook, `/healthz`) when either is configured."""
-    await app.initialize()
-    if app.post_init is not None:
-        await app.post_init(app)
-    await app.start()
-    data: BotData = app.bot_data
-    settings, _ = data.ready
-    if settings.serves_http:
-        data.web = WebServer(app)
-        await data.web.start()
-    if settings.webhook_url:
-        await app.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
-                                  allowed_updates=Update.ALL_TYPES)  # fmt: skip
-        return
-    assert app.updater is not None
-    await app.updater.start_polling(
-        poll_interval=0.0, timeout=int(poll_timeout), allowed_updates=Update.ALL_TYPES
-    )
-
-
-async def stop_app(app: Application) -> None:  # type: ignore[type-arg]
-    """Undo `start_app` (a webhook stays registered: Telegram keeps the updates meanwhile)."""
-    data: BotData = app.bot_data
-    if data.web is not None:
-        await data.web.stop()
-        data.web = None
-    if app.updater is not None and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    await app.shutdown()
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
-
-
-async def wait_for_telegram(settings: Settings, *, first: float = 1.0, cap: float = 60.0) -> None:
-    """Until Telegram answers `getMe`: each failed attempt is one warning line, and the next
-    waits twice as long (up to `cap`). A token Telegram refuses is not retried."""
-    delay = first
-    attempt = 1
-    while True:
-        bot = Bot(settings.telegram_bot_token or "", base_url=settings.telegram_api_base_url)
-        try:
-            async with bot:
-                return
-        except InvalidToken:
-            raise
-        except (NetworkError, TimedOut) as exc:
-            reason = redact(str(exc), [settings.telegram_bot_token])
-            log.warning("Telegram not reachable (attempt %d: %s); retrying in %g s",
-                        attempt, reason, delay)  # fmt: skip
-        await asyncio.sleep(delay)
-        delay, attempt = min(delay * 2, cap), attempt + 1
-
-
-def settle_after_start() -> None:
-    """Move every object alive after start-up (modules, catalogues, the analyzer, the
-    application) out of the garbage collector's sight: its full collections then scan only
-    what updates create, instead of pausing some searches for ~10 ms to walk them all."""
-    gc.collect()
-    gc.freeze()
-
-
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Wait for Telegram, then run until `stop` is set (by SIGINT or SIGTERM when not given)."""
-    await wait_for_telegram(settings)
-    app = build_application(settings)
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    await start_app(app)
-    settle_after_start()
-    try:
-        await stop.wait()
-    finally:
-        log.info("stopping")
-        await stop_app(app)
-
-
-def run_bot(settings: Settings) -> None:
-    """Run the bot (long polling or webhook) until interrupted."""
-    asyncio.run(serve(settings))

@@ -77,7 +77,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print("TELEGRAM_BOT_TOKEN is not set; try `python -m bot console` to try Hebdo offline.",
               file=sys.stderr)  # fmt: skip
         return 2
-    from bot.app import run_bot
+    from bot.running import run_bot
 
     try:  # a database that cannot be opened or written is one line, before Telegram is asked
         db = open_db(settings.database_path)

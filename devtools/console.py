@@ -25,8 +25,9 @@ from typing import Any, TextIO
 from telegram import Update
 from telegram.ext import TypeHandler
 
-from bot.app import build_application, start_app, stop_app
+from bot.app import build_application
 from bot.config import Settings
+from bot.running import start_app, stop_app
 from devtools.fakeapi import FakeBotApi, Sent
 
 CONSOLE_USER = 700001

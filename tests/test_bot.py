@@ -19,11 +19,12 @@ import pytest
 from sqlite_utils import Database
 from telegram.ext import Application, CommandHandler
 
-from bot.app import build_application, start_app, stop_app
+from bot.app import build_application
 from bot.config import Settings
 from bot.ingest import Limits, expand_paths, ingest_paths
 from bot.logs import setup_logging
 from bot.render import utf16_len
+from bot.running import start_app, stop_app
 from devtools.fakeapi import FakeBotApi, Sent
 from storage import open_db
 from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
@@ -633,7 +634,7 @@ async def test_tick_delivers_the_weekly_digest_and_pushes(
 ) -> None:  # type: ignore[type-arg]
     from telegram.ext import CallbackContext
 
-    from bot.app import tick_job
+    from bot.jobs import tick_job
 
     await say(fake, USER, "/subscribe")
     await say(fake, OTHER, "/subscribe")
@@ -771,7 +772,7 @@ async def test_the_bot_answers_while_a_2_mb_file_is_ingested(
 ) -> None:
     from telegram.ext import CallbackContext
 
-    from bot.app import poll_job
+    from bot.jobs import poll_job
 
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
     prose = "La Russie a lancé 741 drones contre Kyiv. Les combats continuent près de Pokrovsk. "
@@ -811,7 +812,7 @@ async def test_a_pending_time_zone_question_ends(fake: FakeBotApi, app: Applicat
 async def test_start_up_waits_for_telegram_one_line_per_attempt(
     fake: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.app import wait_for_telegram
+    from bot.running import wait_for_telegram
 
     fake.fail("getMe", 502, count=2)  # Telegram (or the network) is down for two attempts
     with caplog.at_level(logging.WARNING, logger="bot.app"):
@@ -859,7 +860,7 @@ async def test_failures_reach_the_alert_chat_grouped(
 
     from telegram.ext import CallbackContext
 
-    from bot.app import alert_job, poll_job
+    from bot.jobs import alert_job, poll_job
 
     watched = replace(settings, alert_chat_id=ADMIN,
                       feed_urls=("http://127.0.0.1:9/feed.xml",))  # fmt: skip

@@ -22,8 +22,9 @@ from aiohttp import ClientError, ClientSession
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from bot.app import build_application, start_app, stop_app
+from bot.app import build_application
 from bot.config import Settings
+from bot.running import start_app, stop_app
 from devtools.fakeapi import FakeBotApi
 from storage.db import StorageError, single_instance
 from tests.conftest import ROOT

@@ -11,8 +11,8 @@ from typing import Any
 from sqlite_utils import Database
 from telegram.ext import Application, CallbackContext
 
-from bot.app import tick_job
 from bot.ingest import Limits, Submission, ingest
+from bot.jobs import tick_job
 from devtools.fakeapi import FakeBotApi, Sent
 from storage.people import update_settings
 from tests import test_bot as kit

@@ -13,8 +13,9 @@ import pytest
 from aiohttp import ClientSession
 from telegram.ext import Application
 
-from bot.app import build_application, serve, start_app, stop_app
+from bot.app import build_application
 from bot.config import ConfigError, Settings, from_mapping
+from bot.running import serve, start_app, stop_app
 from devtools.fakeapi import FakeBotApi
 from tests.test_bot import NOW, TOKEN, USER
 
