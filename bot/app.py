@@ -92,7 +92,7 @@ async def on_text(update: Update, context: Context) -> None:
     """Plain text, offered in this order, the first taker wins: the answer to a pending
     "which time zone?" question of this chat; then an admin's post in progress (its text or
     a new title); else a search (in a private chat)."""
-    for handler in (subscribe.on_text, posting.on_text, search.on_plain_text):
+    for handler in (subscribe.on_text, search.on_plain_text):
         if await handler(update, context):
             return
 

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlite_utils import Database
-from telegram.ext import Application, CommandHandler
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ConversationHandler
 
 from bot.app import build_application
 from bot.config import Settings
@@ -504,13 +505,10 @@ async def test_forged_buttons_expire(fake: FakeBotApi, app: Application, data: s
 
 
 def registered_commands(app: Application) -> set[str]:  # type: ignore[type-arg]
-    return {
-        c
-        for group in app.handlers.values()
-        for h in group
-        if isinstance(h, CommandHandler)
-        for c in h.commands
-    }
+    """Every command a handler answers, those that start a conversation included."""
+    handlers = [h for group in app.handlers.values() for h in group]
+    handlers += [e for h in handlers if isinstance(h, ConversationHandler) for e in h.entry_points]
+    return {c for h in handlers if isinstance(h, CommandHandler) for c in h.commands}
 
 
 async def test_help_lists_every_registered_command(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
@@ -822,6 +820,32 @@ async def test_start_up_waits_for_telegram_one_line_per_attempt(
         "Telegram not reachable (attempt 1", "Telegram not reachable (attempt 2",
     ]  # fmt: skip
     assert all(TOKEN not in line for line in lines)
+
+
+async def test_post_is_a_conversation_that_restarts_and_times_out(
+    fake: FakeBotApi, app: Application
+) -> None:  # type: ignore[type-arg]
+    from telegram.ext import CallbackContext
+
+    from bot.handlers import posting
+
+    conversation = next(h for h in app.handlers[0] if isinstance(h, ConversationHandler))
+    assert conversation.name == "post"
+    assert conversation.conversation_timeout == posting.DRAFT_MINUTES * 60
+    assert ConversationHandler.TIMEOUT in conversation.states
+    await say(fake, ADMIN, "/post")
+    await say(fake, ADMIN, "Bilan\n\nKyiv a tenu face à 40 drones.")
+    restarted = await say(fake, ADMIN, "/post")  # /post again: a new, empty post
+    assert "aperçu" in restarted.text and app.user_data[ADMIN].draft.parts == []
+    # the conversation's time-out (PTB's job, after DRAFT_MINUTES): dropped, and said so
+    last = {"message_id": 1, "date": 0, "chat": fake.chat(ADMIN), "from": fake.user(ADMIN),
+            "text": "Kyiv"}  # the conversation's last update (not sent again)  # fmt: skip
+    update = Update.de_json({"update_id": 10**6, "message": last}, app.bot)
+    before = len(fake.messages_to(ADMIN))
+    await posting.on_timeout(update, CallbackContext(app, chat_id=ADMIN, user_id=ADMIN))
+    notice = await fake.reply(ADMIN, before)
+    assert "inachevé plus de 30 minutes" in notice.text
+    assert app.user_data[ADMIN].draft is None
 
 
 async def test_another_command_ends_what_a_post_waits_for(

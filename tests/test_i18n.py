@@ -39,7 +39,8 @@ IDENTIFIER = re.compile(
 MARKUP = re.compile(r"<[^>]*(?:>|$)|https?://\S*")
 SILENT_CALLS = {"t", "tr", "getLogger", "compile", "fullmatch", "match", "search", "sub",
                 "CallbackQueryHandler", "CommandHandler", "audit", "strftime", "strptime",
-                "FileExtension", "InputFile", "startswith", "removeprefix", "partition", "split"}  # fmt: skip
+                "FileExtension", "InputFile", "startswith", "removeprefix", "partition", "split",
+                "filterwarnings"}  # fmt: skip
 LOGGERS = {"log", "logging"}
 
 

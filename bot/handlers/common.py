@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from sqlite_utils import Database
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -212,11 +212,17 @@ def is_admin(update: Update, context: Context) -> bool:
     return user is not None and user.id in settings.admin_ids
 
 
-def admin_only(func: Handler) -> Handler:
-    """Refuse politely (and log the attempt) unless the user is an admin."""
+R = TypeVar("R")
+
+
+def admin_only(
+    func: Callable[[Update, Context], Coroutine[Any, Any, R]],
+) -> Callable[[Update, Context], Coroutine[Any, Any, R | None]]:
+    """Refuse politely (and log the attempt) unless the user is an admin; else run `func`
+    and return what it returns (a conversation's next state)."""
 
     @wraps(func)
-    async def guarded(update: Update, context: Context) -> None:
+    async def guarded(update: Update, context: Context) -> R | None:
         _, db = context.bot_data.ready
         user = update.effective_user
         attempt = func.__name__.removeprefix("cmd_").removeprefix("on_")
@@ -224,14 +230,14 @@ def admin_only(func: Handler) -> Handler:
             query = update.callback_query
             detail = query.data if query else " ".join(context.args or [])
             audit(db, user.id if user else None, attempt, input=(detail or "")[:200])
-            await func(update, context)
-            return
+            return await func(update, context)
         log.warning("refused admin action %s for user %s", attempt, user.id if user else None)
         audit(db, user.id if user else None, "refused", attempted=attempt)
         if update.callback_query is not None:
             await update.callback_query.answer(t(chat_language(update, context), "not_admin"))
         else:
             await reply(update, context, t(chat_language(update, context), "not_admin"))
+        return None
 
     return guarded
 

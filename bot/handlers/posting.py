@@ -1,6 +1,11 @@
-"""Admins post a bulletin from Telegram: /post, then text or a .txt/.md/.html file, a
-preview with the picked headline items, and Publish / Edit title / Cancel buttons. Nothing
-is published before the admin confirms."""
+"""Admins post a bulletin from Telegram, as a `ConversationHandler`: /post (or a file),
+then text or a .txt/.md/.html file, a preview with the picked headline items, and Publish /
+Edit title / Add text / Cancel buttons. Nothing is published before the admin confirms.
+
+States: `TEXT` (the post waits for its text or file), `TITLE` (for a new title), `PREVIEW`
+(the buttons; plain text is a search again). `/cancel` ends it; any other command ends what
+it waits for (app.py's first handler group); after `DRAFT_MINUTES` it times out and says so.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +13,25 @@ import asyncio
 import logging
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import PurePath
+from typing import cast
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
 from bot.delivery.schedule import announce_new_bulletins
 from bot.handlers.common import (
@@ -95,12 +112,17 @@ def _draft(context: Context) -> Draft | None:
     return draft
 
 
+TEXT, TITLE, PREVIEW = range(3)
+END = ConversationHandler.END
+
+
 @admin_only
-async def cmd_post(update: Update, context: Context) -> None:
+async def cmd_post(update: Update, context: Context) -> int:
     """Start a post: the next text messages or file become the bulletin."""
     assert context.user_data is not None
     context.user_data.draft = Draft()
     await reply(update, context, tr(update, context, "adm_post_start"))
+    return TEXT
 
 
 def end_question(context: Context) -> str | None:
@@ -132,20 +154,23 @@ async def _prepare(update: Update, context: Context, draft: Draft) -> NewBulleti
     return await asyncio.to_thread(prepare, submission, limits_for(settings))
 
 
-async def _preview(update: Update, context: Context, draft: Draft) -> None:
+async def _preview(update: Update, context: Context, draft: Draft) -> int:
+    """Show the draft as it would be published, with its buttons; the next state."""
     try:
         bulletin = await _prepare(update, context, draft)
     except Rejected as exc:
         if draft.data is not None:
             draft.data = draft.file_name = None
         await reply(update, context, tr(update, context, "adm_post_rejected", reason=exc.reason))
-        return
+        draft.awaiting = "text"
+        return TEXT
     draft.awaiting = None  # from here on, plain text is a search again
     language = chat_language(update, context)
     await reply(update, context, preview_text(bulletin, language), [
         [(t(language, "adm_btn_publish"), "ad:pub"), (t(language, "adm_btn_title"), "ad:title")],
         [(t(language, "adm_btn_add"), "ad:more"), (t(language, "adm_btn_cancel"), "ad:cancel")],
     ])  # fmt: skip
+    return PREVIEW
 
 
 def preview_text(bulletin: NewBulletin, language: str) -> str:
@@ -157,55 +182,58 @@ def preview_text(bulletin: NewBulletin, language: str) -> str:
              sections=len(bulletin.sections), items=Html(lines))  # fmt: skip
 
 
-async def on_text(update: Update, context: Context) -> bool:
-    """Text the post is waiting for — its text (after /post or ➕ Add text) or its new
-    title (after ✏️ Edit title); True if consumed. Any other text is not the draft's."""
+async def on_text(update: Update, context: Context) -> int:
+    """Text while the post waits: its text (after /post or ➕ Add text) or its new title
+    (after ✏️ Edit title). If it no longer waits (another command ended the question, or
+    the post was left too long), the text is a search, as anywhere else."""
     draft = _draft(context)
     message = update.effective_message
-    if draft is None or draft.awaiting is None or message is None or not message.text:
-        return False
-    settings, _ = context.bot_data.ready
-    if user_id(update) not in settings.admin_ids:
-        return False
+    assert message is not None and message.text is not None
+    if draft is None or draft.awaiting is None:
+        from bot.handlers.search import on_plain_text  # the text router's last taker
+
+        await on_plain_text(update, context)
+        return PREVIEW if draft is not None else END
     if draft.awaiting == "title":
         draft.title = " ".join(message.text.split())[:200] or None
     else:
         draft.parts.append(message.text)
         draft.data = draft.file_name = None
-    await _preview(update, context, draft)
-    return True
+    return await _preview(update, context, draft)
 
 
 @admin_only
-async def on_document(update: Update, context: Context) -> None:
-    """A .txt/.md/.html file from an admin: downloaded, previewed."""
+async def on_document(update: Update, context: Context) -> int:
+    """A .txt/.md/.html file from an admin: downloaded, previewed (it starts a post, or
+    replaces the draft's text)."""
     message = update.effective_message
     assert message is not None and message.document is not None and context.user_data is not None
     settings, _ = context.bot_data.ready
     doc = message.document
     name = PurePath(doc.file_name or "post.txt").name
+    waiting = TEXT if _draft(context) is not None else END
     if PurePath(name).suffix.lower() not in SUFFIXES:
         await reply(update, context, tr(update, context, "adm_post_file_kind"))
-        return
+        return waiting
     if doc.file_size and doc.file_size > settings.max_bulletin_bytes:
         await reply(update, context, tr(update, context, "adm_post_too_large",
                                         size=f"{doc.file_size / 1e6:.1f}",
                                         limit=f"{settings.max_bulletin_bytes / 1e6:.1f}"))  # fmt: skip
-        return
+        return waiting
     try:
         data = bytes(await (await doc.get_file()).download_as_bytearray())
     except TelegramError as exc:
         await reply(update, context, tr(update, context, "adm_download_failed", error=str(exc)))
-        return
+        return waiting
     draft = _draft(context) or Draft()
     draft.file_name, draft.data, draft.parts = name, data, []
     context.user_data.draft = draft
-    await _preview(update, context, draft)
+    return await _preview(update, context, draft)
 
 
 @admin_only
-async def on_post_button(update: Update, context: Context) -> None:
-    """Publish, Edit title or Cancel under a preview."""
+async def on_post_button(update: Update, context: Context) -> int:
+    """Publish, Edit title, Add text or Cancel under a preview."""
     query = update.callback_query
     assert query is not None and query.data is not None
     draft = context.user_data.draft if context.user_data else None
@@ -213,28 +241,38 @@ async def on_post_button(update: Update, context: Context) -> None:
         drop_draft(context)
         await query.answer(tr(update, context, "adm_post_expired", minutes=DRAFT_MINUTES),
                            show_alert=True)  # fmt: skip
-        return
+        return END
     if draft is None:
         await query.answer(tr(update, context, "expired"))
-        return
+        return END
     action = query.data.split(":")[1]
+    await query.answer()
     if action == "cancel":
-        await query.answer()
-        had = drop_draft(context)
-        await edit_or_reply(
-            update, context, tr(update, context, "adm_post_cancelled" if had else "adm_no_post")
-        )
-    elif action == "title":
-        draft.awaiting = "title"
-        await query.answer()
-        await reply(update, context, tr(update, context, "adm_post_ask_title"))
-    elif action == "more":
-        draft.awaiting = "text"
-        await query.answer()
-        await reply(update, context, tr(update, context, "adm_post_ask_text"))
-    else:
-        await query.answer()
-        await _publish(update, context, draft)
+        drop_draft(context)
+        await edit_or_reply(update, context, tr(update, context, "adm_post_cancelled"))
+        return END
+    if action in ("title", "more"):
+        draft.awaiting = "title" if action == "title" else "text"
+        key = "adm_post_ask_title" if action == "title" else "adm_post_ask_text"
+        await reply(update, context, tr(update, context, key))
+        return TITLE if action == "title" else TEXT
+    await _publish(update, context, draft)
+    return END
+
+
+async def on_timeout(update: object, context: Context) -> None:
+    """The post was left unfinished for `DRAFT_MINUTES`: drop it and say so."""
+    if isinstance(update, Update) and drop_draft(context) and update.effective_chat:
+        await context.bot.send_message(update.effective_chat.id, tr(update, context,
+                                       "adm_post_expired", minutes=DRAFT_MINUTES))  # fmt: skip
+
+
+async def on_cancel(update: Update, context: Context) -> int:
+    """/cancel during a post: the app's /cancel (it says what it ended), and the end."""
+    from bot.app import cmd_cancel  # one /cancel for everything the bot may wait for
+
+    await cmd_cancel(update, context)
+    return END
 
 
 async def _publish(update: Update, context: Context, draft: Draft) -> None:
@@ -256,10 +294,46 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
                                             title=bulletin.title))  # fmt: skip
 
 
+DOCUMENTS = filters.Document.ALL & filters.ChatType.PRIVATE & ~OPML_FILES  # OPML: /sources
+BUTTONS = r"^ad:(pub|title|more|cancel)$"
+
+
+Step = BaseHandler[Update, Context, object]
+
+
+def conversation() -> ConversationHandler[Context]:
+    """/post as a conversation, one per admin and chat."""
+    # PTB's handler types are invariant in what a callback returns: one list type for all
+    text = cast(Step, MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    document = cast(Step, MessageHandler(DOCUMENTS, on_document))
+    buttons = cast(Step, CallbackQueryHandler(on_post_button, pattern=BUTTONS))
+    start = cast(Step, CommandHandler("post", cmd_post))
+    with warnings.catch_warnings():
+        # per chat and user, not per message, on purpose: the buttons of an earlier preview
+        # act on the same draft (PTB warns that they are then not tracked message by message)
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return _conversation(start, text, document, buttons)
+
+
+def _conversation(
+    start: Step, text: Step, document: Step, buttons: Step
+) -> ConversationHandler[Context]:
+    return ConversationHandler(
+        entry_points=[start, document, buttons],
+        states={
+            TEXT: [text, document, buttons],
+            TITLE: [text, document, buttons],
+            PREVIEW: [document, buttons],
+            ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)],
+        },
+        fallbacks=[CommandHandler("cancel", on_cancel)],
+        conversation_timeout=DRAFT_MINUTES * 60,
+        name="post",
+        per_message=False,
+        allow_reentry=True,  # /post again starts afresh
+    )
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
-    app.add_handler(CommandHandler("post", cmd_post))
-    app.add_handler(MessageHandler(  # an OPML file is for /sources, not a bulletin
-        filters.Document.ALL & filters.ChatType.PRIVATE & ~OPML_FILES, on_document
-    ))  # fmt: skip
-    app.add_handler(CallbackQueryHandler(on_post_button, pattern=r"^ad:(pub|title|more|cancel)$"))
+    app.add_handler(conversation())
