@@ -283,11 +283,13 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
         await edit_or_reply(update, context, tr(update, context, "adm_not_accepted",
                                                 reason=exc.reason))  # fmt: skip
         return
-    outcome = store(db, bulletin, "post")
+    writer = context.bot_data.off_loop  # storing and matching alerts: off the event loop
+    outcome = await writer.write(store, bulletin, "post")
     drop_draft(context)
     audit(db, user_id(update), "post", bulletin_id=outcome.bulletin_id, status=outcome.status)
     if outcome.status == "added":
-        announce_new_bulletins(db, context.bot_data.analyzer, context.bot_data.clock())
+        await writer.write(announce_new_bulletins, context.bot_data.analyzer,
+                           context.bot_data.clock())  # fmt: skip
         context.bot_data.wake_sender()
     key = "adm_post_duplicate" if outcome.status == "duplicate" else "adm_post_published"
     await edit_or_reply(update, context, tr(update, context, key, id=outcome.bulletin_id,
