@@ -25,7 +25,7 @@ from telegram.ext import (
 
 from bot.alerts import ALERT_MINUTES, AlertCollector
 from bot.config import Settings
-from bot.delivery.sender import unreachable
+from bot.delivery.pacing import unreachable
 from bot.handlers import archive, delivery, follow, posting, reading, search, sources, subscribe
 from bot.handlers.common import (
     IN_CHANNELS,

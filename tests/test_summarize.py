@@ -19,11 +19,11 @@ from bot.summarize import (
     SUMMARY_VERSION,
     Pick,
     Sentence,
-    Similarity,
     pick_for_coverage,
     summarize,
 )
 from bot.text.analyze import terms
+from bot.text.similarity import Similarity
 from storage.bulletins import get_bulletin
 from storage.models import NewBulletin
 from tests.conftest import SAMPLE_FR, SAMPLES

@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import os
-import re
 import secrets
 import socket
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -33,6 +31,17 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.delivery.messages import render_delivery
+from bot.delivery.pacing import (
+    GROUP_INTERVAL,
+    MAX_ATTEMPTS,
+    PRIVATE_INTERVAL,
+    Pacer,
+    Sleep,
+    backoff,
+    plain,
+    unreachable,
+    utc_now,
+)
 from storage.outbox import (
     Delivery,
     claim,
@@ -49,44 +58,9 @@ from storage.tx import transaction
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BACKOFF_BASE = timedelta(seconds=5)
-BACKOFF_CAP = timedelta(minutes=30)
-PRIVATE_INTERVAL = 1.0  # seconds between two messages to one private chat
-GROUP_INTERVAL = 3.0  # 20 a minute in groups and channels
-SLACK = 0.002  # seconds of lateness the pacer makes up for
 FLUSH_EVERY = 0.1  # seconds between two writes of outcomes
 LEASE = timedelta(minutes=10)  # a claimed row another sender may take back after this
 ERROR_PAUSE = 30
-
-
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class Pacer:
-    """Spaces request starts `1/rate` apart; can be paused (RetryAfter)."""
-
-    def __init__(
-        self, rate: float, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep
-    ) -> None:
-        self.interval = 1.0 / rate
-        self.clock, self.sleep = clock, sleep
-        self.next_at = 0.0
-
-    async def wait(self) -> None:
-        """Return when the next request may start.
-
-        A request that wakes late (the event loop is busy) leaves its slot's time to the
-        next ones, up to `SLACK` seconds, so the average rate holds at high rates."""
-        now = self.clock()
-        start = max(now - SLACK, self.next_at)
-        self.next_at = start + self.interval
-        if start > now:
-            await self.sleep(start - now)
-
-    def pause(self, seconds: float) -> None:
-        """No request before `seconds` from now."""
-        self.next_at = max(self.next_at, self.clock() + seconds)
 
 
 @dataclass
@@ -99,30 +73,6 @@ class RowResult:
     error: str = ""
     retry_at: datetime | None = None
     at: str = ""
-
-
-def unreachable(exc: BaseException | None) -> bool:
-    """Telegram says the chat is gone for us: the bot was blocked or removed, or the chat
-    does not exist (the one test, for the sender and for the bot's error handler)."""
-    if isinstance(exc, Forbidden):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, BadRequest) and ("chat not found" in text or "chat_id is empty" in text)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def backoff(attempts: int) -> timedelta:
-    """5 s, 10 s, 20 s, … up to 30 minutes."""
-    delay: timedelta = BACKOFF_BASE * 2 ** max(attempts - 1, 0)
-    return min(delay, BACKOFF_CAP)
-
-
-def plain(text: str) -> str:
-    """Telegram HTML as plain text (the fallback when Telegram refuses our HTML)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 class Sender:
