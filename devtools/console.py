@@ -28,7 +28,8 @@ from telegram.ext import TypeHandler
 from bot.app import build_application
 from bot.config import Settings
 from bot.running import start_app, stop_app
-from devtools.fakeapi import FakeBotApi, Sent
+from devtools.fakeapi import FakeBotApi
+from devtools.telegram_rules import Sent
 
 CONSOLE_USER = 700001
 CONSOLE_ADMIN = 700002

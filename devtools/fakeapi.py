@@ -1,10 +1,11 @@
 """A local Bot API emulator over real HTTP, for the tests and the offline console.
 
-It implements what Hebdo uses — getMe, getUpdates (long polling with offsets),
-sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery,
-answerInlineQuery, getFile and file download, setMyCommands, deleteWebhook,
-getChatMember, getChat — records every request, validates HTML the way Telegram does
-(unknown or unbalanced tags → 400 "can't parse entities", over 4096 UTF-16 units → 400
+It implements what Hebdo uses — getMe, getUpdates (long polling with offsets) or a
+webhook (setWebhook: updates POSTed with the secret header), sendMessage, sendDocument,
+editMessageText, editMessageReplyMarkup, answerCallbackQuery, answerInlineQuery, getFile
+and file download, setMyCommands, getChatMember, getChat (`devtools.fake_methods`) —
+records every request, validates HTML the way Telegram does (`devtools.telegram_rules`:
+unknown or unbalanced tags → 400 "can't parse entities", over 4096 UTF-16 units → 400
 "message is too long"), and can be told to fail a call with 429, 403, 400 or 5xx.
 
 Point python-telegram-bot at it with `base_url=f"{server.url}/bot"`.
@@ -14,108 +15,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import itertools
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import ClientSession, web
 
-BOT_USER = {
-    "id": 4242,
-    "is_bot": True,
-    "first_name": "Hebdo",
-    "username": "hebdo_test_bot",
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": True,
-}
-_ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-    "tg-spoiler", "span", "blockquote", "tg-emoji",
-}  # fmt: skip
-
-
-class ApiError(Exception):
-    """An error answer: `error_code`, `description`, optional `retry_after`."""
-
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.code, self.description, self.retry_after = code, description, retry_after
-
-
-class _EntityChecker(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.text: list[str] = []
-        self.error: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _ALLOWED_TAGS:
-            self.error = self.error or f'unsupported start tag "{tag}"'
-        if tag == "a" and not dict(attrs).get("href"):
-            self.error = self.error or "a tag without href"
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.error = self.error or f'unexpected end tag "{tag}"'
-        else:
-            self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def parse_html(text: str) -> str:
-    """The plain text of Telegram HTML, or `ApiError(400)` as Telegram would answer."""
-    if re.search(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)", text):
-        raise ApiError(400, "Bad Request: can't parse entities: unsupported entity")
-    checker = _EntityChecker()
-    checker.feed(text)
-    checker.close()
-    if checker.error or checker.stack:
-        problem = checker.error or f'unclosed tag "{checker.stack[-1]}"'
-        raise ApiError(400, f"Bad Request: can't parse entities: {problem}")
-    return html.unescape("".join(checker.text))
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+from devtools.fake_methods import BotApiMethods
+from devtools.telegram_rules import BOT_USER, ApiError, Failure, Sent
 
 
 @dataclass
-class Failure:
-    """An injected error for the next `count` calls of `method` (to `chat_id` if given)."""
-
-    method: str
-    code: int
-    description: str
-    retry_after: int | None = None
-    count: int = 1
-    chat_id: int | None = None
-
-
-@dataclass
-class Sent:
-    """A message the bot sent (or edited), as the fake stores it."""
-
-    chat_id: int
-    message_id: int
-    text: str  # plain text
-    html: str  # as sent
-    reply_markup: dict[str, Any] | None
-    method: str
-
-
-@dataclass
-class FakeBotApi:
+class FakeBotApi(BotApiMethods):
     """The emulator's state; `start()` serves it on 127.0.0.1 at a free port."""
 
     token_check: str | None = None
@@ -191,17 +105,6 @@ class FakeBotApi:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
         async with ClientSession() as session, session.post(url, json=update, headers=headers) as r:
             self.webhook_answers.append(r.status)
-
-    @staticmethod
-    def user(user_id: int, language: str = "fr", name: str = "Lecteur") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": language}
-
-    @staticmethod
-    def chat(chat_id: int, kind: str = "private", title: str = "Groupe") -> dict[str, Any]:
-        chat: dict[str, Any] = {"id": chat_id, "type": kind}
-        if kind != "private":
-            chat["title"] = title
-        return chat
 
     def message(
         self,
@@ -427,135 +330,6 @@ class FakeBotApi:
         if data is None:
             return web.Response(status=404)
         return web.Response(body=data)
-
-    async def _api_unknown(self, params: dict[str, Any]) -> Any:
-        raise ApiError(404, "Not Found: method not found")
-
-    async def _api_getMe(self, params: dict[str, Any]) -> Any:
-        return BOT_USER
-
-    async def _api_deleteWebhook(self, params: dict[str, Any]) -> Any:
-        self.webhook = None
-        return True
-
-    async def _api_setWebhook(self, params: dict[str, Any]) -> Any:
-        url = str(params.get("url") or "")
-        if not url:
-            self.webhook = None
-        else:
-            self.webhook = (url, str(params.get("secret_token") or ""))
-        return True
-
-    async def _api_setMyCommands(self, params: dict[str, Any]) -> Any:
-        return True
-
-    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:
-        if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
-        offset = int(params.get("offset") or 0)
-        timeout = float(params.get("timeout") or 0)
-        if offset:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout > 0:
-            self._new_update.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._new_update.wait(), timeout)
-        limit = int(params.get("limit") or 100)
-        return self._updates[:limit]
-
-    def _chat_id(self, params: dict[str, Any]) -> int:
-        try:
-            return int(params["chat_id"])
-        except (KeyError, ValueError):
-            raise ApiError(400, "Bad Request: chat not found") from None
-
-    def _record(self, method: str, params: dict[str, Any], message_id: int | None = None) -> Any:
-        chat_id = self._chat_id(params)
-        text = str(params.get("text", ""))
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        plain = parse_html(text) if params.get("parse_mode") == "HTML" else text
-        if utf16_len(plain) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
-        markup = params.get("reply_markup")
-        if markup is not None:
-            for row in markup.get("inline_keyboard", []):
-                for button in row:
-                    if len(button.get("callback_data", "").encode()) > 64:
-                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-        sent = Sent(chat_id, message_id or next(self._message_ids), plain, text, markup, method)
-        self.sent.append(sent)
-        self._sent_event.set()
-        return {
-            "message_id": sent.message_id,
-            "date": int(time.time()),
-            "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
-            "from": BOT_USER,
-            "text": plain,
-            **({"reply_markup": markup} if markup else {}),
-        }
-
-    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
-        return self._record("sendMessage", params)
-
-    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:
-        return self._record("editMessageText", params, int(params["message_id"]))
-
-    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:
-        chat_id = self._chat_id(params)
-        name, data = params.get("_files", {}).get("document", (None, b""))
-        if not data:
-            raise ApiError(400, "Bad Request: file must be non-empty")
-        self.documents.append((chat_id, str(name), data, str(params.get("caption") or "")))
-        self._sent_event.set()
-        document = {"file_id": "sent", "file_unique_id": "sent", "file_name": name}
-        return {"message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
-                "document": document}  # fmt: skip
-
-    async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
-        return True
-
-    async def _api_deleteMessage(self, params: dict[str, Any]) -> Any:
-        return True
-
-    async def _api_answerCallbackQuery(self, params: dict[str, Any]) -> Any:
-        return True
-
-    async def _api_answerInlineQuery(self, params: dict[str, Any]) -> Any:
-        for result in params.get("results") or []:
-            content = result.get("input_message_content", {})
-            if content.get("parse_mode") == "HTML":
-                parse_html(content.get("message_text", ""))
-        return True
-
-    async def _api_getFile(self, params: dict[str, Any]) -> Any:
-        file_id = str(params.get("file_id"))
-        if file_id not in self.files:
-            raise ApiError(400, "Bad Request: invalid file_id")
-        return {
-            "file_id": file_id,
-            "file_unique_id": f"u{file_id}",
-            "file_size": len(self.files[file_id]),
-            "file_path": file_id,
-        }
-
-    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:
-        chat_id, user_id = self._chat_id(params), int(params["user_id"])
-        status = "administrator" if user_id in self.chat_admins.get(chat_id, set()) else "member"
-        extra = {"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
-                 "can_delete_messages": True, "can_manage_video_chats": True,
-                 "can_restrict_members": True, "can_promote_members": False,
-                 "can_change_info": True, "can_invite_users": True, "can_post_stories": False,
-                 "can_edit_stories": False, "can_delete_stories": False}  # fmt: skip
-        member: dict[str, Any] = {"status": status, "user": self.user(user_id)}
-        if status == "administrator":
-            member.update(extra)
-        return member
-
-    async def _api_getChat(self, params: dict[str, Any]) -> Any:
-        chat_id = self._chat_id(params)
-        return {**self.chat(chat_id, "private" if chat_id > 0 else "group"), "accent_color_id": 0}
 
 
 async def _serve(port: int, rate_limit: float | None) -> None:

@@ -26,7 +26,8 @@ from bot.ingest import Limits, expand_paths, ingest_paths
 from bot.logs import setup_logging
 from bot.render import utf16_len
 from bot.running import start_app, stop_app
-from devtools.fakeapi import FakeBotApi, Sent
+from devtools.fakeapi import FakeBotApi
+from devtools.telegram_rules import Sent
 from storage import open_db
 from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
 
@@ -619,7 +620,7 @@ async def test_fake_api_refuses_what_telegram_refuses(fake: FakeBotApi) -> None:
 
 
 def test_fake_api_validates_html() -> None:
-    from devtools.fakeapi import ApiError, parse_html
+    from devtools.telegram_rules import ApiError, parse_html
 
     assert parse_html("<b>a &amp; b</b> <a href='x'>l</a>") == "a & b l"
     for bad in ("<b>x", "<script>x</script>", "</b>", "a & b", "<b><i>x</b></i>"):

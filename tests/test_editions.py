@@ -13,7 +13,8 @@ from telegram.ext import Application, CallbackContext
 
 from bot.ingest import Limits, Submission, ingest
 from bot.jobs import tick_job
-from devtools.fakeapi import FakeBotApi, Sent
+from devtools.fakeapi import FakeBotApi
+from devtools.telegram_rules import Sent
 from storage.people import update_settings
 from tests import test_bot as kit
 from tests.test_bot import ADMIN, OTHER, USER, say, tap
