@@ -2,8 +2,10 @@
 
 The real Application long-polls the fake server on 127.0.0.1 and answers over HTTP, with a
 database of the sample bulletins plus generated ones (no rate limiter unless said: the
-bot's own speed). Each line prints the median and p99 time from an update being queued at
-the server to the reply arriving there, and replies/s:
+bot's own speed). The fake server and the users run in a process of their own
+(`bench.load_driver`), so a busy bot cannot delay the clock that times it. Each line
+prints the median and p99 time from an update being queued at the server to the reply
+arriving there, and replies/s:
 
 - **open loop** (the latency a reader sees): the 50 users send 1,000 messages as Poisson
   arrivals at `--rate` messages/s overall (50/s: one a second each), whatever the bot's
@@ -27,24 +29,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import random
+import socket
 import statistics
+import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram.ext import CallbackContext
 
 from bench.corpus import PLACES, WEAPONS, bulletins
-from bench.search import WORDS, queries
+from bench.search import WORDS
 from bot.app import build_application
 from bot.config import Settings
 from bot.handlers.follow import normalize
 from bot.ingest import Limits, Submission, ingest
 from bot.jobs import tick_job
 from bot.running import settle_after_start, start_app, stop_app
-from devtools.fakeapi import FakeBotApi
 from storage import open_db
 from storage.bulletins import mark_announced, unannounced
 from storage.people import add_follow, ensure_chat, set_subscribed
@@ -61,47 +64,42 @@ def summary(label: str, latencies: list[float], elapsed: float) -> str:
             f"  p99 {p99:7.1f} ms  {len(latencies) / elapsed:6.1f} replies/s")  # fmt: skip
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 async def run(
     db_path: Path, messages: int, users: int, *, rate_limit: bool = False,
     rate: float | None = None, tick_every: float | None = None,
 ) -> tuple[list[float], float]:  # fmt: skip
-    """Send the messages (open loop at `rate`/s, or closed loop); return latencies (ms)
-    and the elapsed seconds. With `tick_every`, the minute tick runs that often meanwhile."""
-    fake = FakeBotApi()
-    await fake.start()
+    """Send the messages (open loop at `rate`/s, or closed loop) from the load driver's
+    process; return its latencies (ms) and elapsed seconds. With `tick_every`, the minute
+    tick runs that often in the bot meanwhile."""
+    port = free_port()
+    driver = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.load_driver", str(port), str(messages), str(users),
+        str(rate or 0), stdout=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert driver.stdout is not None
+    assert (await driver.stdout.readline()).strip() == b"READY"
     settings = Settings(
         telegram_bot_token=TOKEN,
         database_path=db_path,
-        telegram_api_base_url=f"{fake.url}/bot",
+        telegram_api_base_url=f"http://127.0.0.1:{port}/bot",
         variants_file=db_path.with_name("none.txt"),
     )
     app = build_application(settings, rate_limit=rate_limit)
     app.bot_data.clock = lambda: NOW  # a Monday: the subscribers' Saturday slot is days away
     await start_app(app, poll_timeout=5)
     settle_after_start()
-    texts = queries(messages, seed=11)
-    rng = random.Random(3)
-    latencies: list[float] = []
-    sent: dict[int, list[float]] = {}
-
-    async def send(uid: int, text: str) -> None:
-        before = len(fake.messages_to(uid))
-        sent.setdefault(uid, []).append(time.perf_counter())
-        fake.message(uid, text if rng.random() < 0.8 else f"/search {text}")
-        await fake.reply(uid, before, timeout=120)
-        latencies.append((time.perf_counter() - sent[uid].pop(0)) * 1000)
-
-    async def closed(uid: int, share: list[str]) -> None:
-        for text in share:
-            await send(uid, text)
 
     async def ticking(stop: asyncio.Event) -> None:
         n = 0
         while not stop.is_set():
             text = f"Alerte {n}\n\nDes drones ont visé {PLACES[n % len(PLACES)]} cette nuit."
-            name = (
-                f"2030-01-07-alert-{n}.txt"  # news of the day, ingested off the loop as polls are
-            )
+            name = f"2030-01-07-alert-{n}.txt"  # news of the day, ingested off the loop
             await app.bot_data.off_loop.write(ingest, Submission("file", name, data=text.encode()),
                                               Limits())  # fmt: skip
             await tick_job(CallbackContext(app))
@@ -111,22 +109,15 @@ async def run(
 
     stop = asyncio.Event()
     ticker = asyncio.create_task(ticking(stop)) if tick_every else None
-    start = time.perf_counter()
-    if rate is None:
-        await asyncio.gather(*(closed(10_000 + u, texts[u::users]) for u in range(users)))
-    else:
-        pending = []
-        for text in texts:
-            await asyncio.sleep(rng.expovariate(rate))
-            pending.append(asyncio.create_task(send(10_000 + rng.randrange(users), text)))
-        await asyncio.gather(*pending)
-    elapsed = time.perf_counter() - start
+    result = json.loads(await driver.stdout.readline())
     stop.set()
     if ticker is not None:
         await ticker
     await stop_app(app)
-    await fake.stop()
-    return latencies, elapsed
+    assert driver.stdin is not None
+    driver.stdin.write(b"stopped\n")  # now the emulator may stop too
+    await driver.wait()
+    return list(result["latencies"]), float(result["elapsed"])
 
 
 def seed_followers(db_path: Path, subscribers: int, follows: int) -> None:
