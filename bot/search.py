@@ -114,16 +114,26 @@ def search(
     details = item_details(db, [i for *_, items, _, _ in chosen for i in items])
     hits = []
     for c, score, items, also, held in chosen:
-        snippet = " … ".join(
+        snippet = _joined([
             highlight(details[i].text, c.language, query, analyzer, 240 // len(items))
             for i in sorted(items) if i in details
-        )  # fmt: skip
+        ])  # fmt: skip
         hits.append(Hit(**asdict(c), score=round(score, 4), snippet=snippet, passage=items,
                         also=also, words=held))  # fmt: skip
     texts = [(h.text, h.language) for h in hits]
     shown = [(typed, surface(typed, term, texts, analyzer)) for typed, term in query.corrections]
     best = max((h.words for h in hits), default=0) if page == 0 else len(query.units)
     return Results(hits, page, per_page, len(ranked), shown, len(query.units), best)
+
+
+def _joined(pieces: list[str]) -> str:
+    """A passage's sentences in one snippet, one "…" between two (not three when the
+    sentences were themselves cut)."""
+    if len(pieces) < 2:
+        return "".join(pieces)
+    head = "…" if pieces[0].startswith("…") else ""
+    tail = "…" if pieces[-1].endswith("…") else ""
+    return head + " … ".join(p.strip("…") for p in pieces) + tail
 
 
 Ranked = tuple[Candidate, float, tuple[int, ...], int, int]  # item, score, passage, also, words

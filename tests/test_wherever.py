@@ -118,3 +118,11 @@ def test_a_word_too_common_for_its_list_is_still_found_in_older_bulletins(
     # the same through the index when the query excludes a word (only the index applies it)
     results = search(db, "Berdiansk drones -Kherson", analyzer_for(), now=NOW)
     assert results.hits[0].bulletin_title == "Revue ancienne" and results.hits[0].words == 2
+
+
+def test_a_two_sentence_passage_has_one_ellipsis_between() -> None:
+    from bot.search import _joined
+
+    assert _joined(["…la fin.", "…début de l'autre…"]) == "…la fin. … début de l'autre…"
+    assert _joined(["Une phrase.", "Une autre."]) == "Une phrase. … Une autre."
+    assert _joined(["Seule…"]) == "Seule…"
