@@ -122,7 +122,10 @@ def search(
                         also=also, words=held))  # fmt: skip
     texts = [(h.text, h.language) for h in hits]
     shown = [(typed, surface(typed, term, texts, analyzer)) for typed, term in query.corrections]
-    best = max((h.words for h in hits), default=0) if page == 0 else len(query.units)
+    # partial: said on the first page of the results by bulletin (not within one bulletin,
+    # whose sentences may each hold only some of the words the bulletin holds together)
+    complete = page > 0 or bulletin is not None
+    best = len(query.units) if complete else max((h.words for h in hits), default=0)
     return Results(hits, page, per_page, len(ranked), shown, len(query.units), best)
 
 

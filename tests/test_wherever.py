@@ -83,6 +83,11 @@ def test_one_result_per_bulletin_and_more_from_it(archive: Database) -> None:  #
                     bulletin=rich.bulletin_id)  # fmt: skip
     assert within.total == rich.also + len(rich.passage)
     assert all("Patriot" in h.text for h in within.hits)
+    # within a bulletin holding both words in different sentences: not a "partial" result
+    both = search(archive, "robots Krasnodar", analyzer_for(), now=NOW)
+    inside = search(archive, "robots Krasnodar", analyzer_for(), now=NOW,
+                    bulletin=both.hits[0].bulletin_id)  # fmt: skip
+    assert not both.partial and not inside.partial and inside.total == 2
 
 
 def test_phrases_stay_exact_and_exclusions_hold(archive: Database) -> None:  # noqa: F811
