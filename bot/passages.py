@@ -2,15 +2,16 @@
 
 A query is a list of units (a word with its forms, or a phrase). Each unit is matched on
 its own (newest items first, `UNIT_POOL` of them), so its words may sit in one sentence,
-in one paragraph or anywhere in a bulletin. A bulletin's rank comes first from the units it
-holds — rarer ones weigh more (idf) — then from how close they are (one sentence, one
-paragraph, the bulletin), then from its best sentence's score. Its passage is the sentence
+in one paragraph or anywhere in a bulletin. Here each bulletin gets the units it holds,
+their weight (idf: rarer ones weigh more) and how close they are (one sentence, one
+paragraph, the bulletin); `bot.search` ranks them. A bulletin's passage is the sentence
 holding the most of them, and a second one from the same paragraph (or, failing that,
 the bulletin) holding what the first lacks.
 
 A unit found in so many items that its list was cut may still be in an older bulletin:
-for the bulletins in contention, such a unit is looked for within the bulletin's own
-item range (an index seek), so a candidate is never ranked low for a word it does hold.
+for the bulletins in contention, such a unit is looked for in the bulletin's own items
+(their analysed text, read by id range; or, when the query has exclusions or prefixes,
+the index within that range), so a candidate is never ranked low for a word it holds.
 """
 
 from __future__ import annotations
