@@ -225,8 +225,8 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     chat = update.effective_chat if isinstance(update, Update) else None
     if unreachable(error):
-        if chat is not None and context.bot_data.db is not None:
-            mark_inactive(context.bot_data.db, chat.id, str(error))
+        if chat is not None and context.bot_data.store is not None:
+            await context.bot_data.store.write(mark_inactive, chat.id, str(error))
             log.info("chat %s marked inactive: %s", chat.id, error)
         return
     log.error("unhandled error while handling an update", exc_info=error)

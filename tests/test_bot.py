@@ -541,16 +541,29 @@ async def test_unknown_command(fake: FakeBotApi, app: Application) -> None:  # t
     assert "Commande inconnue" in (await say(fake, USER, "/frobnicate")).text
 
 
-async def test_forbidden_marks_chat_inactive(fake: FakeBotApi, db: Database) -> None:
+async def test_forbidden_marks_chat_inactive(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
     await say(fake, USER, "/subscribe")
     fake.fail("sendMessage", 403, chat_id=USER)
     fake.message(USER, "/help")
     await fake.wait_calls("sendMessage", len(fake.calls("sendMessage")) + 1)
     other = await say(fake, OTHER, "/help")  # the bot keeps serving others
     assert other.text.startswith("Commandes")
-    row = db.execute(
-        "SELECT active, inactive_reason FROM subscribers WHERE chat_id = ?", [USER]
-    ).fetchone()
+
+    def state() -> tuple[int, str | None]:
+        found = db.execute(
+            "SELECT active, inactive_reason FROM subscribers WHERE chat_id = ?", [USER]
+        ).fetchone()
+        return int(found[0]), found[1]
+
+    for _ in range(200):  # the error handler's write goes through the writer thread
+        if state()[0] == 0:
+            break
+        await app.bot_data.off_loop.write(lambda _db: None)  # after the writes queued so far
+    row = state()
     assert row[0] == 0 and "blocked" in row[1]
     # writing again brings the chat back
     await say(fake, USER, "/start")

@@ -3,12 +3,14 @@ own edition, after a confirmation), /stats (subscribers, bulletins, digests and 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.delivery.schedule import due_now, queue_editions, unserved
+from bot.delivery.schedule import Due, due_now, queue_editions, unserved
 from bot.digest import week_of
 from bot.handlers.common import (
     Command,
@@ -75,6 +77,29 @@ async def cmd_preview(update: Update, context: Context) -> None:
         await reply(update, context, part)
 
 
+def _waiting(db: Database, now: datetime) -> list[Due]:
+    """Weekly subscribers without this week's digest yet."""
+    return unserved(db, due_now(db, now))
+
+
+def _queue_now(
+    db: Database, now: datetime, send_empty: bool, per_bulletin: int | None
+) -> tuple[int, int]:
+    """Cut and queue the edition of each chat still waiting: (queued, waiting)."""
+    waiting = _waiting(db, now)
+    queued = queue_editions(db, waiting, now, send_empty=send_empty, per_bulletin=per_bulletin)
+    return queued, len(waiting)
+
+
+def _figures(db: Database, since: str) -> dict[str, Any]:
+    """What /stats shows, read in one go (on a reader thread)."""
+    return {
+        "stats": subscriber_stats(db), "rate": digest_send_rate(db, since),
+        "editions": edition_counts(db, since), "week": count_bulletins(db, since=since),
+        "all": count_bulletins(db), "deliveries": status_counts(db),
+    }  # fmt: skip
+
+
 def _button_week(context: Context) -> str:
     settings, _ = context.bot_data.ready
     return week_of(context.bot_data.clock(), settings.tz)
@@ -83,8 +108,7 @@ def _button_week(context: Context) -> str:
 @admin_only
 async def cmd_send_digest(update: Update, context: Context) -> None:
     """Ask before sending each weekly subscriber without this week's digest its edition."""
-    _, db = context.bot_data.ready
-    waiting = unserved(db, due_now(db, context.bot_data.clock()))
+    waiting = await context.bot_data.off_loop.read(_waiting, context.bot_data.clock())
     week = _button_week(context)
     if not waiting:
         await reply(update, context, tr(update, context, "adm_send_none", week=week))
@@ -107,13 +131,13 @@ async def on_send_digest(update: Update, context: Context) -> None:
     if _button_week(context) != query.data.split(":", 2)[2]:
         await edit_or_reply(update, context, tr(update, context, "adm_send_week_changed"))
         return
-    now = context.bot_data.clock()
-    waiting = unserved(db, due_now(db, now))
-    queued = queue_editions(db, waiting, now, send_empty=settings.empty_digest_notice,
-                            per_bulletin=settings.summary_items)  # fmt: skip
-    audit(db, user_id(update), "send_digest_queued", chats=queued, due=len(waiting))
+    queued, due = await context.bot_data.off_loop.write(  # cutting editions: off the loop
+        _queue_now, context.bot_data.clock(), settings.empty_digest_notice,
+        settings.summary_items,
+    )  # fmt: skip
+    audit(db, user_id(update), "send_digest_queued", chats=queued, due=due)
     context.bot_data.wake_sender()
-    nothing_new = len(waiting) - queued
+    nothing_new = due - queued
     await edit_or_reply(update, context, tr(update, context, "adm_send_queued", n=queued,
                                             empty=nothing_new))  # fmt: skip
 
@@ -131,21 +155,21 @@ def fmt(language: str, counts: dict[str, int]) -> str:
 @admin_only
 async def cmd_stats(update: Update, context: Context) -> None:
     """Subscribers, bulletins this week, digests of the last 7 days and what was skipped."""
-    settings, db = context.bot_data.ready
+    settings, _ = context.bot_data.ready
     now = context.bot_data.clock()
     since = (now - timedelta(days=7)).isoformat(timespec="seconds")
-    stats = subscriber_stats(db)
-    rate = digest_send_rate(db, since)
+    figures = await context.bot_data.off_loop.read(_figures, since)
+    stats, rate = figures["stats"], figures["rate"]
     language = chat_language(update, context)
-    digests = fmt(language, edition_counts(db, since))
+    digests = fmt(language, figures["editions"])
     if rate:
         digests += t(language, "adm_stats_rate", rate=f"{rate:.1f}")
     text = t(
         language, "adm_stats", week=week_of(now, settings.tz),
         by_language=Html(fmt(language, stats["by_language"])),
         by_mode=Html(fmt(language, stats["by_mode"])), unreachable=stats["inactive"],
-        week_bulletins=count_bulletins(db, since=since), all_bulletins=count_bulletins(db),
-        digests=Html(digests), deliveries=Html(fmt(language, status_counts(db))),
+        week_bulletins=figures["week"], all_bulletins=figures["all"],
+        digests=Html(digests), deliveries=Html(fmt(language, figures["deliveries"])),
     )  # fmt: skip
     await reply(update, context, text)
 
