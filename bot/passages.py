@@ -144,18 +144,18 @@ def _complete(
             for item, body, head, paragraph in analysed_range(db, first, last):
                 tokens = [body.split(), head.split()]
                 for u in missing:
-                    if all(any(_holds(t, alt) for t in tokens for alt in concept)
+                    if all(any(occurrences(t, alt) for t in tokens for alt in concept)
                            for concept in query.units[u].concepts):  # fmt: skip
                         entry.add(u, item, paragraph)
         _settle(entry, weights)
 
 
-def _holds(tokens: list[str], alternative: tuple[str, ...]) -> bool:
-    """Whether `tokens` hold this term, or these terms next to each other (a phrase)."""
-    if len(alternative) == 1:
-        return alternative[0] in tokens
-    n = len(alternative)
-    return any(tuple(tokens[i : i + n]) == alternative for i in range(len(tokens) - n + 1))
+def occurrences(tokens: list[str], phrase: tuple[str, ...]) -> int:
+    """How many times `phrase` (one term, or terms next to each other) appears in `tokens`."""
+    if len(phrase) == 1:
+        return tokens.count(phrase[0])
+    n = len(phrase)
+    return sum(1 for i in range(len(tokens) - n + 1) if tuple(tokens[i : i + n]) == phrase)
 
 
 def passage(entry: Found, weights: list[float], item_score: dict[int, float]) -> list[int]:
@@ -180,7 +180,7 @@ def passage(entry: Found, weights: list[float], item_score: dict[int, float]) ->
     return [first, second]
 
 
-K1, B = 1.2, 0.75
+K1, B = 1.2, 0.75  # Okapi BM25's usual constants, for sentences and bulletins alike
 
 
 def bulletin_bm25(entry: Found, weights: list[float], length: int, average: float) -> float:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from bot.passages import Found, bulletin_bm25, gather, passage, unit_weights
+from bot.passages import K1, B, Found, bulletin_bm25, gather, occurrences, passage, unit_weights
 from bot.query import Query, QueryError, parse_query
 from bot.spelling import correction, surface
 from bot.text.analyze import Analyzer, fold, words
@@ -235,9 +235,6 @@ def _within(db: Database, query: Query, weights: list[float], entry: Found | Non
     return [(details[i], item_score.get(i, 0.0), (i,), 0, len(entry.held_by(i))) for i in order]
 
 
-K1, B = 1.2, 0.75
-
-
 def bm25_scores(
     db: Database, query: Query, pool: Sequence[tuple[int, str, str]], keep: int = MAX_CANDIDATES
 ) -> dict[int, float]:
@@ -264,7 +261,7 @@ def bm25_scores(
             for concept in query.concepts:
                 best = 0.0
                 for alternative in concept:
-                    tf = _occurrences(field_terms, alternative)
+                    tf = occurrences(field_terms, alternative)
                     if tf:
                         weight_idf = min(idf.get(t, 0.0) for t in alternative)
                         best = max(best, weight_idf * tf * (K1 + 1) / (tf + norm))
@@ -272,14 +269,6 @@ def bm25_scores(
         scores[item_id] = score
     best_ids = sorted(scores, key=lambda i: (-scores[i], -i))[:keep]
     return {i: scores[i] for i in best_ids}
-
-
-def _occurrences(tokens: list[str], phrase: tuple[str, ...]) -> int:
-    """How many times `phrase` (one or more terms) appears in `tokens`."""
-    if len(phrase) == 1:
-        return tokens.count(phrase[0])
-    n = len(phrase)
-    return sum(1 for i in range(len(tokens) - n + 1) if tuple(tokens[i : i + n]) == phrase)
 
 
 def highlight(text: str, language: str, query: Query, analyzer: Analyzer, width: int = 240) -> str:
