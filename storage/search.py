@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from storage.spelling import add_deletions, clear_deletions, unknown_terms
+from storage.spelling import add_deletions, clear_deletions, now_frequent
 from storage.tx import transaction
 
 HEAD_WEIGHT = 2.5  # bm25 weight of the heading against the text (also the index's rank)
@@ -111,7 +111,7 @@ def add_to_index(db: Database, rows: list[tuple[int, str, str]]) -> None:
     docs: Counter[str] = Counter()
     for _, body, head in rows:
         docs.update(set(body.split()) | set(head.split()))
-    add_deletions(db, unknown_terms(db, docs))  # before the count: only new terms
+    add_deletions(db, now_frequent(db, docs))  # before the count is updated
     db.conn.executemany(
         "INSERT INTO search_terms (term, docs) VALUES (?, ?) "
         "ON CONFLICT(term) DO UPDATE SET docs = docs + excluded.docs",

@@ -1,16 +1,17 @@
 """The vocabulary's one-letter deletions, to find the indexed terms one edit from a word.
 
-`term_deletes` holds, for every indexed term of 3 to `MAX_LETTERS` letters (no digits), the
-term itself and each string made by deleting one of its letters (`kharkiv` → `kharkiv`,
-`harkiv`, `karkiv`, …). A word and a term are at most one edit apart (a letter dropped,
-added, changed, or two neighbours swapped) only if one of the word's own deletions meets
-one of the term's: a handful of exact index look-ups, whatever the vocabulary's size
-(the symmetric-delete method). Rows are added as the index learns terms and cleared with
-it on a rebuild.
+`term_deletes` holds, for every indexed term of 3 to `MAX_LETTERS` letters (no digits) that
+at least `MIN_ITEMS` items hold, the term itself and each string made by deleting one of
+its letters (`kharkiv` → `kharkiv`, `harkiv`, `karkiv`, …). A word and a term are at most
+one edit apart (a letter dropped, added, changed, or two neighbours swapped) only if one
+of the word's own deletions meets one of the term's: a handful of exact index look-ups,
+whatever the vocabulary's size (the symmetric-delete method). Rows are added as terms
+reach `MIN_ITEMS` items, and cleared with the index on a rebuild.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from sqlite_utils import Database
@@ -29,17 +30,28 @@ def correctable(term: str) -> bool:
     return 3 <= len(term) <= MAX_LETTERS and term.isalpha()
 
 
-def unknown_terms(db: Database, terms: Iterable[str]) -> set[str]:
-    """The terms not yet in the vocabulary (`search_terms`)."""
+MIN_ITEMS = 2  # a term becomes a correction once this many items hold it
+
+
+def known_docs(db: Database, terms: Iterable[str]) -> dict[str, int]:
+    """How many items already hold each of these terms (absent: not in the vocabulary)."""
     wanted = sorted(set(terms))
-    known: set[str] = set()
+    known: dict[str, int] = {}
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
-        known.update(r[0] for r in db.execute(
-            f"SELECT term FROM search_terms WHERE term IN ({marks})", chunk
+        known.update((r[0], int(r[1])) for r in db.execute(
+            f"SELECT term, docs FROM search_terms WHERE term IN ({marks})", chunk
         ))  # fmt: skip
-    return set(wanted) - known
+    return known
+
+
+def now_frequent(db: Database, added: Counter[str]) -> list[str]:
+    """The terms that these new items make held by `MIN_ITEMS` items for the first time:
+    only they become corrections (a word seen once — a one-off, or a file of junk words —
+    is nobody's intended spelling, and would swell the table)."""
+    before = known_docs(db, added)
+    return [t for t, n in added.items() if before.get(t, 0) < MIN_ITEMS <= before.get(t, 0) + n]
 
 
 def add_deletions(db: Database, terms: Iterable[str]) -> None:

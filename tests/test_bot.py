@@ -448,6 +448,12 @@ async def test_admin_sources_opml_round_trip_through_telegram(
         "Fichier OPML illisible : du XML, mais pas de l’OPML"
         in (await fake.reply(ADMIN, count)).text
     )
+    for name, data, why in (("huge.opml", b"<opml>" + b" " * 1_100_000 + b"</opml>", "plus de 1 Mo"),
+                            ("latin1.opml", "<opml><body>é</body>".encode("latin-1"), "ce n’est pas du XML"),
+                            ("empty.opml", b"", "ce n’est pas du XML")):  # fmt: skip
+        count = len(fake.messages_to(ADMIN))
+        fake.document(ADMIN, name, data)
+        assert f"Fichier OPML illisible : {why}" in (await fake.reply(ADMIN, count)).text, name
     count = len(fake.messages_to(ADMIN))
     fake.document(USER, "feeds.opml", opml)  # a reader: refused, nothing added
     assert "administrateurs" in (await fake.reply(USER, 0)).text

@@ -19,7 +19,7 @@ MISSPELLINGS = [
     ("frapes", "frappes", "nouveau record de frappes"),
     ("Zaporojie", None, "à Kharkiv et à Zaporijjia"),  # a variant of the list: no correction
     ("Zelenski", None, "Trump a promis à Zelensky"),  # likewise
-    ("Svyridenko", "Svyrydenko", "Svyrydenko"),  # a letter changed
+    ("Kharkivv", "Kharkiv", "à Kharkiv et à Zaporijjia"),  # a letter too many
     ("Krasnodra", "Krasnodar", "Krasnodar"),  # two letters swapped
 ]
 
@@ -60,6 +60,15 @@ def test_several_words_each_corrected_and_the_reply_says_so(archive: Database) -
     assert all("frapp" in h.snippet and "Khark" in h.snippet for h in both)
 
 
+def test_a_term_held_by_one_item_only_is_no_correction(archive: Database, limits: Limits) -> None:  # noqa: F811
+    """One sentence of one bulletin is not enough to take a word as someone's intended
+    spelling (and a file of junk words would swell the table): two items are."""
+    assert correction(archive, {"svyridenko"}) is None  # "Svyrydenko": one item of the samples
+    text = "Gouvernement\n\nIoulia Svyrydenko a présenté son programme au Parlement."
+    ingest(archive, Submission("file", "2025-07-19-s.txt", data=text.encode()), limits)
+    assert correction(archive, {"svyridenko"}) == "svyrydenko"
+
+
 def test_terms_learnt_later_are_candidates_too(archive: Database, limits: Limits) -> None:  # noqa: F811
     assert correction(archive, {"bakhmout"}) is None  # not in the archive yet: nothing near
     text = "Bakhmout\n\nLes combats continuent autour de Bakhmout et de Tchassiv Iar."
@@ -94,3 +103,12 @@ def test_candidates_come_from_the_index_not_a_scan(archive: Database) -> None:  
     near = near_terms(archive, "harkiv")
     assert [term for term, _ in near] == ["kharkiv"]  # one deletion from "kharkiv" meets it
     assert all(abs(len(term) - len("patriott")) <= 2 for term, _ in near_terms(archive, "patriott"))
+
+
+def test_hostile_queries_stay_bounded(archive: Database) -> None:  # noqa: F811
+    analyzer = analyzer_for()
+    many = " ".join(["Harkiv", "Patriott", "frapes"] * 20)  # 60 words to correct
+    results = search(archive, many, analyzer, now=NOW)
+    assert len(results.corrections) <= 12  # a query keeps at most MAX_TERMS words
+    assert search(archive, "x" * 5000, analyzer, now=NOW).corrections == []  # no one's slip
+    assert search(archive, "Харків" * 500, analyzer, now=NOW).hits == []
