@@ -34,6 +34,7 @@ from bot.delivery.transport import AiohttpRequest
 from bot.ingest import Limits, expand_paths, ingest_paths
 from storage import open_db
 from storage.people import ensure_chat, set_subscribed
+from storage.store import Store
 
 TOKEN = "123456:broadcast-bench-token-abcdefgh"
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "bulletins"
@@ -61,16 +62,16 @@ def prepare(path: Path, subscribers: int) -> None:
 async def broadcast(
     path: Path, url: str, rate: float, concurrency: int
 ) -> tuple[int, float, float]:
-    db = open_db(path)
+    store = Store(path)
     bot = Bot(TOKEN, base_url=f"{url}/bot", request=AiohttpRequest(concurrency))
     async with bot:
-        sender = Sender(db, bot, rate=rate, concurrency=concurrency, now=lambda: SLOT)
+        sender = Sender(store, bot, rate=rate, concurrency=concurrency, now=lambda: SLOT)
         cpu = time.process_time()
         start = time.perf_counter()
         sent = await sender.drain_once()
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu
-    db.close()
+    store.close()
     return sent, elapsed, cpu
 
 

@@ -100,8 +100,8 @@ async def run(
         while not stop.is_set():
             text = f"Alerte {n}\n\nDes drones ont visé {PLACES[n % len(PLACES)]} cette nuit."
             name = f"2030-01-07-alert-{n}.txt"  # news of the day, ingested off the loop
-            await app.bot_data.off_loop.write(ingest, Submission("file", name, data=text.encode()),
-                                              Limits())  # fmt: skip
+            await app.bot_data.store.write(ingest, Submission("file", name, data=text.encode()),
+                                           Limits())  # fmt: skip
             await tick_job(CallbackContext(app))
             n += 1
             with contextlib.suppress(TimeoutError):

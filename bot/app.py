@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
+from sqlite_utils import Database
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -36,6 +38,7 @@ from bot.handlers.common import (
     UserData,
     chat_language,
     is_admin,
+    know_the_chat,
     reply,
 )
 from bot.i18n import Html, t
@@ -169,19 +172,25 @@ async def post_init(app: Application) -> None:  # type: ignore[type-arg]
     """Open the database, bring it up to date, start the sender, announce the commands."""
     data: BotData = app.bot_data
     assert data.settings is not None
-    data.db = open_db(data.settings.database_path)
     if data.settings.alert_chat_id is not None and data.alerts is None:
         data.alerts = AlertCollector()
         logging.getLogger().addHandler(data.alerts)
-    prepare_database(data.db, data.settings)
+    db = open_db(data.settings.database_path)  # migrations, then this connection is done
+    try:
+        prepare_database(db, data.settings)
+    finally:
+        db.close()
     data.store = Store(data.settings.database_path)
     await start_sender(app)
-    stats = subscriber_stats(data.db)
+    bulletins, stats = await data.store.read(_census)
     log.info("Hebdo @%s: database %s, %d bulletins, %d subscribers, %s",
-             app.bot.username, data.settings.database_path, count_bulletins(data.db),
-             sum(stats["by_language"].values()),
-             data.settings.mode)  # fmt: skip
+             app.bot.username, data.settings.database_path, bulletins,
+             sum(stats["by_language"].values()), data.settings.mode)  # fmt: skip
     await set_menus(app)
+
+
+def _census(db: Database) -> tuple[int, dict[str, Any]]:
+    return count_bulletins(db), subscriber_stats(db)
 
 
 async def set_menus(app: Application) -> None:  # type: ignore[type-arg]
@@ -215,9 +224,6 @@ async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     if data.store is not None:
         await asyncio.to_thread(data.store.close)  # after the work queued on it
         data.store = None
-    if data.db is not None:
-        data.db.close()
-        data.db = None
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -267,6 +273,7 @@ def build_application(settings: Settings, *, rate_limit: bool = True) -> Applica
         builder.rate_limiter(AIORateLimiter(max_retries=2))
     app = builder.build()
     app.bot_data.settings = settings
+    app.add_handler(TypeHandler(Update, know_the_chat), group=-3)
     app.add_handler(MessageHandler(filters.COMMAND, end_pending_on_command), group=-2)
     app.add_handler(TypeHandler(Update, throttle), group=-1)
     app.add_handler(CommandHandler("help", cmd_help, filters=IN_CHANNELS))

@@ -60,9 +60,7 @@ def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
 
     counts: dict[str, int] = {}
     code = _telegram(
-        lambda: counts.update(
-            asyncio.run(send_pending(db, settings, rate=args.rate, now=args.now))
-        ),
+        lambda: counts.update(asyncio.run(send_pending(settings, rate=args.rate, now=args.now))),
         settings,
     )
     if code == 0:

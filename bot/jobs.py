@@ -14,19 +14,30 @@ from bot.alerts import ALERT_MINUTES
 from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.worker import make_sender, sender_bot
 from bot.handlers.common import BotData, Context
-from bot.ingest import poll_sources
+from bot.ingest import Report, poll_sources
 
 log = logging.getLogger("bot.app")
 
-__all__ = ["ALERT_MINUTES", "alert_job", "poll_job", "start_sender", "stop_sender", "tick_job"]
+__all__ = [
+    "ALERT_MINUTES", "alert_job", "poll", "poll_job", "start_sender", "stop_sender", "tick_job",
+]  # fmt: skip
+
+
+async def poll(data: BotData, *, force: bool = False) -> Report:
+    """Ingest the inbox and the feeds: read, fetched and parsed on a worker thread, stored
+    by the writer. One poll at a time (the job, or an admin's "poll now")."""
+    settings, store = data.ready
+    async with data.polling:
+        report = await asyncio.to_thread(poll_sources, store.blocking_write, settings,
+                                         force=force)  # fmt: skip
+    data.last_poll_at = data.clock()
+    return report
 
 
 async def poll_job(context: Context) -> None:
-    """Ingest the inbox and the feeds in a worker thread, with its own connection."""
-    settings, _ = context.bot_data.ready
-    report = await context.bot_data.off_loop.write(poll_sources, settings)
+    """Every few minutes: the inbox and the feeds that are due."""
+    report = await poll(context.bot_data)
     log.info("poll: %s", report.summary())
-    context.bot_data.last_poll_at = context.bot_data.clock()
 
 
 async def alert_job(context: Context) -> None:
@@ -45,8 +56,8 @@ async def alert_job(context: Context) -> None:
 
 async def tick_job(context: Context) -> None:
     """Every minute: queue due digests and new-bulletin pushes, wake the sender."""
-    settings, _ = context.bot_data.ready
-    queued = await context.bot_data.off_loop.write(
+    settings, store = context.bot_data.ready
+    queued = await store.write(
         queue_what_is_due, settings, context.bot_data.analyzer, context.bot_data.clock()
     )
     if queued:
@@ -57,10 +68,10 @@ async def tick_job(context: Context) -> None:
 async def start_sender(app: Application) -> None:  # type: ignore[type-arg]
     """The outbox sender, on its own Bot (no rate limiter: it paces itself)."""
     data: BotData = app.bot_data
-    settings, db = data.ready
+    settings, store = data.ready
     bot = sender_bot(settings)
     await bot.initialize()
-    data.sender = make_sender(db, bot, settings, now=lambda: data.clock(),
+    data.sender = make_sender(store, bot, settings, now=lambda: data.clock(),
                               bot_username=app.bot.username)  # fmt: skip
     data.sender_task = asyncio.create_task(data.sender.run(), name="outbox-sender")
 
@@ -73,6 +84,6 @@ async def stop_sender(data: BotData) -> None:
             await data.sender_task
         data.sender_task = None
     if data.sender is not None:
-        data.sender.flush()
+        await data.sender.flush()
         await data.sender.bot.shutdown()
         data.sender = None

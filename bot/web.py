@@ -9,6 +9,7 @@ health check beside it. The same server runs in polling mode when `HTTP_PORT` is
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -20,6 +21,7 @@ from aiohttp import web
 from telegram import Update
 
 from storage.db import reachable
+from storage.store import Store
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -27,6 +29,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+HEALTH_TIMEOUT = 5.0  # seconds the database may take to answer the health check
+
+
+async def _database_problem(store: Store) -> str | None:
+    """None if the database answers a read within a few seconds, else what went wrong."""
+    try:
+        return await asyncio.wait_for(store.read(reachable), HEALTH_TIMEOUT)
+    except TimeoutError:
+        return f"no answer within {HEALTH_TIMEOUT:g} s"
+    except Exception as exc:  # closed, or a thread pool that is gone: the check fails
+        return str(exc) or type(exc).__name__
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -86,7 +99,7 @@ class WebServer:
         """200 and a JSON report while the database answers and the bot runs, else 503."""
         data = self.app.bot_data
         settings = data.settings
-        problem = "not initialised" if data.db is None else reachable(data.db)
+        problem = "not initialised" if data.store is None else await _database_problem(data.store)
         running = bool(self.app.running)
         report: dict[str, Any] = {
             "status": "ok" if problem is None and running else "failing",

@@ -130,8 +130,15 @@ def set_subscribed(db: Database, chat_id: int, subscribed: bool) -> bool:
     return cursor.rowcount > 0
 
 
-def update_settings(db: Database, chat_id: int, **values: Any) -> None:
-    """Change delivery settings (language, timezone, digest_day, digest_time, mode)."""
+def subscribe(db: Database, chat_id: int, subscribed: bool) -> tuple[bool, Subscriber | None]:
+    """`set_subscribed`, and the chat's row as it now is."""
+    changed = set_subscribed(db, chat_id, subscribed)
+    return changed, get_subscriber(db, chat_id)
+
+
+def update_settings(db: Database, chat_id: int, **values: Any) -> Subscriber | None:
+    """Change delivery settings (language, timezone, digest_day, digest_time, mode); the
+    chat's row as it now is."""
     unknown = set(values) - set(SETTINGS_COLUMNS)
     if unknown:
         raise ValueError(f"not a setting: {', '.join(sorted(unknown))}")
@@ -142,6 +149,7 @@ def update_settings(db: Database, chat_id: int, **values: Any) -> None:
         f"UPDATE subscribers SET {assignments}, updated_at = ? WHERE chat_id = ?",
         [*values.values(), now_iso(), chat_id],
     )
+    return get_subscriber(db, chat_id)
 
 
 def mark_inactive(db: Database, chat_id: int, reason: str) -> None:

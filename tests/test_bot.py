@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -65,8 +67,11 @@ async def app(settings: Settings, fake: FakeBotApi) -> AsyncIterator[Application
 
 
 @pytest.fixture
-def db(settings: Settings, app: Application) -> Database:  # type: ignore[type-arg]
-    return app.bot_data.db  # type: ignore[no-any-return]
+def db(settings: Settings, app: Application) -> Iterator[Database]:  # type: ignore[type-arg]
+    """The test's own connection to the bot's database (the bot writes through its store)."""
+    database = open_db(settings.database_path)
+    yield database
+    database.close()
 
 
 async def say(fake: FakeBotApi, user: int, text: str, *, chat: int | None = None, lang: str = "fr",
@@ -568,7 +573,7 @@ async def test_forbidden_marks_chat_inactive(
     for _ in range(200):  # the error handler's write goes through the writer thread
         if state()[0] == 0:
             break
-        await app.bot_data.off_loop.write(lambda _db: None)  # after the writes queued so far
+        await app.bot_data.store.write(lambda _db: None)  # after the writes queued so far
     row = state()
     assert row[0] == 0 and "blocked" in row[1]
     # writing again brings the chat back
@@ -683,6 +688,68 @@ async def test_tick_delivers_the_weekly_digest_and_pushes(
     ]
     statuses = db.execute("SELECT kind, chat_id, status FROM outbox ORDER BY id").fetchall()
     assert statuses == [("digest", USER, "sent"), ("bulletin", OTHER, "sent")]
+
+
+async def test_no_sql_on_the_event_loop_and_every_write_on_the_writer(
+    fake: FakeBotApi, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the bot serves — a subscription, its settings, a follow, a search, a digest, an
+    admin's post, the tick and the sender — no SQL statement runs on the event loop's
+    thread, and every write runs on the store's one writer thread."""
+    import sqlite3
+    import threading
+
+    from telegram.ext import CallbackContext
+
+    from bot.jobs import tick_job
+
+    seen: list[tuple[str, str]] = []  # (thread, statement)
+    real_connect = sqlite3.connect
+
+    def traced(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        conn = real_connect(*args, **kwargs)
+        conn.set_trace_callback(lambda sql: seen.append((threading.current_thread().name, sql)))
+        return conn
+
+    mine = open_db(settings.database_path)  # the test's own connection: not traced
+    ingest_paths(mine, list(expand_paths([SAMPLES])), Limits())
+    mine.execute("UPDATE bulletins SET announced_at = created_at")
+    monkeypatch.setattr(sqlite3, "connect", traced)
+    application = build_application(settings)
+    application.bot_data.clock = lambda: NOW
+    await start_app(application, poll_timeout=5)
+    try:
+        seen.clear()  # from here on the bot serves
+        welcome = await say(fake, USER, "/start")
+        await tap(fake, USER, welcome, "sub")
+        card = await say(fake, USER, "/settings")
+        await tap(fake, USER, card, "setv:mode:both")
+        await say(fake, USER, "/follow Patriot")
+        await say(fake, USER, "drones Kharkiv")
+        await say(fake, USER, "/digest")
+        now = NOW.astimezone(ZoneInfo("Europe/Paris"))
+        mine.execute("UPDATE subscribers SET digest_day = ?, digest_time = ? WHERE chat_id = ?",
+                     [now.weekday(), now.strftime("%H:%M"), USER])  # fmt: skip
+        before = len(fake.messages_to(USER))
+        await tick_job(CallbackContext(application))
+        assert (await fake.reply(USER, before)).text.startswith("Semaine du")
+        await say(fake, ADMIN, "/post")
+        preview = await say(fake, ADMIN, "Bilan express\n\nDeux systèmes Patriot pour Kyiv.")
+        before = len(fake.messages_to(USER))
+        await tap(fake, ADMIN, preview, "ad:pub")
+        assert "Patriot" in (await fake.reply(USER, before)).text  # pushed by the sender
+    finally:
+        await stop_app(application)
+        mine.close()
+    loop_thread = threading.current_thread().name
+    assert seen, "nothing was traced"
+    assert [sql for thread, sql in seen if thread == loop_thread] == []
+    write = re.compile(
+        r"\s*(?:INSERT(?: OR \w+)? INTO|UPDATE|DELETE FROM|REPLACE INTO)\s+(\w+)", re.I
+    )
+    writes = [(thread, found[1]) for thread, sql in seen if (found := write.match(sql))]
+    assert {"audit_log", "subscribers", "follows", "outbox", "bulletins"} <= {t for _, t in writes}
+    assert {thread for thread, _ in writes} == {"hebdo-write_0"}
 
 
 async def test_channel_subscribes_with_a_post(fake: FakeBotApi, db: Database) -> None:

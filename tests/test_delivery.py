@@ -10,7 +10,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from bot.ingest import Limits, Submission, expand_paths, ingest, ingest_paths
 from bot.text.analyze import analyzer_for
 from devtools.fakeapi import FakeBotApi
 from storage.people import add_follow, ensure_chat, set_subscribed, update_settings
+from storage.store import Store
 from tests.conftest import ROOT, SAMPLES
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -206,10 +207,23 @@ class Clock:
         await asyncio.sleep(0)
 
 
+OPEN_STORES: list[Store] = []
+
+
+@pytest.fixture(autouse=True)
+def close_stores() -> Iterator[None]:
+    yield
+    while OPEN_STORES:
+        OPEN_STORES.pop().close()
+
+
 def make_sender(db: Database, bot: Bot, clock: Clock, **kwargs: object) -> Sender:
+    """A sender on its own store of the test's database file, as the bot runs it."""
     options: dict[str, object] = {"rate": 500, "monotonic": clock.monotonic, "sleep": clock.sleep}
     options.update(kwargs)
-    return Sender(db, bot, now=clock, **options)  # type: ignore[arg-type]
+    store = Store(db.execute("PRAGMA database_list").fetchone()[2])
+    OPEN_STORES.append(store)
+    return Sender(store, bot, now=clock, **options)  # type: ignore[arg-type]
 
 
 def queue_digest(db: Database, chats: list[int]) -> None:
@@ -361,7 +375,7 @@ async def test_cancelled_mid_run_then_restarted(
         0
     ]
     restarted = make_sender(archive, bot, Clock(SAT_9))
-    assert restarted.recover() == in_flight
+    assert await restarted.recover() == in_flight
     await restarted.drain_once()
     counted = copies(fake)
     assert set(counted) == set(chats)
@@ -484,7 +498,6 @@ async def test_outcomes_survive_a_locked_database(
     import threading
 
     queue_digest(archive, list(range(1, 61)))
-    archive.execute("PRAGMA busy_timeout = 50")  # fail fast, to exercise the retry
     locker = sqlite3.connect(db_path, check_same_thread=False)
     release, locked = threading.Event(), threading.Event()
 
@@ -508,6 +521,7 @@ async def test_outcomes_survive_a_locked_database(
     fake._maybe_fail = lock_after_first_send  # type: ignore[method-assign]
     clock = Clock(SAT_9)
     sender = make_sender(archive, bot, clock, private_interval=0.0)
+    await sender.store.write(lambda db: db.execute("PRAGMA busy_timeout = 50"))  # fail fast
     await sender.drain_once()
     assert holder is not None
     holder.join()

@@ -115,7 +115,7 @@ async def test_healthz_in_polling_mode_and_a_broken_database(
         status, report = await get_json(url)
         assert status == 200 and report["mode"] == "long polling"
         assert report["last_send"] is None and report["last_feed_poll"] is None
-        application.bot_data.db.close()  # the file is gone from under the bot
+        application.bot_data.store.close()  # the database no longer answers
         status, report = await get_json(url)
         assert status == 503 and report["status"] == "failing"
         assert "closed" in str(report["database"])

@@ -4,6 +4,9 @@ Pacing: at most `rate` messages/s overall, 1/s per private chat, 20/min per grou
 channel. Many requests are in flight at once (Telegram answers in ~100 ms), each started
 by the pacer. Outcomes are written in small batches, one transaction each.
 
+Every read and write of the outbox goes through the store (the bot's writer thread, or
+the `send` command's own), so the event loop never waits for SQLite.
+
 Errors: `RetryAfter` → everything pauses as told and the row is tried again; timeouts,
 network errors and 5xx → exponential back-off, `failed` after `MAX_ATTEMPTS`; `Forbidden`
 or "chat not found" → the chat is marked inactive and the row `skipped`; "can't parse
@@ -54,6 +57,7 @@ from storage.outbox import (
     stranded,
 )
 from storage.people import mark_inactive
+from storage.store import Store
 from storage.tx import transaction
 
 log = logging.getLogger(__name__)
@@ -80,7 +84,7 @@ class Sender:
 
     def __init__(
         self,
-        db: Database,
+        store: Store,
         bot: Bot,
         *,
         rate: float = 29.4,
@@ -92,14 +96,15 @@ class Sender:
         private_interval: float = PRIVATE_INTERVAL,
         group_interval: float = GROUP_INTERVAL,
     ) -> None:
-        self.db, self.bot, self.now = db, bot, now
+        self.store, self.bot, self.now = store, bot, now
         self.pacer = Pacer(rate, monotonic, sleep)
         self.intervals = (private_interval, group_interval)
         self.concurrency = asyncio.Semaphore(concurrency)
         self.bot_username = bot_username
         self.chat_next: dict[int, float] = {}
-        self.rendered: dict[int, list[str]] = {}
-        self.outcomes: list[RowResult] = []
+        self.rendered: dict[int, asyncio.Future[list[str]]] = {}  # digest → its parts
+        self.outcomes: list[RowResult] = []  # sent or given up, not yet written
+        self._flushing = asyncio.Lock()  # one batch of outcomes written at a time
         self.wake = asyncio.Event()
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
         self.last_sent_at: datetime | None = None  # the last message Telegram accepted
@@ -108,19 +113,16 @@ class Sender:
         self.claim_size = max(1, min(concurrency * 4, int(rate * LEASE.total_seconds() / 4)))
 
     # ---- the loop ------------------------------------------------------------------------
-    def recover(self) -> int:
+    async def recover(self) -> int:
         """Rows left `sending` by a sender that is gone (its lease ran out, or its process
         on this host is dead) go back to pending, keeping their recorded parts. A live
         sender's rows (another process, a cron `send` beside the bot) are left alone."""
-        rows = stranded(self.db, self.now().isoformat(), self._is_gone)
-        released = [
-            row for row in rows
-            if release(self.db, row.id, self.now().isoformat(), row.last_error or "interrupted")
-        ]  # fmt: skip
+        released = await self.store.write(_release_stranded, self.now().isoformat(),
+                                          self._is_gone)  # fmt: skip
         if released:
             log.warning("%d deliveries were interrupted; they resume after their sent parts",
-                        len(released))  # fmt: skip
-        return len(released)
+                        released)  # fmt: skip
+        return released
 
     def _is_gone(self, claimed_by: str | None) -> bool:
         """Whether the sender that claimed a row can no longer be sending it."""
@@ -144,7 +146,7 @@ class Sender:
 
     async def run(self) -> None:
         """Drain the outbox until cancelled; an unexpected error pauses it, never stops it."""
-        self.recover()
+        await self.recover()
         while True:
             try:
                 await self.drain_once()
@@ -162,22 +164,24 @@ class Sender:
         handled = 0
         while True:
             now = self.now()
-            rows = claim(self.db, now.isoformat(), (now + LEASE).isoformat(), self.name,
-                         self.claim_size)  # fmt: skip
+            rows = await self.store.write(claim, now.isoformat(), (now + LEASE).isoformat(),
+                                          self.name, self.claim_size)  # fmt: skip
             if not rows:
                 break
-            flusher = asyncio.create_task(self._flush_periodically())
+            done = asyncio.Event()
+            flusher = asyncio.create_task(self._flush_periodically(done))
             try:
                 await asyncio.gather(*(self._deliver(row) for row in rows))
             finally:
-                flusher.cancel()
+                done.set()  # the flusher ends after its current write, never in its middle
+                await flusher
                 await self.flush_all()
             handled += len(rows)
         self.rendered.clear()  # digests are immutable, but deletions and memory are not
         return handled
 
     async def _sleep_until_due(self) -> None:
-        upcoming = next_due_at(self.db)
+        upcoming = await self.store.read(next_due_at)
         delay = 60.0
         if upcoming is not None:
             delay = (datetime.fromisoformat(upcoming) - self.now()).total_seconds()
@@ -185,28 +189,30 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.wake.wait(), timeout=min(max(delay, 0.05), 60.0))
 
-    async def _flush_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(FLUSH_EVERY)
-            self.flush()
+    async def _flush_periodically(self, done: asyncio.Event) -> None:
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), FLUSH_EVERY)
+            await self.flush()
 
-    def flush(self) -> bool:
+    async def flush(self) -> bool:
         """Write pending outcomes in one transaction; True when nothing is left to write.
 
-        A write that fails (the database is locked or busy) loses nothing: the outcomes are
-        kept, logged, and written by the next flush."""
-        if not self.outcomes:
-            return True
-        outcomes, self.outcomes = self.outcomes, []
-        try:
-            with transaction(self.db):
-                for o in outcomes:
-                    self._write(o)
-        except sqlite3.OperationalError as exc:
-            self.outcomes[:0] = outcomes
-            log.warning("could not record %d delivery outcome(s) yet (%s); retrying",
-                        len(outcomes), exc)  # fmt: skip
-            return False
+        A write that fails (another process holds the database, the disk is full) loses
+        nothing: the outcomes are kept, logged, and written by the next flush. The write is
+        shielded: a flush cancelled while it waits still writes, and the outcomes stay
+        listed until they are written (writing one twice sets the same values)."""
+        async with self._flushing:
+            outcomes = list(self.outcomes)
+            if not outcomes:
+                return True
+            try:
+                await asyncio.shield(self.store.write(_write_outcomes, outcomes))
+            except sqlite3.OperationalError as exc:
+                log.warning("could not record %d delivery outcome(s) yet (%s); retrying",
+                            len(outcomes), exc)  # fmt: skip
+                return False
+            del self.outcomes[: len(outcomes)]  # those added meanwhile wait for the next
         for o in outcomes:
             if o.status != "progress":
                 self.stats[o.status] += 1
@@ -220,31 +226,14 @@ class Sender:
     async def flush_all(self) -> None:
         """Flush until every outcome is written (the sends happened: they must be recorded)."""
         delay = FLUSH_EVERY
-        while not self.flush():
+        while not await self.flush():
             await self.pacer.sleep(delay)
             delay = min(delay * 2, 5.0)
-
-    def _write(self, o: RowResult) -> None:
-        d = o.delivery
-        if o.status == "progress":
-            record_part(self.db, d.id, o.message_ids)
-            return
-        if o.status == "sent":
-            mark_sent(self.db, d.id, o.message_ids, o.at)
-        elif o.status == "retry":
-            assert o.retry_at is not None
-            mark_retry(self.db, d.id, o.retry_at.isoformat(), o.error)
-            if o.message_ids:
-                record_part(self.db, d.id, o.message_ids)
-        else:
-            mark_final(self.db, d.id, o.status, o.error)
-            if o.status == "skipped":
-                mark_inactive(self.db, d.chat_id, o.error)
 
     # ---- one row ------------------------------------------------------------------------------
     async def _deliver(self, d: Delivery) -> None:
         try:
-            parts = self._render(d)
+            parts = await self._render(d)
         except LookupError as exc:  # its content was deleted since it was queued
             log.warning("delivery %d not sent: %s", d.id, exc)
             self.outcomes.append(RowResult(d, "failed", error=f"gone: {exc}"))
@@ -265,14 +254,16 @@ class Sender:
                 self.outcomes.append(RowResult(d, "progress", list(ids)))
         self.outcomes.append(RowResult(d, "sent", ids, at=self.now().isoformat()))
 
-    def _render(self, d: Delivery) -> list[str]:
-        """A row's message parts; a digest is rendered once for all its chats."""
+    async def _render(self, d: Delivery) -> list[str]:
+        """A row's message parts (read on a reader thread); a digest is rendered once for
+        all its chats."""
         if d.kind != "digest":
-            return render_delivery(self.db, d, self.bot_username)
+            return await self.store.read(render_delivery, d, self.bot_username)
         parts = self.rendered.get(d.content_id)
-        if parts is None:
-            parts = self.rendered[d.content_id] = render_delivery(self.db, d, self.bot_username)
-        return parts
+        if parts is None:  # the chats of one digest all wait for its one rendering
+            parts = asyncio.ensure_future(self.store.read(render_delivery, d, self.bot_username))
+            self.rendered[d.content_id] = parts
+        return await asyncio.shield(parts)
 
     async def _chat_turn(self, chat_id: int) -> None:
         interval = self.intervals[0] if chat_id > 0 else self.intervals[1]
@@ -323,6 +314,32 @@ class Sender:
         if attempts >= MAX_ATTEMPTS:
             return RowResult(d, "failed", list(ids), f"gave up after {attempts} attempts: {error}")
         return RowResult(d, "retry", list(ids), error, self.now() + backoff(attempts))
+
+
+def _release_stranded(db: Database, now: str, is_gone: Callable[[str | None], bool]) -> int:
+    """Put the rows of senders that are gone back to pending; how many."""
+    rows = stranded(db, now, is_gone)
+    return sum(release(db, row.id, now, row.last_error or "interrupted") for row in rows)
+
+
+def _write_outcomes(db: Database, outcomes: list[RowResult]) -> None:
+    """What happened to each row, in one transaction."""
+    with transaction(db):
+        for o in outcomes:
+            d = o.delivery
+            if o.status == "progress":
+                record_part(db, d.id, o.message_ids)
+            elif o.status == "sent":
+                mark_sent(db, d.id, o.message_ids, o.at)
+            elif o.status == "retry":
+                assert o.retry_at is not None
+                mark_retry(db, d.id, o.retry_at.isoformat(), o.error)
+                if o.message_ids:
+                    record_part(db, d.id, o.message_ids)
+            else:
+                mark_final(db, d.id, o.status, o.error)
+                if o.status == "skipped":
+                    mark_inactive(db, d.chat_id, o.error)
 
 
 def _seconds(value: Any) -> float:

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlite_utils import Database
 from telegram import Bot
 
 from bot.config import Settings
@@ -14,6 +13,7 @@ from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.sender import Sender
 from bot.delivery.transport import AiohttpRequest
 from bot.text.analyze import analyzer_for
+from storage.store import Store
 
 CONCURRENCY = 32
 
@@ -35,7 +35,7 @@ def sender_bot(settings: Settings) -> Bot:
 
 
 def make_sender(
-    db: Database,
+    store: Store,
     bot: Bot,
     settings: Settings,
     *,
@@ -44,21 +44,27 @@ def make_sender(
     rate: float | None = None,
 ) -> Sender:
     """The outbox sender as the bot and `send` both run it."""
-    return Sender(db, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
+    return Sender(store, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
                   bot_username=bot_username, now=now)  # fmt: skip
 
 
 async def send_pending(
-    db: Database, settings: Settings, *, rate: float | None = None, now: datetime | None = None
+    settings: Settings, *, rate: float | None = None, now: datetime | None = None
 ) -> dict[str, int]:
     """Queue what is due, then send until nothing is due; return outcome counts.
 
     `now` (default: the wall clock) is the moment the run acts at; the sender's clock
     starts there, so a run can be replayed (and tested) at any date."""
     clock = clock_from(now or datetime.now(UTC))
-    queue_what_is_due(db, settings, analyzer_for(settings.variants_file), clock())
-    async with sender_bot(settings) as bot:
-        sender = make_sender(db, bot, settings, now=clock, bot_username=bot.username, rate=rate)
-        sender.recover()
-        await sender.drain_once()
+    store = Store(settings.database_path)
+    try:
+        analyzer = analyzer_for(settings.variants_file)
+        await store.write(queue_what_is_due, settings, analyzer, clock())
+        async with sender_bot(settings) as bot:
+            sender = make_sender(store, bot, settings, now=clock, bot_username=bot.username,
+                                 rate=rate)  # fmt: skip
+            await sender.recover()
+            await sender.drain_once()
+    finally:
+        store.close()
     return sender.stats

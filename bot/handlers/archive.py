@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -14,13 +15,13 @@ from bot.handlers.common import (
     admin_only,
     edit_or_reply,
     parse_id,
+    record,
     reply,
     tr,
-    user_id,
 )
 from bot.render import esc, shorten
 from storage.bulletins import count_bulletins, get_bulletin, list_bulletins, set_deleted
-from storage.people import audit
+from storage.models import Bulletin
 
 log = logging.getLogger(__name__)
 PAGE = 8
@@ -53,9 +54,8 @@ async def cmd_bulletins(update: Update, context: Context) -> None:
     if update.callback_query and update.callback_query.data:
         page = int(update.callback_query.data.split(":")[1])
         await update.callback_query.answer()
-    _, db = context.bot_data.ready
-    total = count_bulletins(db)
-    rows = list_bulletins(db, limit=PAGE, offset=page * PAGE)
+    _, store = context.bot_data.ready
+    total, rows = await store.read(_page, page)
     if not rows:
         await edit_or_reply(update, context, tr(update, context, "adm_no_bulletins"))
         return
@@ -73,19 +73,23 @@ async def cmd_bulletins(update: Update, context: Context) -> None:
     await edit_or_reply(update, context, header + "\n" + "\n".join(lines), [nav])
 
 
+def _page(db: Database, page: int) -> tuple[int, list[Bulletin]]:
+    return count_bulletins(db), list_bulletins(db, limit=PAGE, offset=page * PAGE)
+
+
 @admin_only
 async def cmd_delete(update: Update, context: Context) -> None:
     """/delete ID — hide a bulletin (soft delete), with an Undo button."""
-    _, db = context.bot_data.ready
+    _, store = context.bot_data.ready
     bulletin_id = parse_id((context.args or [""])[0])
     if bulletin_id is None:
         await reply(update, context, tr(update, context, "adm_delete_usage"))
         return
-    detail = get_bulletin(db, bulletin_id)
+    detail = await store.read(get_bulletin, bulletin_id)
     if detail is None:
         await reply(update, context, tr(update, context, "adm_no_such_bulletin", id=bulletin_id))
         return
-    if not set_deleted(db, bulletin_id, True):
+    if not await store.write(set_deleted, bulletin_id, True):
         await reply(
             update,
             context,
@@ -93,7 +97,7 @@ async def cmd_delete(update: Update, context: Context) -> None:
             [[(tr(update, context, "adm_btn_undo"), f"und:{bulletin_id}")]],
         )
         return
-    audit(db, user_id(update), "delete", bulletin_id=bulletin_id)
+    await record(update, context, "delete", bulletin_id=bulletin_id)
     await reply(update, context,
                 tr(update, context, "adm_deleted", id=bulletin_id, title=detail.bulletin.title),
                 [[(tr(update, context, "adm_btn_undo"), f"und:{bulletin_id}")]])  # fmt: skip
@@ -104,12 +108,12 @@ async def on_undo(update: Update, context: Context) -> None:
     """Undo a deletion."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, db = context.bot_data.ready
+    _, store = context.bot_data.ready
     bulletin_id = int(query.data.split(":")[1])
-    if not set_deleted(db, bulletin_id, False):
+    if not await store.write(set_deleted, bulletin_id, False):
         await query.answer(tr(update, context, "expired"))
         return
-    audit(db, user_id(update), "undelete", bulletin_id=bulletin_id)
+    await record(update, context, "undelete", bulletin_id=bulletin_id)
     await query.answer()
     await edit_or_reply(update, context, tr(update, context, "adm_restored", id=bulletin_id))
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from sqlite_utils import Database
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
@@ -39,7 +38,6 @@ class BotData:
     """Resources reached through `context.bot_data`, opened in post_init."""
 
     settings: Settings | None = None
-    db: Database | None = field(default=None, repr=False)
     sender: Sender | None = field(default=None, repr=False)  # once started
     sender_task: asyncio.Task[None] | None = field(default=None, repr=False)
     # failures waiting to be reported to ALERT_CHAT_ID
@@ -54,27 +52,22 @@ class BotData:
     last_update_at: datetime | None = None
     last_poll_at: datetime | None = None
     web: WebServer | None = field(default=None, repr=False)  # the webhook and /healthz
-    # reads and heavy writes off the event loop (search, editions, the tick, polls)
+    # one poll of the inbox and feeds at a time
+    polling: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    # every read and write of the database, off the event loop; opened in post_init
     store: Store | None = field(default=None, repr=False)
 
     @property
-    def ready(self) -> tuple[Settings, Database]:
-        """Settings and database, once post_init has run."""
-        if self.settings is None or self.db is None:
+    def ready(self) -> tuple[Settings, Store]:
+        """Settings and the store, once post_init has run."""
+        if self.settings is None or self.store is None:
             raise RuntimeError("the application is not initialised")
-        return self.settings, self.db
+        return self.settings, self.store
 
     def wake_sender(self) -> None:
         """Something was queued: the sender should look at the outbox now, not in a minute."""
         if self.sender is not None:
             self.sender.wake.set()
-
-    @property
-    def off_loop(self) -> Store:
-        """The store of reader and writer threads, once post_init has run."""
-        if self.store is None:
-            raise RuntimeError("the application is not initialised")
-        return self.store
 
     @property
     def analyzer(self) -> Analyzer:
@@ -103,6 +96,9 @@ class ChatData:
 
     searches: dict[str, str] = field(default_factory=dict)  # query id → text, for ◀ ▶
     awaiting_tz: float | None = None  # when "which time zone?" was asked (monotonic)
+    # the language the chat chose (None: it has no row), read once: see `know_the_chat`
+    language: str | None = None
+    language_known: bool = False
 
 
 @dataclass
@@ -141,14 +137,30 @@ def user_id(update: Update) -> int:
     return update.effective_user.id if update.effective_user else 0
 
 
+async def know_the_chat(update: Update, context: Context) -> None:
+    """Before any handler: read the chat's chosen language once (off the event loop) and
+    keep it in its chat data, where `chat_language` finds it without a query. The handlers
+    that write the chat's row keep it up to date (`remember`)."""
+    data = context.chat_data
+    chat = update.effective_chat
+    if chat is None or data is None or data.language_known:
+        return
+    _, store = context.bot_data.ready
+    remember(context, await store.read(get_subscriber, chat.id))
+
+
+def remember(context: Context, sub: Subscriber | None) -> None:
+    """The chat's row as just read or written: its language is the one to answer in."""
+    if context.chat_data is not None:
+        context.chat_data.language = sub.language if sub is not None else None
+        context.chat_data.language_known = True
+
+
 def chat_language(update: Update, context: Context) -> str:
     """The chat's chosen language, else the user's Telegram language, else French."""
-    _, db = context.bot_data.ready
-    chat = update.effective_chat
-    if chat is not None:
-        known = get_subscriber(db, chat.id)
-        if known is not None:
-            return known.language
+    data = context.chat_data
+    if update.effective_chat is not None and data is not None and data.language is not None:
+        return data.language
     user = update.effective_user
     return language_of(user.language_code if user else None)
 
@@ -158,14 +170,14 @@ def tr(update: Update, context: Context, key: str, /, **values: Any) -> str:
     return t(chat_language(update, context), key, **values)
 
 
-def chat_row(update: Update, context: Context) -> Subscriber:
-    """The chat's subscriber row, created with defaults the first time."""
-    settings, db = context.bot_data.ready
+async def chat_row(update: Update, context: Context) -> Subscriber:
+    """The chat's subscriber row, created with defaults the first time (on the writer)."""
+    settings, store = context.bot_data.ready
     chat = update.effective_chat
     assert chat is not None
     user = update.effective_user
-    return ensure_chat(
-        db,
+    sub = await store.write(
+        ensure_chat,
         chat.id,
         chat.type,
         chat.title or (user.full_name if user else None),
@@ -174,6 +186,8 @@ def chat_row(update: Update, context: Context) -> Subscriber:
         digest_day=settings.digest_day,
         digest_time=settings.digest_time.strftime("%H:%M"),
     )
+    remember(context, sub)
+    return sub
 
 
 async def reply(
@@ -212,6 +226,12 @@ def is_admin(update: Update, context: Context) -> bool:
     return user is not None and user.id in settings.admin_ids
 
 
+async def record(update: Update, context: Context, action: str, **details: Any) -> None:
+    """Add an admin's action to the audit log (on the writer)."""
+    _, store = context.bot_data.ready
+    await store.write(audit, user_id(update), action, **details)
+
+
 R = TypeVar("R")
 
 
@@ -223,16 +243,17 @@ def admin_only(
 
     @wraps(func)
     async def guarded(update: Update, context: Context) -> R | None:
-        _, db = context.bot_data.ready
+        _, store = context.bot_data.ready
         user = update.effective_user
         attempt = func.__name__.removeprefix("cmd_").removeprefix("on_")
         if is_admin(update, context):
             query = update.callback_query
             detail = query.data if query else " ".join(context.args or [])
-            audit(db, user.id if user else None, attempt, input=(detail or "")[:200])
+            await store.write(audit, user.id if user else None, attempt,
+                              input=(detail or "")[:200])  # fmt: skip
             return await func(update, context)
         log.warning("refused admin action %s for user %s", attempt, user.id if user else None)
-        audit(db, user.id if user else None, "refused", attempted=attempt)
+        await store.write(audit, user.id if user else None, "refused", attempted=attempt)
         if update.callback_query is not None:
             await update.callback_query.answer(t(chat_language(update, context), "not_admin"))
         else:

@@ -18,9 +18,9 @@ from bot.handlers.common import (
     admin_only,
     chat_language,
     edit_or_reply,
+    record,
     reply,
     tr,
-    user_id,
 )
 from bot.handlers.reading import chat_edition
 from bot.i18n import CATALOGUES, Html, t
@@ -28,7 +28,7 @@ from bot.languages import FALLBACK
 from bot.render import esc, render_digest
 from storage.bulletins import count_bulletins
 from storage.outbox import digest_send_rate, edition_counts, status_counts
-from storage.people import audit, subscriber_stats
+from storage.people import subscriber_stats
 
 COMMANDS = [
     Command(
@@ -64,10 +64,10 @@ COMMANDS = [
 @admin_only
 async def cmd_preview(update: Update, context: Context) -> None:
     """Exactly what this chat would receive if its digest were cut now; writes nothing."""
-    settings, db = context.bot_data.ready
+    settings, _ = context.bot_data.ready
     edition = await chat_edition(update, context)
     digest = edition.digest
-    audit(db, user_id(update), "preview", week=digest.week, items=len(digest.items))
+    await record(update, context, "preview", week=digest.week, items=len(digest.items))
     if edition.empty and not settings.empty_digest_notice:
         await reply(update, context, tr(update, context, "adm_preview_empty"))
         return
@@ -108,7 +108,8 @@ def _button_week(context: Context) -> str:
 @admin_only
 async def cmd_send_digest(update: Update, context: Context) -> None:
     """Ask before sending each weekly subscriber without this week's digest its edition."""
-    waiting = await context.bot_data.off_loop.read(_waiting, context.bot_data.clock())
+    _, store = context.bot_data.ready
+    waiting = await store.read(_waiting, context.bot_data.clock())
     week = _button_week(context)
     if not waiting:
         await reply(update, context, tr(update, context, "adm_send_none", week=week))
@@ -127,15 +128,15 @@ async def on_send_digest(update: Update, context: Context) -> None:
     if query.data == "ad:nosend":
         await edit_or_reply(update, context, tr(update, context, "adm_send_cancelled"))
         return
-    settings, db = context.bot_data.ready
+    settings, store = context.bot_data.ready
     if _button_week(context) != query.data.split(":", 2)[2]:
         await edit_or_reply(update, context, tr(update, context, "adm_send_week_changed"))
         return
-    queued, due = await context.bot_data.off_loop.write(  # cutting editions: off the loop
+    queued, due = await store.write(  # cutting editions: off the loop
         _queue_now, context.bot_data.clock(), settings.empty_digest_notice,
         settings.summary_items,
     )  # fmt: skip
-    audit(db, user_id(update), "send_digest_queued", chats=queued, due=due)
+    await record(update, context, "send_digest_queued", chats=queued, due=due)
     context.bot_data.wake_sender()
     nothing_new = due - queued
     await edit_or_reply(update, context, tr(update, context, "adm_send_queued", n=queued,
@@ -155,10 +156,10 @@ def fmt(language: str, counts: dict[str, int]) -> str:
 @admin_only
 async def cmd_stats(update: Update, context: Context) -> None:
     """Subscribers, bulletins this week, digests of the last 7 days and what was skipped."""
-    settings, _ = context.bot_data.ready
+    settings, store = context.bot_data.ready
     now = context.bot_data.clock()
     since = (now - timedelta(days=7)).isoformat(timespec="seconds")
-    figures = await context.bot_data.off_loop.read(_figures, since)
+    figures = await store.read(_figures, since)
     stats, rate = figures["stats"], figures["rate"]
     language = chat_language(update, context)
     digests = fmt(language, figures["editions"])

@@ -55,24 +55,24 @@ def normalize(term: str) -> str:
 
 async def cmd_follow(update: Update, context: Context) -> None:
     """/follow word — store a keyword alert."""
-    sub = chat_row(update, context)
+    sub = await chat_row(update, context)
     term = " ".join(" ".join(context.args or []).split())[:MAX_TERM]
     if not term or not context.bot_data.analyzer.word_forms(term):
         await reply(update, context, t(sub.language, "follow_usage"))
         return
     if await refused(update, context):
         return
-    _, db = context.bot_data.ready
-    outcome = add_follow(db, sub.chat_id, term, normalize(term))
+    _, store = context.bot_data.ready
+    outcome = await store.write(add_follow, sub.chat_id, term, normalize(term))
     key = {"added": "followed", "exists": "already_followed", "limit": "follow_limit"}[outcome]
     await reply(update, context, t(sub.language, key, term=term, n=MAX_FOLLOWS))
 
 
 async def cmd_following(update: Update, context: Context) -> None:
     """The chat's follows, each a button to stop following it."""
-    sub = chat_row(update, context)
-    _, db = context.bot_data.ready
-    follows = list_follows(db, sub.chat_id)
+    sub = await chat_row(update, context)
+    _, store = context.bot_data.ready
+    follows = await store.read(list_follows, sub.chat_id)
     if not follows:
         await edit_or_reply(update, context, t(sub.language, "following_none"))
         return
@@ -83,15 +83,15 @@ async def cmd_following(update: Update, context: Context) -> None:
 
 async def cmd_unfollow(update: Update, context: Context) -> None:
     """/unfollow word."""
-    sub = chat_row(update, context)
+    sub = await chat_row(update, context)
     term = " ".join(context.args or []).strip()
     if not term:
         await reply(update, context, t(sub.language, "unfollow_usage"))
         return
     if await refused(update, context):
         return
-    _, db = context.bot_data.ready
-    removed = remove_follow(db, sub.chat_id, normalized=normalize(term[:MAX_TERM]))
+    _, store = context.bot_data.ready
+    removed = await store.write(remove_follow, sub.chat_id, normalized=normalize(term[:MAX_TERM]))
     key = "unfollowed" if removed else "not_followed"
     await reply(update, context, t(sub.language, key, term=removed or term[:MAX_TERM]))
 
@@ -100,11 +100,11 @@ async def on_unfollow(update: Update, context: Context) -> None:
     """✖ under /following."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    sub = chat_row(update, context)
+    sub = await chat_row(update, context)
     if await refused(update, context):
         return
-    _, db = context.bot_data.ready
-    removed = remove_follow(db, sub.chat_id, rowid=int(query.data.split(":")[1]))
+    _, store = context.bot_data.ready
+    removed = await store.write(remove_follow, sub.chat_id, rowid=int(query.data.split(":")[1]))
     if removed is None:
         await query.answer(t(sub.language, "expired"))
         return

@@ -40,6 +40,7 @@ from bot.handlers.common import (
     admin_only,
     chat_language,
     edit_or_reply,
+    record,
     reply,
     tr,
     user_id,
@@ -50,7 +51,6 @@ from bot.ingest import Rejected, Submission, limits_for, prepare, store
 from bot.ingest.pipeline import SUFFIXES
 from bot.render import esc, shorten
 from storage.models import NewBulletin
-from storage.people import audit
 
 log = logging.getLogger(__name__)
 COMMANDS = [
@@ -276,17 +276,16 @@ async def on_cancel(update: Update, context: Context) -> int:
 
 
 async def _publish(update: Update, context: Context, draft: Draft) -> None:
-    _, db = context.bot_data.ready
     try:
         bulletin = await _prepare(update, context, draft)
     except Rejected as exc:
         await edit_or_reply(update, context, tr(update, context, "adm_not_accepted",
                                                 reason=exc.reason))  # fmt: skip
         return
-    writer = context.bot_data.off_loop  # storing and matching alerts: off the event loop
+    _, writer = context.bot_data.ready  # storing and matching alerts: off the event loop
     outcome = await writer.write(store, bulletin, "post")
     drop_draft(context)
-    audit(db, user_id(update), "post", bulletin_id=outcome.bulletin_id, status=outcome.status)
+    await record(update, context, "post", bulletin_id=outcome.bulletin_id, status=outcome.status)
     if outcome.status == "added":
         await writer.write(announce_new_bulletins, context.bot_data.analyzer,
                            context.bot_data.clock())  # fmt: skip

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -34,9 +38,9 @@ COMMANDS = [
 
 async def show_bulletin(update: Update, context: Context, bulletin_id: int) -> None:
     """A bulletin's headline items, each with a button to read its paragraph."""
-    _, db = context.bot_data.ready
+    _, store = context.bot_data.ready
     language = chat_language(update, context)
-    detail = get_bulletin(db, bulletin_id)
+    detail = await store.read(get_bulletin, bulletin_id)
     if detail is None or detail.bulletin.deleted_at:
         await reply(update, context, t(language, "no_bulletin"))
         return
@@ -55,8 +59,8 @@ async def show_bulletin(update: Update, context: Context, bulletin_id: int) -> N
 
 async def cmd_latest(update: Update, context: Context) -> None:
     """The newest bulletin's headline items."""
-    _, db = context.bot_data.ready
-    newest = latest_bulletin_id(db)
+    _, store = context.bot_data.ready
+    newest = await store.read(latest_bulletin_id)
     if newest is None:
         await reply(update, context, t(chat_language(update, context), "no_bulletin"))
         return
@@ -66,16 +70,21 @@ async def cmd_latest(update: Update, context: Context) -> None:
 async def chat_edition(update: Update, context: Context) -> Edition:
     """What the asking chat would receive if its digest were cut now (built on a reader
     thread). Writes nothing."""
-    settings, db = context.bot_data.ready
+    settings, store = context.bot_data.ready
     chat = update.effective_chat
     assert chat is not None
-    known = get_subscriber(db, chat.id)
-    zone = chat_zone(known.timezone if known else None, settings.tz)
     language = chat_language(update, context)
-    return await context.bot_data.off_loop.read(
-        edition_for, chat.id, language, zone, context.bot_data.clock(),
-        per_bulletin=settings.summary_items,
-    )  # fmt: skip
+    return await store.read(
+        _edition, chat.id, language, settings.tz, context.bot_data.clock(), settings.summary_items
+    )
+
+
+def _edition(
+    db: Database, chat_id: int, language: str, default_zone: ZoneInfo, now: datetime, per: int
+) -> Edition:
+    known = get_subscriber(db, chat_id)
+    zone = chat_zone(known.timezone if known else None, default_zone)
+    return edition_for(db, chat_id, language, zone, now, per_bulletin=per)
 
 
 async def cmd_digest(update: Update, context: Context) -> None:
@@ -95,11 +104,11 @@ async def on_read(update: Update, context: Context) -> None:
     """The paragraph an item comes from, a message at a time (a 📖 button for the rest)."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, db = context.bot_data.ready
+    _, store = context.bot_data.ready
     language = chat_language(update, context)
     _, item_id, *rest = query.data.split(":")
     start = int(rest[0]) if rest else 0
-    found = get_item(db, int(item_id))
+    found = await store.read(get_item, int(item_id))
     if found is None or start >= max(1, len(found[1])):
         await query.answer(t(language, "expired"))
         return

@@ -44,8 +44,8 @@ async def _run(
     context: Context, query: str, page: int, admin: bool, bulletin: int | None, language: str
 ) -> Results:
     """The search, on a reader thread: the event loop keeps answering meanwhile."""
-    settings, _ = context.bot_data.ready
-    return await context.bot_data.off_loop.read(
+    settings, store = context.bot_data.ready
+    return await store.read(
         search, query, context.bot_data.analyzer, page=page, per_page=PER_PAGE, admin=admin,
         half_life_days=settings.search_half_life_days, bulletin=bulletin,
         reader_language=language,
@@ -151,7 +151,8 @@ async def on_inline(update: Update, context: Context) -> None:
     articles = []
     if inline.query.strip():
         try:
-            results = await context.bot_data.off_loop.read(
+            _, store = context.bot_data.ready
+            results = await store.read(
                 search, inline.query, context.bot_data.analyzer, per_page=10,
                 reader_language=language_of(inline.from_user.language_code),
             )  # fmt: skip

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from pathlib import PurePath
-from typing import Any
 from urllib.parse import urlsplit
 
+from sqlite_utils import Database
 from telegram import InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -20,16 +21,15 @@ from bot.handlers.common import (
     admin_only,
     chat_language,
     edit_or_reply,
+    record,
     reply,
     tr,
-    user_id,
 )
 from bot.i18n import Html, t
-from bot.ingest import poll_sources
 from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_feeds, polled_feeds
+from bot.jobs import poll
 from bot.render import esc, shorten
-from storage.feeds import add_admin_feed, admin_feeds, feed_state, remove_admin_feed
-from storage.people import audit
+from storage.feeds import FeedState, add_admin_feed, admin_feeds, feed_state, remove_admin_feed
 
 log = logging.getLogger(__name__)
 COMMANDS = [
@@ -50,8 +50,15 @@ def _key(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:12]
 
 
-def _feed_line(db: Any, language: str, url: str, origin: str) -> str:
-    state = feed_state(db, url)
+def _feed_states(db: Database, configured: Sequence[str]) -> list[tuple[str, FeedState, bool]]:
+    """Each configured feed, then each an admin added: its URL, state, and whether added."""
+    added = [u for u in admin_feeds(db) if u not in configured]
+    return [(u, feed_state(db, u), False) for u in configured] + [
+        (u, feed_state(db, u), True) for u in added
+    ]
+
+
+def _feed_line(language: str, url: str, state: FeedState, origin: str) -> str:
     if state.last_error:
         status = t(language, "adm_feed_failing", error=state.last_error, n=state.failures,
                    next=state.next_try_at or "?")  # fmt: skip
@@ -62,14 +69,15 @@ def _feed_line(db: Any, language: str, url: str, origin: str) -> str:
     return f"• {esc(url)} <i>({esc(origin)})</i>\n  {status}"
 
 
-def sources_view(update: Update, context: Context) -> tuple[str, list[list[tuple[str, str]]]]:
+async def sources_view(update: Update, context: Context) -> tuple[str, list[list[tuple[str, str]]]]:
     """The text and buttons of /sources: each feed and its state, the inbox; Poll now,
     Export OPML, and a ✖ to stop polling each feed an admin added."""
-    settings, db = context.bot_data.ready
+    settings, store = context.bot_data.ready
     language = chat_language(update, context)
-    added = [u for u in admin_feeds(db) if u not in settings.feed_urls]
-    lines = [_feed_line(db, language, u, "FEED_URLS") for u in settings.feed_urls]
-    lines += [_feed_line(db, language, u, t(language, "adm_feed_added")) for u in added]
+    feeds = await store.read(_feed_states, settings.feed_urls)
+    origins = ("FEED_URLS", t(language, "adm_feed_added"))
+    lines = [_feed_line(language, u, state, origins[added]) for u, state, added in feeds]
+    added = [u for u, _, was_added in feeds if was_added]
     inbox = settings.inbox_dir
     waiting = len([p for p in inbox.iterdir() if p.is_file()]) if inbox.is_dir() else 0
     text = t(language, "adm_sources", feeds=Html("\n".join(lines) or t(language, "adm_no_feeds")),
@@ -82,7 +90,7 @@ def sources_view(update: Update, context: Context) -> tuple[str, list[list[tuple
 @admin_only
 async def cmd_sources(update: Update, context: Context) -> None:
     """Feeds and inbox; `/sources add URL`, `/sources remove URL`, `/sources export`."""
-    _, db = context.bot_data.ready
+    _, store = context.bot_data.ready
     args = context.args or []
     if args[:1] == ["export"] and len(args) == 1:
         await send_opml(update, context)
@@ -93,24 +101,25 @@ async def cmd_sources(update: Update, context: Context) -> None:
         if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 500:
             await reply(update, context, tr(update, context, "adm_sources_usage"))
             return
-        changed = add_admin_feed(db, url) if args[0] == "add" else remove_admin_feed(db, url)
-        audit(db, user_id(update), f"feed_{args[0]}", url=url, changed=changed)
+        change = add_admin_feed if args[0] == "add" else remove_admin_feed
+        changed = await store.write(change, url)
+        await record(update, context, f"feed_{args[0]}", url=url, changed=changed)
         key = f"adm_feed_{args[0]}_{'done' if changed else 'noop'}"
         await reply(update, context, tr(update, context, key, url=url))
         return
     if args:
         await reply(update, context, tr(update, context, "adm_sources_usage"))
         return
-    text, buttons = sources_view(update, context)
+    text, buttons = await sources_view(update, context)
     await reply(update, context, text, buttons)
 
 
 async def send_opml(update: Update, context: Context) -> None:
     """The polled feeds as an OPML file, sent as a document."""
-    settings, db = context.bot_data.ready
+    settings, store = context.bot_data.ready
     chat = update.effective_chat
     assert chat is not None
-    urls = polled_feeds(db, settings.feed_urls)
+    urls = await store.read(polled_feeds, settings.feed_urls)
     document = InputFile(export_opml(urls).encode(), filename="hebdo-feeds.opml")
     await context.bot.send_document(chat.id, document,
                                     caption=tr(update, context, "adm_opml_export", n=len(urls)))  # fmt: skip
@@ -121,19 +130,19 @@ async def on_sources_button(update: Update, context: Context) -> None:
     """📤 OPML: the export; ✖: stop polling that added feed, then show the list again."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    _, db = context.bot_data.ready
+    _, store = context.bot_data.ready
     if query.data == "src:export":
         await query.answer()
         await send_opml(update, context)
         return
     wanted = query.data.removeprefix("src:rm:")
-    url = next((u for u in admin_feeds(db) if _key(u) == wanted), None)
-    if url is None or not remove_admin_feed(db, url):
+    url = next((u for u in await store.read(admin_feeds) if _key(u) == wanted), None)
+    if url is None or not await store.write(remove_admin_feed, url):
         await query.answer(tr(update, context, "expired"))
         return
-    audit(db, user_id(update), "feed_remove", url=url, changed=True)
+    await record(update, context, "feed_remove", url=url, changed=True)
     await query.answer(shorten(tr(update, context, "adm_feed_remove_done", url=url), 190))
-    text, buttons = sources_view(update, context)
+    text, buttons = await sources_view(update, context)
     await edit_or_reply(update, context, text, buttons)
 
 
@@ -142,7 +151,7 @@ async def on_opml_document(update: Update, context: Context) -> None:
     """An OPML file from an admin: its feeds are added (as `/sources add` would)."""
     message = update.effective_message
     assert message is not None and message.document is not None
-    settings, db = context.bot_data.ready
+    settings, store = context.bot_data.ready
     doc = message.document
     if doc.file_size and doc.file_size > MAX_OPML_BYTES:
         await reply(update, context, tr(update, context, "adm_opml_bad",
@@ -150,7 +159,7 @@ async def on_opml_document(update: Update, context: Context) -> None:
         return
     try:
         data = bytes(await (await doc.get_file()).download_as_bytearray())
-        done = import_feeds(db, data[: MAX_OPML_BYTES + 1], settings.feed_urls)
+        done = await store.write(import_feeds, data[: MAX_OPML_BYTES + 1], settings.feed_urls)
     except TelegramError as exc:
         await reply(update, context, tr(update, context, "adm_download_failed", error=str(exc)))
         return
@@ -158,8 +167,8 @@ async def on_opml_document(update: Update, context: Context) -> None:
         await reply(update, context, tr(update, context, "adm_opml_bad",
                                         error=tr(update, context, f"opml_{exc.key}")))  # fmt: skip
         return
-    audit(db, user_id(update), "opml_import", file=PurePath(doc.file_name or "").name,
-          added=len(done.added), refused=len(done.refused))  # fmt: skip
+    await record(update, context, "opml_import", file=PurePath(doc.file_name or "").name,
+                 added=len(done.added), refused=len(done.refused))  # fmt: skip
     await reply(update, context, tr(update, context, "adm_opml_imported", added=len(done.added),
                                     already=len(done.already), refused=len(done.refused)))  # fmt: skip
 
@@ -169,11 +178,9 @@ async def on_poll_now(update: Update, context: Context) -> None:
     """Poll the inbox and feeds now, in a worker thread."""
     query = update.callback_query
     assert query is not None
-    settings, db = context.bot_data.ready
     await query.answer(tr(update, context, "adm_polling"))
-    report = await context.bot_data.off_loop.write(poll_sources, settings, force=True)
-    context.bot_data.last_poll_at = context.bot_data.clock()
-    audit(db, user_id(update), "poll", summary=report.summary())
+    report = await poll(context.bot_data, force=True)
+    await record(update, context, "poll", summary=report.summary())
     await reply(update, context, tr(update, context, "adm_poll_done", added=report.count("added"),
                                     duplicates=report.count("duplicate"),
                                     rejected=report.count("rejected")))  # fmt: skip

@@ -19,10 +19,11 @@ from bot.handlers.common import (
     may_change_settings,
     parse_id,
     refused,
+    remember,
     reply,
 )
 from bot.i18n import LANGUAGE_NAMES, day_name, t
-from storage.people import MODES, Subscriber, get_subscriber, set_subscribed, update_settings
+from storage.people import MODES, Subscriber, subscribe, update_settings
 
 COMMON_ZONES = (
     "Europe/Paris", "Europe/Kyiv", "Europe/London", "Europe/Berlin", "Europe/Warsaw",
@@ -99,7 +100,7 @@ async def cmd_start(update: Update, context: Context) -> None:
             return
         await show_bulletin(update, context, bulletin_id)
         return
-    sub = chat_row(update, context)
+    sub = await chat_row(update, context)
     user = update.effective_user
     name = user.first_name if user else ""
     buttons = [
@@ -123,10 +124,10 @@ async def cmd_unsubscribe(update: Update, context: Context) -> None:
 async def _set_subscription(update: Update, context: Context, on: bool) -> None:
     if await refused(update, context):
         return
-    sub = chat_row(update, context)
-    _, db = context.bot_data.ready
-    changed = set_subscribed(db, sub.chat_id, on)
-    sub = get_subscriber(db, sub.chat_id) or sub
+    sub = await chat_row(update, context)
+    _, store = context.bot_data.ready
+    changed, now = await store.write(subscribe, sub.chat_id, on)
+    sub = now or sub
     if on:
         key = "subscribed" if changed else "already_subscribed"
         text = t(
@@ -147,7 +148,7 @@ async def _set_subscription(update: Update, context: Context, on: bool) -> None:
 
 async def cmd_settings(update: Update, context: Context) -> None:
     """Show the settings card with its buttons."""
-    sub = chat_row(update, context)
+    sub = await chat_row(update, context)
     await reply(
         update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
     )
@@ -160,10 +161,11 @@ async def on_setting(update: Update, context: Context) -> None:
     language = chat_language(update, context)
     if await refused(update, context):
         return
-    sub = chat_row(update, context)
+    sub = await chat_row(update, context)
     parts = query.data.split(":")
     if parts[0] == "setv":
-        if not _store(context, sub, parts[1], parts[2]):
+        stored = await _store(context, sub, parts[1], parts[2])
+        if stored is None:
             await query.answer(t(language, "expired"))
             return
         if parts[1] == "tz" and parts[2] == "other":
@@ -173,8 +175,7 @@ async def on_setting(update: Update, context: Context) -> None:
             await reply(update, context, t(sub.language, "ask_tz"))
             return
         await query.answer(t(language, "saved"))
-        _, db = context.bot_data.ready
-        sub = get_subscriber(db, sub.chat_id) or sub
+        sub = stored
         await edit_or_reply(
             update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
         )
@@ -212,24 +213,28 @@ def _picker(language: str, picker: str) -> tuple[str, list[list[tuple[str, str]]
     return t(language, "pick_mode"), [[(t(language, f"mode_{m}"), f"setv:mode:{m}")] for m in MODES]
 
 
-def _store(context: Context, sub: Subscriber, field: str, value: str) -> bool:
-    """Validate and store one setting from button data; False for forged data."""
-    _, db = context.bot_data.ready
+async def _store(context: Context, sub: Subscriber, field: str, value: str) -> Subscriber | None:
+    """Validate and store one setting from button data; the chat's row as it now is, or
+    None for forged data."""
+    change: dict[str, str | int]
     if field == "day" and value.isdigit() and int(value) < 7:
-        update_settings(db, sub.chat_id, digest_day=int(value))
+        change = {"digest_day": int(value)}
     elif field == "hour" and value.isdigit() and int(value) < 24:
-        update_settings(db, sub.chat_id, digest_time=f"{int(value):02d}:00")
+        change = {"digest_time": f"{int(value):02d}:00"}
     elif field == "tz" and value == "other":
-        return True
+        return sub
     elif field == "tz" and value.isdigit() and int(value) < len(COMMON_ZONES):
-        update_settings(db, sub.chat_id, timezone=COMMON_ZONES[int(value)])
+        change = {"timezone": COMMON_ZONES[int(value)]}
     elif field == "lang" and value in LANGUAGE_NAMES:
-        update_settings(db, sub.chat_id, language=value)
+        change = {"language": value}
     elif field == "mode" and value in MODES:
-        update_settings(db, sub.chat_id, mode=value)
+        change = {"mode": value}
     else:
-        return False
-    return True
+        return None
+    _, store = context.bot_data.ready
+    stored = await store.write(update_settings, sub.chat_id, **change) or sub
+    remember(context, stored)
+    return stored
 
 
 TZ_QUESTION_SECONDS = 600.0  # "which time zone?" lapses after ten minutes
@@ -258,7 +263,7 @@ async def on_text(update: Update, context: Context) -> bool:
     if not await may_change_settings(update, context):
         return False
     name = message.text.strip()
-    sub = chat_row(update, context)
+    sub = await chat_row(update, context)
     try:
         if "/" not in name and name.upper() != "UTC":
             raise ZoneInfoNotFoundError(name)
@@ -268,9 +273,9 @@ async def on_text(update: Update, context: Context) -> bool:
                     + t(sub.language, "or_cancel"))  # fmt: skip
         return True
     end_tz_question(context)
-    _, db = context.bot_data.ready
-    update_settings(db, sub.chat_id, timezone=name)
-    sub = get_subscriber(db, sub.chat_id) or sub
+    _, store = context.bot_data.ready
+    stored = await store.write(update_settings, sub.chat_id, timezone=name)
+    sub = stored or sub
     card = t(sub.language, "saved") + "\n\n" + settings_text(sub.language, sub)
     await reply(update, context, card, settings_buttons(sub.language, sub))
     return True

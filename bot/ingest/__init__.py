@@ -21,6 +21,7 @@ from bot.ingest.pipeline import (
 )
 from bot.text.analyze import analyzer_for
 from storage.feeds import admin_feeds
+from storage.store import Writes, writes_to
 
 __all__ = [
     "Limits",
@@ -49,13 +50,16 @@ def limits_for(settings: Settings) -> Limits:
     )
 
 
-def poll_sources(db: Database, settings: Settings, *, force: bool = False) -> Report:
-    """What the scheduler runs: the inbox folder, then every feed that is due."""
+def poll_sources(target: Database | Writes, settings: Settings, *, force: bool = False) -> Report:
+    """What the scheduler runs: the inbox folder, then every feed that is due. Reading,
+    fetching and parsing happen in the calling thread; the stored results go where `target`
+    writes (the bot's writer thread, or a command's own connection)."""
     limits = limits_for(settings)
-    report = ingest_inbox(db, settings.inbox_dir, limits)
-    urls = tuple(dict.fromkeys([*settings.feed_urls, *admin_feeds(db)]))
+    write = writes_to(target)
+    report = ingest_inbox(write, settings.inbox_dir, limits)
+    urls = tuple(dict.fromkeys([*settings.feed_urls, *write(admin_feeds)]))
     feeds = poll_feeds(
-        db,
+        write,
         urls,
         limits,
         poll_minutes=settings.poll_minutes,

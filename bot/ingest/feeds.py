@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from bot.ingest.pipeline import Limits, Report, Submission, ingest
 from storage.feeds import FeedState, admin_feeds, feed_state, record_failure, record_ok
+from storage.store import Writes, writes_to
 
 __all__ = ["FeedRefused", "admin_feeds", "feed_state", "fetch", "poll_feed", "poll_feeds"]
 
@@ -163,7 +164,7 @@ def _record_failure(
 
 
 def poll_feed(
-    db: Database,
+    target: Database | Writes,
     client: httpx.Client,
     url: str,
     limits: Limits,
@@ -177,9 +178,11 @@ def poll_feed(
 
     Any failure of the feed (network, HTTP, size, time, a document that is no feed, a
     parser error) is recorded with back-off; an entry that cannot be ingested is that
-    entry's outcome and stops nothing."""
+    entry's outcome and stops nothing. Fetching and parsing happen in the calling thread;
+    only the feed's state and the new bulletins go where `target` writes."""
     now = now or datetime.now(UTC)
-    state = feed_state(db, url)
+    write = writes_to(target)
+    state = write(feed_state, url)
     if not force and state.next_try_at and datetime.fromisoformat(state.next_try_at) > now:
         return Report()
     headers = {"User-Agent": USER_AGENT}
@@ -194,7 +197,7 @@ def poll_feed(
             client, url, headers, limits.max_bytes * MAX_FEED_FACTOR, deadline
         )
         if status == 304:
-            _record_ok(db, state, now, poll_minutes, state.etag, state.last_modified)
+            write(_record_ok, state, now, poll_minutes, state.etag, state.last_modified)
             return report
         if status >= 400:
             raise FeedRefused(f"HTTP {status}")
@@ -202,11 +205,11 @@ def poll_feed(
     except sqlite3.OperationalError:
         raise
     except Exception as exc:  # whatever it was, this feed failed: back off, go on
-        _record_failure(db, state, now, poll_minutes, _describe(exc))
+        write(_record_failure, state, now, poll_minutes, _describe(exc))
         return report
     for sub in subs:
-        report.outcomes.append(ingest(db, sub, limits))
-    _record_ok(db, state, now, poll_minutes, answer.get("etag"), answer.get("last-modified"))
+        report.outcomes.append(ingest(write, sub, limits))
+    write(_record_ok, state, now, poll_minutes, answer.get("etag"), answer.get("last-modified"))
     return report
 
 
@@ -222,7 +225,7 @@ POLL_BUDGET = 5  # a whole poll of the feeds may take this many request timeouts
 
 
 def poll_feeds(
-    db: Database,
+    target: Database | Writes,
     urls: tuple[str, ...],
     limits: Limits,
     *,
@@ -242,6 +245,6 @@ def poll_feeds(
                 log.warning("feed poll out of time: %d feed(s) left for the next poll",
                             len(urls) - n)  # fmt: skip
                 break
-            report.outcomes += poll_feed(db, client, url, limits, poll_minutes=poll_minutes,
+            report.outcomes += poll_feed(target, client, url, limits, poll_minutes=poll_minutes,
                                          force=force, timeout=timeout).outcomes  # fmt: skip
     return report

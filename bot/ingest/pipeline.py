@@ -24,6 +24,7 @@ from bot.summarize import SUMMARY_VERSION
 from bot.text.analyze import Analyzer, analyzer_for
 from storage.bulletins import DuplicateBulletin, insert_bulletin
 from storage.models import NewBulletin
+from storage.store import Writes, writes_to
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +158,13 @@ def store(db: Database, bulletin: NewBulletin, name: str) -> Outcome:
     return Outcome(name, "added", bulletin_id, bulletin.title)
 
 
-def ingest(db: Database, sub: Submission, limits: Limits) -> Outcome:
-    """Prepare and store one submission. Whatever is wrong with it is its outcome, never an
-    exception: only the database failing (full, locked, read-only) stops the caller."""
+def ingest(target: Database | Writes, sub: Submission, limits: Limits) -> Outcome:
+    """Prepare one submission (in the calling thread), then store it (where `target`
+    writes). Whatever is wrong with it is its outcome, never an exception: only the database
+    failing (full, locked, read-only) stops the caller."""
     try:
         bulletin = prepare(sub, limits)
-        return store(db, bulletin, sub.name)
+        return writes_to(target)(store, bulletin, sub.name)
     except Rejected as exc:
         reason = exc.reason
     except sqlite3.OperationalError:
@@ -243,7 +245,7 @@ def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def ingest_paths(
-    db: Database,
+    target: Database | Writes,
     paths: Iterable[Path],
     limits: Limits,
     *,
@@ -256,7 +258,7 @@ def ingest_paths(
     for path in paths:
         try:
             sub = read_file(path, limits, known_suffix=known_suffix, follow_links=follow_links)
-            outcome = ingest(db, sub, limits)
+            outcome = ingest(target, sub, limits)
         except Rejected as exc:
             log.warning("rejected %s: %s", printable(path.name), exc.reason)
             outcome = Outcome(printable(path.name), "rejected", reason=exc.reason)
@@ -269,7 +271,7 @@ def ingest_paths(
 FILED = ("done", "rejected")
 
 
-def ingest_inbox(db: Database, inbox: Path, limits: Limits) -> Report:
+def ingest_inbox(target: Database | Writes, inbox: Path, limits: Limits) -> Report:
     """Ingest every file in the inbox; move each to done/ or rejected/ (+ .reason.txt).
 
     Only regular files are opened: a symbolic link, a pipe or a device is moved to
@@ -286,7 +288,7 @@ def ingest_inbox(db: Database, inbox: Path, limits: Limits) -> Report:
         if path.is_dir() and not path.is_symlink():
             continue  # an operator's sub-folder: not ours to touch
         entries.append(path)
-    return ingest_paths(db, entries, limits, on_done=_file_away, known_suffix=True,
+    return ingest_paths(target, entries, limits, on_done=_file_away, known_suffix=True,
                         follow_links=False)  # fmt: skip
 
 
