@@ -81,12 +81,19 @@ def due_chats(db: Database, now: datetime, catch_up: timedelta) -> tuple[list[Du
     """(due now, missed for longer than `catch_up`) among weekly subscribers, this week."""
     due: list[Due] = []
     missed: list[Due] = []
+    slots: dict[tuple[str, int, str], tuple[ZoneInfo, datetime] | None] = {}
     for chat in weekly_subscribers(db):
-        settings = _zone_and_time(chat)
-        if settings is None:
+        key = (chat.timezone, chat.digest_day, chat.digest_time)
+        if key not in slots:  # chats share a few settings: each slot is computed once
+            settings = _zone_and_time(chat)
+            slots[key] = None
+            if settings is not None:
+                slots[key] = settings[0], slot_of_week(now, settings[0], chat.digest_day,
+                                                       settings[1])  # fmt: skip
+        found = slots[key]
+        if found is None:
             continue
-        zone, at = settings
-        slot = slot_of_week(now, zone, chat.digest_day, at)
+        zone, slot = found
         if slot > now:
             continue
         entry = Due(chat.chat_id, chat.language, zone, slot)

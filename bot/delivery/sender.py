@@ -102,7 +102,7 @@ class Sender:
         self.concurrency = asyncio.Semaphore(concurrency)
         self.bot_username = bot_username
         self.chat_next: dict[int, float] = {}
-        self.rendered: dict[int, asyncio.Future[list[str]]] = {}  # digest → its parts
+        self.rendered: dict[int, list[str]] = {}  # digest → its parts, for all its chats
         self.outcomes: list[RowResult] = []  # sent or given up, not yet written
         self._flushing = asyncio.Lock()  # one batch of outcomes written at a time
         self.wake = asyncio.Event()
@@ -168,10 +168,11 @@ class Sender:
                                           self.name, self.claim_size)  # fmt: skip
             if not rows:
                 break
+            rendered = await self.store.read(self._render_all, rows)  # one read a claim
             done = asyncio.Event()
             flusher = asyncio.create_task(self._flush_periodically(done))
             try:
-                await asyncio.gather(*(self._deliver(row) for row in rows))
+                await asyncio.gather(*(self._deliver(row, rendered[row.id]) for row in rows))
             finally:
                 done.set()  # the flusher ends after its current write, never in its middle
                 await flusher
@@ -231,16 +232,14 @@ class Sender:
             delay = min(delay * 2, 5.0)
 
     # ---- one row ------------------------------------------------------------------------------
-    async def _deliver(self, d: Delivery) -> None:
-        try:
-            parts = await self._render(d)
-        except LookupError as exc:  # its content was deleted since it was queued
-            log.warning("delivery %d not sent: %s", d.id, exc)
-            self.outcomes.append(RowResult(d, "failed", error=f"gone: {exc}"))
+    async def _deliver(self, d: Delivery, parts: list[str] | Exception) -> None:
+        if isinstance(parts, LookupError):  # its content was deleted since it was queued
+            log.warning("delivery %d not sent: %s", d.id, parts)
+            self.outcomes.append(RowResult(d, "failed", error=f"gone: {parts}"))
             return
-        except Exception as exc:  # a row we cannot render must not stop the others
-            log.exception("cannot render delivery %d", d.id)
-            self.outcomes.append(RowResult(d, "failed", error=f"render: {exc}"))
+        if isinstance(parts, Exception):
+            log.error("cannot render delivery %d", d.id, exc_info=parts)
+            self.outcomes.append(RowResult(d, "failed", error=f"render: {parts}"))
             return
         ids = list(d.message_ids)
         for part in parts[len(ids) :]:
@@ -254,16 +253,22 @@ class Sender:
                 self.outcomes.append(RowResult(d, "progress", list(ids)))
         self.outcomes.append(RowResult(d, "sent", ids, at=self.now().isoformat()))
 
-    async def _render(self, d: Delivery) -> list[str]:
-        """A row's message parts (read on a reader thread); a digest is rendered once for
-        all its chats."""
-        if d.kind != "digest":
-            return await self.store.read(render_delivery, d, self.bot_username)
-        parts = self.rendered.get(d.content_id)
-        if parts is None:  # the chats of one digest all wait for its one rendering
-            parts = asyncio.ensure_future(self.store.read(render_delivery, d, self.bot_username))
-            self.rendered[d.content_id] = parts
-        return await asyncio.shield(parts)
+    def _render_all(self, db: Database, rows: list[Delivery]) -> dict[int, list[str] | Exception]:
+        """Each claimed row's message parts, or why it cannot be rendered (on a reader
+        thread, one call for the whole claim); a digest is rendered once for all its chats."""
+        rendered: dict[int, list[str] | Exception] = {}
+        for d in rows:
+            try:
+                if d.kind != "digest":
+                    rendered[d.id] = render_delivery(db, d, self.bot_username)
+                    continue
+                parts = self.rendered.get(d.content_id)
+                if parts is None:
+                    parts = self.rendered[d.content_id] = render_delivery(db, d, self.bot_username)
+                rendered[d.id] = parts
+            except Exception as exc:  # a row we cannot render must not stop the others
+                rendered[d.id] = exc
+        return rendered
 
     async def _chat_turn(self, chat_id: int) -> None:
         interval = self.intervals[0] if chat_id > 0 else self.intervals[1]
