@@ -9,6 +9,7 @@ from bot.handlers.common import (
     IN_CHANNELS,
     Command,
     Context,
+    chat_language,
     chat_row,
     edit_or_reply,
     refused,
@@ -69,16 +70,18 @@ async def cmd_follow(update: Update, context: Context) -> None:
 
 
 async def cmd_following(update: Update, context: Context) -> None:
-    """The chat's follows, each a button to stop following it."""
-    sub = await chat_row(update, context)
+    """The chat's follows, each a button to stop following it (a read: writes nothing)."""
+    chat = update.effective_chat
+    assert chat is not None
+    language = chat_language(update, context)
     _, store = context.bot_data.ready
-    follows = await store.read(list_follows, sub.chat_id)
+    follows = await store.read(list_follows, chat.id)
     if not follows:
-        await edit_or_reply(update, context, t(sub.language, "following_none"))
+        await edit_or_reply(update, context, t(language, "following_none"))
         return
     terms = Html("\n".join(f"• {esc(term)}" for _, term in follows))
     buttons = [[(f"✖ {term}", f"unf:{rowid}")] for rowid, term in follows]
-    await edit_or_reply(update, context, t(sub.language, "following", terms=terms), buttons)
+    await edit_or_reply(update, context, t(language, "following", terms=terms), buttons)
 
 
 async def cmd_unfollow(update: Update, context: Context) -> None:
