@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MPLCONFIGDIR=/tmp/matplotlib \
     DATABASE_PATH=/data/hebdo.db \
     INBOX_DIR=/data/inbox \
     VARIANTS_FILE=/data/variants.txt \

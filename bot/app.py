@@ -28,7 +28,17 @@ from telegram.ext import (
 from bot.alerts import ALERT_MINUTES, AlertCollector
 from bot.config import Settings
 from bot.delivery.pacing import unreachable
-from bot.handlers import archive, delivery, follow, posting, reading, search, sources, subscribe
+from bot.handlers import (
+    archive,
+    delivery,
+    follow,
+    posting,
+    reading,
+    search,
+    sources,
+    subscribe,
+    trend,
+)
 from bot.handlers.common import (
     IN_CHANNELS,
     BotData,
@@ -53,7 +63,7 @@ from storage.people import mark_inactive, subscriber_stats
 from storage.store import Store
 
 log = logging.getLogger(__name__)
-FEATURES = (subscribe, reading, search, follow, posting, archive, sources, delivery)
+FEATURES = (subscribe, reading, search, trend, follow, posting, archive, sources, delivery)
 HELP = [
     Command(
         "help",

@@ -27,6 +27,8 @@ from bot.cli_service import (
     cmd_run,
     cmd_send,
 )
+from bot.cli_trend import add_parser as add_trend_parser
+from bot.cli_trend import cmd_trend
 from bot.config import LANGUAGES, ConfigError, load_settings
 from bot.logs import setup_logging
 from bot.maintenance import prepare_database
@@ -110,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bulletin", type=int, default=None, metavar="ID",
                    help="every match within this bulletin, item by item")  # fmt: skip
     p.add_argument("--json", action="store_true")
+
+    add_trend_parser(sub, moment)
     return parser
 
 
@@ -119,6 +123,7 @@ _DB_COMMANDS = {
     "bulletins": cmd_bulletins,
     "show": cmd_show,
     "search": cmd_search,
+    "trend": cmd_trend,
     "digest": cmd_digest,
     "send": cmd_send,
     "backup": cmd_backup,

@@ -94,8 +94,7 @@ def search(
     """Search the archive: one result per bulletin, best first (or, with `bulletin`, every
     matching item of that bulletin); among equals, bulletins in `reader_language` first.
     Raises `QueryError` (usage) or `SearchSyntaxError` (an admin's raw query)."""
-    query = parse_query(text, analyzer, admin=admin, expand=lambda p: expand_prefix(db, p),
-                        correct=lambda forms: correction(db, forms))  # fmt: skip
+    query = read_query(db, text, analyzer, admin=admin)
     now = now or datetime.now(UTC)
     if query.raw is not None:
         found = match(
@@ -127,6 +126,13 @@ def search(
     complete = page > 0 or bulletin is not None
     best = len(query.units) if complete else max((h.words for h in hits), default=0)
     return Results(hits, page, per_page, len(ranked), shown, len(query.units), best)
+
+
+def read_query(db: Database, text: str, analyzer: Analyzer, *, admin: bool = False) -> Query:
+    """User text as search reads it: prefixes expanded from the index, a word the index
+    never saw read as its correction. Raises `QueryError`."""
+    return parse_query(text, analyzer, admin=admin, expand=lambda p: expand_prefix(db, p),
+                       correct=lambda forms: correction(db, forms))  # fmt: skip
 
 
 def _joined(pieces: list[str]) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import struct
 import time
 from typing import Any
 
@@ -14,7 +15,8 @@ from devtools.telegram_rules import BOT_USER, ApiError, Sent, parse_html, utf16_
 
 
 class BotApiMethods:
-    """getMe, getUpdates, sendMessage, editMessageText, sendDocument, answerCallbackQuery,
+    """getMe, getUpdates, sendMessage, editMessageText, sendDocument, sendPhoto,
+    editMessageMedia, answerCallbackQuery,
     answerInlineQuery, getFile, getChatMember, getChat, setMyCommands and the webhook."""
 
     # the emulator's state these methods read and write (set by FakeBotApi)
@@ -23,6 +25,7 @@ class BotApiMethods:
     chat_admins: dict[int, set[int]]
     webhook: tuple[str, str] | None
     documents: list[tuple[int, str, bytes, str]]
+    photos: dict[int, bytes]  # message id → the picture it shows now
     _updates: list[dict[str, Any]]
     _message_ids: itertools.count[int]
     _new_update: asyncio.Event
@@ -88,12 +91,7 @@ class BotApiMethods:
         plain = parse_html(text) if params.get("parse_mode") == "HTML" else text
         if utf16_len(plain) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
-        markup = params.get("reply_markup")
-        if markup is not None:
-            for row in markup.get("inline_keyboard", []):
-                for button in row:
-                    if len(button.get("callback_data", "").encode()) > 64:
-                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        markup = self._markup(params)
         sent = Sent(chat_id, message_id or next(self._message_ids), plain, text, markup, method)
         self.sent.append(sent)
         self._sent_event.set()
@@ -105,6 +103,84 @@ class BotApiMethods:
             "text": plain,
             **({"reply_markup": markup} if markup else {}),
         }
+
+    @staticmethod
+    def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+        markup: dict[str, Any] | None = params.get("reply_markup")
+        if markup is not None:
+            for row in markup.get("inline_keyboard", []):
+                for button in row:
+                    if len(button.get("callback_data", "").encode()) > 64:
+                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+        return markup
+
+    @staticmethod
+    def _picture(data: bytes) -> tuple[int, int]:
+        """A PNG's width and height, checked as Telegram checks a photo."""
+        if not data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(data) > 10 * 1024 * 1024:
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+            raise ApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        width, height = struct.unpack(">II", data[16:24])
+        if (
+            not width
+            or not height
+            or width + height > 10000
+            or max(width, height) > 20 * min(width, height)
+        ):
+            raise ApiError(400, "Bad Request: PHOTO_INVALID_DIMENSIONS")
+        return width, height
+
+    def _photo(self, method: str, params: dict[str, Any], data: bytes, caption: str,
+               parse_mode: str | None, message_id: int | None = None) -> Any:  # fmt: skip
+        chat_id = self._chat_id(params)
+        width, height = self._picture(data)
+        plain = parse_html(caption) if parse_mode == "HTML" else caption
+        if utf16_len(plain) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        markup = self._markup(params)
+        if message_id is not None:
+            before = [s for s in self.sent if s.message_id == message_id]
+            if message_id not in self.photos:
+                raise ApiError(400, "Bad Request: there is no media in the message to edit")
+            if (
+                before
+                and self.photos[message_id] == data
+                and before[-1].html == caption
+                and (before[-1].reply_markup == markup)
+            ):
+                raise ApiError(400, "Bad Request: message is not modified")
+        sent = Sent(chat_id, message_id or next(self._message_ids), plain, caption, markup, method)
+        self.photos[sent.message_id] = data
+        self.sent.append(sent)
+        self._sent_event.set()
+        size = {"file_id": f"p{sent.message_id}", "file_unique_id": f"p{sent.message_id}",
+                "width": width, "height": height, "file_size": len(data)}  # fmt: skip
+        return {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
+            "from": BOT_USER,
+            "photo": [size],
+            **({"caption": plain} if plain else {}),
+            **({"reply_markup": markup} if markup else {}),
+        }
+
+    async def _api_sendPhoto(self, params: dict[str, Any]) -> Any:
+        _name, data = params.get("_files", {}).get("photo", (None, b""))
+        return self._photo("sendPhoto", params, data, str(params.get("caption") or ""),
+                           params.get("parse_mode"))  # fmt: skip
+
+    async def _api_editMessageMedia(self, params: dict[str, Any]) -> Any:
+        media = params.get("media")
+        if not isinstance(media, dict) or media.get("type") != "photo":
+            raise ApiError(400, "Bad Request: can't parse InputMedia")
+        attached = str(media.get("media", "")).removeprefix("attach://")
+        _name, data = params.get("_files", {}).get(attached, (None, b""))
+        return self._photo("editMessageMedia", params, data, str(media.get("caption") or ""),
+                           media.get("parse_mode"), int(params["message_id"]))  # fmt: skip
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:
         return self._record("sendMessage", params)

@@ -2,6 +2,7 @@
 
 It implements what Hebdo uses — getMe, getUpdates (long polling with offsets) or a
 webhook (setWebhook: updates POSTed with the secret header), sendMessage, sendDocument,
+sendPhoto, editMessageMedia,
 editMessageText, editMessageReplyMarkup, answerCallbackQuery, answerInlineQuery, getFile
 and file download, setMyCommands, getChatMember, getChat (`devtools.fake_methods`) —
 records every request, validates HTML the way Telegram does (`devtools.telegram_rules`:
@@ -61,6 +62,7 @@ class FakeBotApi(BotApiMethods):
         self.documents: list[
             tuple[int, str, bytes, str]
         ] = []  # sendDocument: chat, name, bytes, caption
+        self.photos: dict[int, bytes] = {}  # sendPhoto, editMessageMedia: message id → picture
         self._posting: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -164,10 +166,18 @@ class FakeBotApi(BotApiMethods):
                     "date": int(time.time()),
                     "chat": self.chat(sent.chat_id, kind),
                     "from": BOT_USER,
-                    "text": sent.text,
+                    **self._content(sent),
                 },
             },
         )
+
+    def _content(self, sent: Sent) -> dict[str, Any]:
+        """A message's text, or its picture and caption."""
+        if sent.message_id not in self.photos:
+            return {"text": sent.text}
+        photo = {"file_id": f"p{sent.message_id}", "file_unique_id": f"p{sent.message_id}",
+                 "width": 1280, "height": 720}  # fmt: skip
+        return {"photo": [photo], **({"caption": sent.text} if sent.text else {})}
 
     def inline(self, user_id: int, query: str, language: str = "fr") -> dict[str, Any]:
         """A user typing `@bot query` in any chat."""
@@ -257,7 +267,7 @@ class FakeBotApi(BotApiMethods):
                 params.setdefault("_files", {})[key] = (value.filename, value.file.read())
             else:
                 params[key] = "<file>"
-        for key in ("reply_markup", "results", "commands", "allowed_updates"):
+        for key in ("reply_markup", "results", "commands", "allowed_updates", "media"):
             if isinstance(params.get(key), str):
                 with contextlib.suppress(ValueError):
                     params[key] = json.loads(params[key])

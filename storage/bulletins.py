@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from storage.models import Bulletin, BulletinDetail, Item, NewBulletin
 from storage.search import add_to_index
+from storage.trend import count_deletion
 from storage.tx import transaction
 
 
@@ -259,6 +260,8 @@ def set_deleted(db: Database, bulletin_id: int, deleted: bool) -> bool:
             "UPDATE bulletins SET deleted_at = NULL WHERE id = ? AND deleted_at IS NOT NULL",
             [bulletin_id],
         )
+    if cursor.rowcount > 0:
+        count_deletion(db)
     return cursor.rowcount > 0
 
 

@@ -26,6 +26,7 @@ from storage.store import Store
 
 if TYPE_CHECKING:
     from bot.alerts import AlertCollector
+    from bot.chart import ChartCache
     from bot.delivery.sender import Sender
     from bot.handlers.posting import Draft
     from bot.web import WebServer
@@ -52,6 +53,8 @@ class BotData:
     last_update_at: datetime | None = None
     last_poll_at: datetime | None = None
     web: WebServer | None = field(default=None, repr=False)  # the webhook and /healthz
+    # the last trend charts drawn (/trend), made on first use
+    charts: ChartCache | None = field(default=None, repr=False)
     # one poll of the inbox and feeds at a time
     polling: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
     # every read and write of the database, off the event loop; opened in post_init

@@ -84,13 +84,15 @@ async def answer_search(
     if results.partial:  # no bulletin has every word: say how many these have
         header += "\n" + t(language, "partial", n=results.best, m=results.words)
     blocks = [header] + [hit_block(first + k, h) for k, h in enumerate(results.hits)]
-    qid = _remember(context, query)
+    qid = remember_query(context, query)
     where = f":{bulletin}" if bulletin is not None else ""
     nav = []
     if page > 0:
         nav.append(("◀", f"sp:{qid}:{page - 1}{where}"))
     if results.has_next:
         nav.append(("▶", f"sp:{qid}:{page + 1}{where}"))
+    if bulletin is None:  # the query over the weeks, as a chart (/trend)
+        nav.append(("📈", f"tr:{qid}:6m:b"))
     reads = [
         (t(language, "btn_read", n=first + k), f"rd:{h.item_id}")
         for k, h in enumerate(results.hits)
@@ -102,7 +104,7 @@ async def answer_search(
     await edit_or_reply(update, context, "\n\n".join(blocks), [reads, more, nav])
 
 
-def _remember(context: Context, query: str) -> str:
+def remember_query(context: Context, query: str) -> str:
     """A short id for the query, kept in chat data for the page buttons."""
     assert context.chat_data is not None
     searches = context.chat_data.searches

@@ -1,0 +1,157 @@
+"""Trend charts as PNG pictures: matplotlib's Agg canvas (no display, no pyplot), one
+chart at a time on a thread of its own, and a cache of the last charts asked for.
+
+A chart is 1280×720 with large type, for a phone: one line a topic, its peak labelled
+with its count and week, the weeks without any bulletin shaded and left as gaps in the
+lines, the axis and dates in the chat's language (DejaVu Sans, matplotlib's own font,
+has the Cyrillic glyphs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from bot.i18n import t
+from bot.trend import Trend, day_month
+
+WIDTH, HEIGHT, DPI = 1280, 720, 100
+COLORS = ("#1864ab", "#d9480f", "#2b8a3e")  # blue, orange, green: told apart by most eyes
+# each topic its own line style and width, the first the widest: a line drawn over another
+# where both count the same still lets it show
+LINES = (("-", 5.0), ("--", 3.5), (":", 3.0))
+GAP_COLOR = "#e9ecef"
+STYLE: dict[str, Any] = {
+    "font.family": "DejaVu Sans",
+    "font.size": 17,
+    "axes.titlesize": 22,
+    "axes.labelsize": 18,
+    "xtick.labelsize": 16,
+    "ytick.labelsize": 16,
+    "legend.fontsize": 17,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+MAX_TICKS = 7
+
+
+def render(trend: Trend, mode: str, language: str) -> bytes:
+    """The chart of `trend` in `mode` ("b": bulletins, "i": items) as PNG bytes."""
+    with rc_context(STYLE):  # type: ignore[arg-type]  # its keys are typed as literals
+        figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        weeks = trend.topics[0].weeks
+        xs = list(range(len(weeks)))
+        highest = 0
+        for n, series in enumerate(trend.topics):
+            values = [w.value(mode) for w in series.weeks]
+            ys = [math.nan if v is None else v for v in values]
+            highest = max([highest, *(v for v in values if v is not None)])
+            color = COLORS[n % len(COLORS)]
+            style, width = LINES[n % len(LINES)]
+            axes.plot(xs, ys, color=color, linestyle=style, linewidth=width,
+                      marker="o" if len(xs) <= 60 else None, markersize=9 - 2 * n,
+                      label=f"{series.query} ({series.total(mode)})")  # fmt: skip
+            peak = series.peak(mode)
+            if peak is not None:
+                at = series.weeks.index(peak)
+                axes.annotate(f"{peak.value(mode)} · {day_month(peak.monday, language)}",
+                              xy=(at, peak.value(mode) or 0), xytext=(0, 14 + 24 * n),
+                              textcoords="offset points", ha="center", color=color,
+                              fontweight="bold", fontsize=16)  # fmt: skip
+        handles, labels = axes.get_legend_handles_labels()
+        for start, end in _runs([i for i, w in enumerate(weeks) if w.bulletins is None]):
+            axes.axvspan(start - 0.5, end + 0.5, color=GAP_COLOR, zorder=0, linewidth=0)
+        if trend.gaps:
+            handles.append(Patch(color=GAP_COLOR))
+            labels.append(t(language, "trend_gap_label"))
+        axes.legend(handles, labels, loc="upper left", frameon=False)
+        axes.set_xlim(-0.6, len(xs) - 0.4)
+        axes.set_ylim(0, highest * 1.35 + 1)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_ylabel(t(language, f"trend_axis_{mode}"))
+        axes.grid(axis="y", alpha=0.35)
+        ticks = _ticks(len(weeks))
+        long_range = len(weeks) > 60
+        axes.set_xticks(ticks)
+        axes.set_xticklabels([
+            f"{day_month(weeks[i].monday, language).split(' ', 1)[1]} {weeks[i].monday.year}"
+            if long_range else day_month(weeks[i].monday, language)
+            for i in ticks
+        ])  # fmt: skip
+        axes.set_title(" · ".join(s.query for s in trend.topics), loc="left", pad=16)
+        figure.tight_layout()
+        out = io.BytesIO()
+        figure.savefig(out, format="png", dpi=DPI)
+    return out.getvalue()
+
+
+def _runs(indexes: list[int]) -> list[tuple[int, int]]:
+    """Consecutive indexes as (first, last) runs."""
+    runs: list[tuple[int, int]] = []
+    for i in indexes:
+        if runs and runs[-1][1] == i - 1:
+            runs[-1] = (runs[-1][0], i)
+        else:
+            runs.append((i, i))
+    return runs
+
+
+def _ticks(count: int) -> list[int]:
+    """At most `MAX_TICKS` week positions, evenly spread, the last week always one."""
+    step = max(1, math.ceil(count / MAX_TICKS))
+    return sorted({*range(count - 1, -1, -step)})
+
+
+# ---- off the loop, cached ------------------------------------------------------------------
+
+_painter: ThreadPoolExecutor | None = None
+_painter_lock = threading.Lock()
+
+
+async def paint(trend: Trend, mode: str, language: str) -> bytes:
+    """`render` on the chart thread (matplotlib's global settings are not for two threads
+    at once), the event loop answering meanwhile."""
+    global _painter
+    with _painter_lock:
+        if _painter is None:
+            _painter = ThreadPoolExecutor(1, thread_name_prefix="hebdo-chart")
+    return await asyncio.get_running_loop().run_in_executor(_painter, render, trend, mode,
+                                                             language)  # fmt: skip
+
+
+class ChartCache:
+    """The last `size` charts and trends, by what they depend on (the topics, range, mode,
+    language, the archive's version and the current week): a chart asked for again costs
+    a look-up."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any:
+        """The value stored under `key`, or None."""
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        """Keep `value`; the least recently used entry goes when the cache is full."""
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)

@@ -1,0 +1,73 @@
+"""Command line: `trend WORDS` — a topic week by week, as text, JSON or a PNG chart."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from bot.config import Settings
+from bot.delivery.pacing import plain
+from bot.query import QueryError
+from bot.text.analyze import analyzer_for
+from bot.trend import caption, trend
+from storage.search import SearchSyntaxError
+
+USAGE = "Example: python -m bot trend drones, missiles, Patriot --weeks 26 --png trend.png"
+
+
+def add_parser(sub: argparse._SubParsersAction, moment: Callable[[str], datetime]) -> None:  # type: ignore[type-arg]
+    """The `trend` sub-command's arguments (`moment` reads `--now`)."""
+    p = sub.add_parser("trend", help="a topic week by week (up to 3, separated by commas)")
+    p.add_argument("words", nargs="+", metavar="WORDS")
+    p.add_argument("--weeks", type=int, default=26,
+                   help="weeks up to this one (0: the whole archive; default 26)")  # fmt: skip
+    p.add_argument("--items", action="store_true",
+                   help="count sentences, not bulletins (text and picture)")  # fmt: skip
+    p.add_argument("--png", type=Path, default=None, metavar="FILE", help="draw the chart there")
+    p.add_argument("--lang", default=None, help="labels' language (default: DEFAULT_LANGUAGE)")
+    p.add_argument("--now", type=moment, default=None, metavar="ISO",
+                   help="count up to the week of this moment (default: the clock)")  # fmt: skip
+    p.add_argument("--json", action="store_true")
+
+
+def cmd_trend(args: argparse.Namespace, settings: Settings, db: Database) -> int:
+    """Count each topic per week; print it in words (or JSON); draw it with `--png`."""
+    text = " ".join(args.words)
+    if args.weeks < 0:
+        print(f"Usage: --weeks is 0 (all) or more. {USAGE}", file=sys.stderr)
+        return 2
+    try:
+        found = trend(db, text, analyzer_for(settings.variants_file), weeks=args.weeks,
+                      now=args.now or datetime.now(UTC), tz=settings.tz)  # fmt: skip
+    except QueryError as exc:
+        print(f"Usage: python -m bot trend WORDS ({exc}). {USAGE}", file=sys.stderr)
+        return 2
+    except SearchSyntaxError as exc:
+        print(f"FTS syntax error: {exc}", file=sys.stderr)
+        return 2
+    mode = "i" if args.items else "b"
+    language = args.lang or settings.default_language
+    if args.png is not None:
+        if found.empty(mode):
+            print("Nothing to draw: no topic is mentioned in these weeks.", file=sys.stderr)
+            return 1
+        from bot.chart import render  # matplotlib: only when a picture is asked for
+
+        args.png.write_bytes(render(found, mode, language))
+    if args.json:
+        print(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print(plain(caption(found, mode, "all" if args.weeks == 0 else "", language)))
+    for n, week in enumerate(found.topics[0].weeks):
+        counts = "  ".join(
+            f"{'-' if s.weeks[n].value(mode) is None else s.weeks[n].value(mode):>4}"
+            for s in found.topics
+        )
+        print(f"{week.week}  {week.monday.isoformat()}  {counts}")
+    return 0

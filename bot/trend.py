@@ -1,0 +1,231 @@
+"""Trends: how often the archive mentions a topic, week by week.
+
+A topic is read as a search query is (`bot.search.read_query`: stems, accents, variants,
+"phrases", -exclusions, corrections), so `Kharkov` counts Kharkiv. A bulletin **mentions**
+a topic when each of its words (or phrases) is in one of the bulletin's items, the items
+holding an excluded word not counting — the rule of alerts, not the sentence-by-sentence
+match of a search result. Its **items** for that topic are the items holding at least one
+of the topic's words. Weeks are ISO weeks (Monday to Sunday) in the bot's time zone; a
+week in which the archive has no bulletin at all is a gap (`None`), not a zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.i18n import Html, t
+from bot.languages import FALLBACK, LANGUAGES
+from bot.query import QueryError
+from bot.search import read_query
+from bot.text.analyze import Analyzer
+from storage.trend import first_published, item_span, items_per_bulletin, published_between
+
+MAX_TOPICS = 3
+MAX_TOPIC_CHARS = 200
+# the range buttons: their code in callback data → weeks (0: since the first bulletin)
+RANGES = {"3m": 13, "6m": 26, "1y": 52, "all": 0}
+DEFAULT_RANGE = "6m"
+MAX_WEEKS = 520  # "all" goes back ten years at most
+MODES = ("b", "i")  # bulletins mentioning the topic, or its items
+
+
+@dataclass(frozen=True)
+class Week:
+    """One week of one topic: how many bulletins mention it and how many of their items
+    do; both None when the archive has no bulletin that week."""
+
+    week: str  # 2025-W28
+    monday: date
+    bulletins: int | None
+    items: int | None
+
+    def value(self, mode: str) -> int | None:
+        """The count the chart shows in `mode` ("b" or "i")."""
+        return self.bulletins if mode == "b" else self.items
+
+
+@dataclass(frozen=True)
+class Series:
+    """One topic over the weeks."""
+
+    query: str
+    weeks: list[Week]
+
+    def total(self, mode: str) -> int:
+        """Mentions over all the weeks."""
+        return sum(w.value(mode) or 0 for w in self.weeks)
+
+    def peak(self, mode: str) -> Week | None:
+        """The week with the most mentions (the latest of equals), None if there is none."""
+        best: Week | None = None
+        for w in self.weeks:
+            v = w.value(mode)
+            if v and (best is None or v >= (best.value(mode) or 0)):
+                best = w
+        return best
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Every topic asked for, over the same weeks."""
+
+    topics: list[Series]
+    weeks: int = 0
+    gaps: list[str] = field(default_factory=list)  # weeks without any bulletin
+
+    def empty(self, mode: str = "b") -> bool:
+        """No topic is mentioned at all in these weeks."""
+        return all(s.total(mode) == 0 for s in self.topics)
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"topics": [{"query", "weeks": [{"week", "bulletins", "items"}]}]}`."""
+        return {
+            "topics": [
+                {
+                    "query": s.query,
+                    "weeks": [
+                        {"week": w.week, "bulletins": w.bulletins, "items": w.items}
+                        for w in s.weeks
+                    ],
+                }
+                for s in self.topics
+            ]
+        }
+
+
+def split_topics(text: str) -> list[str]:
+    """`drones, missiles, "Shahed, Geran"` → three topics: commas outside quotes separate
+    them. Raises QueryError with no topic or more than `MAX_TOPICS`."""
+    topics: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text[: MAX_TOPICS * MAX_TOPIC_CHARS * 2]:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            topics.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    topics.append("".join(current))
+    topics = [" ".join(topic.split())[:MAX_TOPIC_CHARS] for topic in topics]
+    topics = [topic for topic in topics if topic]
+    if not topics:
+        raise QueryError("no_word", "give a topic: /trend drones, missiles")
+    if len(topics) > MAX_TOPICS:
+        raise QueryError("topics", f"at most {MAX_TOPICS} topics, separated by commas",
+                         n=str(MAX_TOPICS))  # fmt: skip
+    return topics
+
+
+def week_key(moment: datetime, tz: ZoneInfo) -> tuple[str, date]:
+    """The ISO week of a moment in `tz`, and its Monday."""
+    year, week, _ = moment.astimezone(tz).isocalendar()
+    return f"{year}-W{week:02d}", date.fromisocalendar(year, week, 1)
+
+
+def trend(
+    db: Database, text: str, analyzer: Analyzer, *, weeks: int, now: datetime, tz: ZoneInfo
+) -> Trend:
+    """Each topic of `text`, week by week: the `weeks` weeks ending with the one of `now`
+    (0: from the week of the oldest bulletin, at most `MAX_WEEKS`). Raises QueryError (or
+    SearchSyntaxError) as search does."""
+    queries = [(topic, read_query(db, topic, analyzer)) for topic in split_topics(text)]
+    _, this_monday = week_key(now, tz)
+    if weeks <= 0:
+        oldest = first_published(db)
+        start = week_key(datetime.fromisoformat(oldest), tz)[1] if oldest else this_monday
+        weeks = min(MAX_WEEKS, (this_monday - start).days // 7 + 1)
+    weeks = max(1, min(weeks, MAX_WEEKS))
+    mondays = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    since = datetime.combine(mondays[0], time(0), tzinfo=tz).astimezone(UTC).isoformat()
+    until = datetime.combine(this_monday + timedelta(weeks=1), time(0), tzinfo=tz)
+    until_iso = until.astimezone(UTC).isoformat()
+    published = published_between(db, since, until_iso)
+    week_of: dict[int, date] = {}
+    by_hour: dict[str, date] = {}  # bulletins share hours: each is converted once
+    for bulletin_id, moment in published.items():
+        hour = moment[:13]
+        if hour not in by_hour:
+            by_hour[hour] = week_key(datetime.fromisoformat(moment), tz)[1]
+        week_of[bulletin_id] = by_hour[hour]
+    live = set(week_of.values())
+    span = item_span(db, since, until_iso)
+    series = []
+    for topic, query in queries:
+        mentions, items = _mentions(db, query, since, until_iso, span)
+        per_week: dict[date, list[int]] = {}
+        for bulletin_id in mentions:
+            if bulletin_id in week_of:
+                counts = per_week.setdefault(week_of[bulletin_id], [0, 0])
+                counts[0] += 1
+                counts[1] += items.get(bulletin_id, 0)
+        series.append(Series(topic, [
+            Week(_iso_week(monday), monday, *(per_week.get(monday, [0, 0])))
+            if monday in live else Week(_iso_week(monday), monday, None, None)
+            for monday in mondays
+        ]))  # fmt: skip
+    gaps = [_iso_week(m) for m in mondays if m not in live]
+    return Trend(series, weeks, gaps)
+
+
+def _iso_week(monday: date) -> str:
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _mentions(
+    db: Database, query: Any, since: str, until: str, span: tuple[int, int] | None
+) -> tuple[set[int], dict[int, int]]:
+    """The bulletins mentioning the query (each of its parts in one of their items), and
+    per bulletin its items holding any part."""
+    if span is None or not query.units:
+        return set(), {}
+    per_unit = [items_per_bulletin(db, query.fts([u.fts]), since, until, span)
+                for u in query.units]  # fmt: skip
+    mentions = set(per_unit[0]).intersection(*per_unit[1:])
+    if len(per_unit) == 1:
+        return mentions, per_unit[0]
+    any_part = "(" + " OR ".join(u.fts for u in query.units) + ")"
+    return mentions, items_per_bulletin(db, query.fts([any_part]), since, until, span)
+
+
+# ---- words -----------------------------------------------------------------------------------
+
+
+def day_month(day: date, language: str) -> str:
+    """`7 juillet`, `7 July`, `7 липня`."""
+    months = LANGUAGES.get(language, LANGUAGES[FALLBACK]).months
+    return f"{day.day} {months[day.month - 1]}"
+
+
+def span_words(trend_: Trend, range_code: str, language: str) -> str:
+    """`en 26 semaines`, or `depuis le 6 janvier 2020` for the whole archive."""
+    if range_code == "all" and trend_.topics and trend_.topics[0].weeks:
+        first = trend_.topics[0].weeks[0].monday
+        return t(language, "trend_span_all", date=f"{day_month(first, language)} {first.year}")
+    return t(language, "trend_span", n=trend_.weeks)
+
+
+def caption(trend_: Trend, mode: str, range_code: str, language: str) -> str:
+    """The chart in words, a line a topic: `drones : 14 bulletins en 26 semaines, au plus 4
+    la semaine du 7 juillet`."""
+    span = span_words(trend_, range_code, language)
+    unit = t(language, f"trend_unit_{mode}")
+    lines = []
+    for s in trend_.topics:
+        peak = s.peak(mode)
+        if peak is None:
+            lines.append(t(language, "trend_line_none", topic=s.query, span=Html(span)))
+            continue
+        lines.append(t(language, "trend_line", topic=s.query, n=s.total(mode), unit=unit,
+                       span=Html(span), peak=peak.value(mode),
+                       date=day_month(peak.monday, language)))  # fmt: skip
+    if trend_.gaps:
+        lines.append(t(language, "trend_gaps", n=len(trend_.gaps)))
+    return "\n".join(lines)
