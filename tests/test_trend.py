@@ -338,3 +338,18 @@ def test_cli_json_and_png(
     assert main(["--env-file", "/dev/null", "trend", "AND(", "--now", NOW.isoformat()]) in (0, 2)
     assert main(["--env-file", "/dev/null", "trend", "a,b,c,d"]) == 2
     assert "at most 3 topics" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "topic", ["drones", "Kharkov", '"défenses antiaériennes"', "drones -Odesa"]
+)
+def test_both_counting_plans_agree(archive: Database, topic: str) -> None:
+    from bot.search import read_query
+    from bot.trend import frame
+    from storage.trend import items_per_bulletin
+
+    where = frame(archive, weeks=52, now=NOW, tz=PARIS)
+    fts = read_query(archive, topic, analyzer_for()).fts()
+    by_span = items_per_bulletin(archive, fts, where.spans, where.since, where.until, by_span=True)
+    joined = items_per_bulletin(archive, fts, where.spans, where.since, where.until, by_span=False)
+    assert by_span == joined and sum(by_span.values()) > 0

@@ -3,14 +3,12 @@ search results chart their query with 📈."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from telegram import InputMediaPhoto, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.chart import ChartCache, paint
+from bot.chart import Chart, ChartCache, make_chart
 from bot.handlers.common import (
     IN_CHANNELS,
     Buttons,
@@ -24,9 +22,8 @@ from bot.handlers.common import (
 from bot.handlers.search import remember_query
 from bot.i18n import Html, t
 from bot.query import QueryError
-from bot.trend import DEFAULT_RANGE, MODES, RANGES, caption, span_words, trend, week_key
+from bot.trend import DEFAULT_RANGE, MODES, RANGES
 from storage.search import SearchSyntaxError
-from storage.trend import archive_version
 
 COMMANDS = [
     Command(
@@ -41,45 +38,15 @@ COMMANDS = [
 BUTTON = r"^tr:[0-9a-f]{8}:(3m|6m|1y|all):[bi]$"
 
 
-@dataclass(frozen=True)
-class Chart:
-    """What a chat is sent: the picture (None when nothing is mentioned) and its words."""
-
-    png: bytes | None
-    caption: str
-
-
 async def chart_for(context: Context, text: str, range_code: str, mode: str, language: str
                     ) -> Chart:  # fmt: skip
-    """The chart of `text` — counted on a reader thread, drawn on the chart thread — or the
-    cached one: the key holds all it depends on, the archive's version and this week too."""
+    """The chart of `text` for this chat, or the cached one."""
     settings, store = context.bot_data.ready
     data = context.bot_data
     if data.charts is None:
         data.charts = ChartCache()
-    now = data.clock()
-    version = await store.read(archive_version)
-    topics = " ".join(text.split())
-    counted = ("trend", topics, range_code, version, week_key(now, settings.tz)[0])
-    key = (*counted, mode, language)
-    cached = data.charts.get(key)
-    if isinstance(cached, Chart):
-        return cached
-    found = data.charts.get(counted)
-    if found is None:  # the same counts serve both modes and every language
-        found = await store.read(trend, topics, data.analyzer, weeks=RANGES[range_code], now=now,
-                                 tz=settings.tz)  # fmt: skip
-        data.charts.put(counted, found)
-    if found.empty(mode):
-        words = ", ".join(s.query for s in found.topics)
-        chart = Chart(None, t(language, "trend_nothing", topics=words,
-                              span=Html(span_words(found, range_code, language))))  # fmt: skip
-    else:
-        chart = Chart(
-            await paint(found, mode, language), caption(found, mode, range_code, language)
-        )
-    data.charts.put(key, chart)
-    return chart
+    return await make_chart(store, data.charts, data.analyzer, settings.tz, data.clock(),
+                            text, range_code, mode, language)  # fmt: skip
 
 
 def buttons(language: str, qid: str, range_code: str, mode: str) -> Buttons:

@@ -1,0 +1,100 @@
+"""Trend charts at 100,000 bulletins: what a reader waits for after /trend.
+
+On the search benchmark's archive (bench/out/, built once; 100,000 bulletins over eleven
+years, ~170 a week), the same path the bot takes (`bot.chart.make_chart`: the archive's
+version, the count on a reader thread, the drawing on the chart thread, the cache):
+
+- **uncached**: a fresh cache each time — counting and drawing;
+- **cached**: the same chart asked again — the version read and a look-up;
+
+for a frequent topic (`drones`, in nearly every bulletin), three topics
+(`drones, missiles, Patriot`) and a rarer one (`Kharkiv`), over the default 26 weeks, and
+the frequent topic over the whole archive (eleven years) for information. Beside them,
+the search benchmark's query time for the same words (`bot.search.search`, first page),
+in the same run. Targets: uncached p99 under 500 ms, cached under 5 ms.
+
+    .venv/bin/python -m bench.trend [--bulletins 100000] [--runs 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from zoneinfo import ZoneInfo
+
+from bench.search import archive, percentiles
+from bot.chart import ChartCache, make_chart
+from bot.running import settle_after_start
+from bot.search import search
+from bot.text.analyze import analyzer_for
+from storage import open_db
+from storage.store import Store
+
+TOPICS = [("drones", "6m"), ("drones, missiles, Patriot", "6m"), ("Kharkiv", "6m"),
+          ("drones", "all")]  # fmt: skip
+TZ = ZoneInfo("Europe/Paris")
+
+
+async def measure(path: str, runs: int) -> bool:
+    db = open_db(path)
+    newest = db.execute("SELECT max(published_at) FROM bulletins").fetchone()[0]
+    analyzer = analyzer_for()
+    store = Store(path)
+    from datetime import datetime
+
+    now = datetime.fromisoformat(newest)  # the archive's last week is "this week"
+    met = True
+    settle_after_start()
+    try:
+        for text, range_code in TOPICS:
+            uncached, cached = [], []
+            for n in range(runs if range_code != "all" else max(5, runs // 8)):
+                cache = ChartCache()
+                start = time.perf_counter()
+                chart = await make_chart(store, cache, analyzer, TZ, now, text, range_code,
+                                         "b", "fr")  # fmt: skip
+                uncached.append((time.perf_counter() - start) * 1000)
+                assert chart.png is not None, text
+                start = time.perf_counter()
+                again = await make_chart(store, cache, analyzer, TZ, now, text, range_code,
+                                         "b", "fr")  # fmt: skip
+                cached.append((time.perf_counter() - start) * 1000)
+                assert again is chart
+                if n == 0:
+                    print(f"{text!r} over {range_code}: {chart.caption.splitlines()[0]}")
+            searched = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                search(db, text.replace(",", ""), analyzer, per_page=5)
+                searched.append((time.perf_counter() - start) * 1000)
+            p99 = sorted(uncached)[min(len(uncached) - 1, int(0.99 * len(uncached)))]
+            p99_cached = sorted(cached)[min(len(cached) - 1, int(0.99 * len(cached)))]
+            ok = p99 < 500 and p99_cached < 5
+            if range_code != "all":
+                met &= ok
+            print(f"  uncached  {percentiles(uncached)}")
+            print(f"  cached    {percentiles(cached)}")
+            print(f"  search    {percentiles(searched)}   (the same words, first page)")
+            if range_code != "all":
+                print(f"  targets (uncached p99 < 500 ms, cached p99 < 5 ms): "
+                      f"{'met' if ok else 'MISSED'}")  # fmt: skip
+    finally:
+        store.close()
+        db.close()
+    return met
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bulletins", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=40)
+    args = parser.parse_args()
+    path = archive(args.bulletins)
+    print(f"{args.bulletins} bulletins ({path.name})")
+    met = asyncio.run(measure(str(path), args.runs))
+    print("all targets met" if met else "some target MISSED")
+
+
+if __name__ == "__main__":
+    main()
