@@ -11,6 +11,7 @@ week in which the archive has no bulletin at all is a gap (`None`), not a zero.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from sqlite_utils import Database
 
 from bot.i18n import Html, t
 from bot.languages import FALLBACK, LANGUAGES
-from bot.query import Query, QueryError, Unit
+from bot.query import Query, QueryError
 from bot.search import read_query
 from bot.text.analyze import Analyzer
 from storage.search import term_docs
@@ -215,12 +216,31 @@ def _iso_week(monday: date) -> str:
 # Asking the index for each bulletin's span of rows costs about as much as looking up 50
 # matches (measured at 100,000 bulletins): the cheaper plan is chosen from the word's counts.
 SPAN_COST = 50
+_TERMS = re.compile(r'\(("[^" ]+"(?: OR "[^" ]+")*)\)|("[^" ]+")')  # forms OR-ed, nothing else
 
 
-def _count(db: Database, fts: str, units: list[Unit], where: Frame) -> dict[int, int]:
-    alternatives = [alt for u in units for concept in u.concepts for alt in concept]
-    docs = term_docs(db, {term for alt in alternatives for term in alt})
-    matches = sum(min((docs.get(term, 0) for term in alt), default=0) for alt in alternatives)
+def _pruned(fts: str, docs: dict[str, int]) -> str | None:
+    """A word's forms without those no item holds (each costs the index a look-up per
+    bulletin, for nothing): `("dron" OR "drone" OR "drones")` over French bulletins is
+    `"dron"`. None if no form is held; any other expression (a phrase, a prefix) as is."""
+    if not _TERMS.fullmatch(fts):
+        return fts
+    kept = [term for term in re.findall(r'"([^" ]+)"', fts) if docs.get(term, 0) > 0]
+    if not kept:
+        return None
+    return (
+        '"' + kept[0] + '"' if len(kept) == 1 else "(" + " OR ".join(f'"{k}"' for k in kept) + ")"
+    )
+
+
+def _count(db: Database, query: Query, parts: list[str], where: Frame) -> dict[int, int]:
+    """Bulletin → its items matching any of `parts` (the query's exclusions applied)."""
+    docs = term_docs(db, {term for part in parts for term in re.findall(r'"([^" ]+)"', part)})
+    kept = [p for p in (_pruned(part, docs) for part in parts) if p is not None]
+    if not kept:
+        return {}
+    matches = sum(docs.get(term, 0) for part in kept for term in re.findall(r'"([^" ]+)"', part))
+    fts = query.fts([kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"])
     by_span = matches > SPAN_COST * len(where.spans)
     return items_per_bulletin(db, fts, where.spans, where.since, where.until, by_span=by_span)
 
@@ -230,12 +250,11 @@ def _mentions(db: Database, query: Query, where: Frame) -> tuple[set[int], dict[
     per bulletin its items holding any part."""
     if not where.spans or not query.units:
         return set(), {}
-    per_unit = [_count(db, query.fts([u.fts]), [u], where) for u in query.units]
+    per_unit = [_count(db, query, [u.fts], where) for u in query.units]
     mentions = set(per_unit[0]).intersection(*per_unit[1:])
-    if len(per_unit) == 1:
+    if len(per_unit) == 1 or not mentions:
         return mentions, per_unit[0]
-    any_part = "(" + " OR ".join(u.fts for u in query.units) + ")"
-    return mentions, _count(db, query.fts([any_part]), query.units, where)
+    return mentions, _count(db, query, [u.fts for u in query.units], where)
 
 
 # ---- words -----------------------------------------------------------------------------------

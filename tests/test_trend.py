@@ -353,3 +353,14 @@ def test_both_counting_plans_agree(archive: Database, topic: str) -> None:
     by_span = items_per_bulletin(archive, fts, where.spans, where.since, where.until, by_span=True)
     joined = items_per_bulletin(archive, fts, where.spans, where.since, where.until, by_span=False)
     assert by_span == joined and sum(by_span.values()) > 0
+
+
+def test_forms_no_item_holds_are_not_asked_for() -> None:
+    from bot.trend import _pruned
+
+    docs = {"dron": 12, "drone": 0}
+    assert _pruned('("dron" OR "drone" OR "drones")', docs) == '"dron"'
+    assert _pruned('("drone" OR "drones")', docs) is None
+    assert _pruned('"dron"', docs) == '"dron"'
+    assert _pruned('"défense aérienne"', docs) == '"défense aérienne"'  # a phrase: as is
+    assert _pruned('("a""b" OR "dron")', docs) == '("a""b" OR "dron")'  # an odd term: as is
