@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -162,25 +163,29 @@ def cmd_show(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     return 0
 
 
+T = TypeVar("T")
+
+
+def query_or_usage(run: Callable[[], T], command: str, usage: str) -> T | None:
+    """`run()`, or None after saying on stderr why the words cannot be searched (the
+    command then exits 2)."""
+    try:
+        return run()
+    except QueryError as exc:
+        print(f"Usage: python -m bot {command} WORDS ({exc}). {usage}", file=sys.stderr)
+    except SearchSyntaxError as exc:
+        print(f"FTS syntax error: {exc}", file=sys.stderr)
+    return None
+
+
 def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """Search the archive (the operator may use raw FTS5 syntax after `raw:`)."""
     query = " ".join(args.query)
-    try:
-        results = search(
-            db,
-            query,
-            analyzer_for(settings.variants_file),
-            page=args.page,
-            per_page=args.limit,
-            admin=True,
-            half_life_days=settings.search_half_life_days,
-            bulletin=args.bulletin,
-        )
-    except QueryError as exc:
-        print(f"Usage: python -m bot search WORDS ({exc}). {USAGE}", file=sys.stderr)
-        return 2
-    except SearchSyntaxError as exc:
-        print(f"FTS syntax error: {exc}", file=sys.stderr)
+    results = query_or_usage(lambda: search(
+        db, query, analyzer_for(settings.variants_file), page=args.page, per_page=args.limit,
+        admin=True, half_life_days=settings.search_half_life_days, bulletin=args.bulletin,
+    ), "search", USAGE)  # fmt: skip
+    if results is None:
         return 2
     if args.json:
         _print_json(

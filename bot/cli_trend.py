@@ -11,12 +11,11 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.cli_archive import query_or_usage
 from bot.config import Settings
 from bot.delivery.pacing import plain
-from bot.query import QueryError
 from bot.text.analyze import analyzer_for
 from bot.trend import caption, trend
-from storage.search import SearchSyntaxError
 
 USAGE = "Example: python -m bot trend drones, missiles, Patriot --weeks 26 --png trend.png"
 
@@ -42,14 +41,11 @@ def cmd_trend(args: argparse.Namespace, settings: Settings, db: Database) -> int
     if args.weeks < 0:
         print(f"Usage: --weeks is 0 (all) or more. {USAGE}", file=sys.stderr)
         return 2
-    try:
-        found = trend(db, text, analyzer_for(settings.variants_file), weeks=args.weeks,
-                      now=args.now or datetime.now(UTC), tz=settings.tz)  # fmt: skip
-    except QueryError as exc:
-        print(f"Usage: python -m bot trend WORDS ({exc}). {USAGE}", file=sys.stderr)
-        return 2
-    except SearchSyntaxError as exc:
-        print(f"FTS syntax error: {exc}", file=sys.stderr)
+    found = query_or_usage(lambda: trend(
+        db, text, analyzer_for(settings.variants_file), weeks=args.weeks,
+        now=args.now or datetime.now(UTC), tz=settings.tz,
+    ), "trend", USAGE)  # fmt: skip
+    if found is None:
         return 2
     mode = "i" if args.items else "b"
     language = args.lang or settings.default_language
