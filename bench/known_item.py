@@ -113,6 +113,16 @@ def known_item() -> bool:
             print(f"  {k} word(s)  hebdo: {scores(hebdo)}   floor: {scores(floor)}   "
                   f"hit@5 target {'met' if ok else 'MISS'}   (every word in its article, as "
                   f"written: {inside:.2f})")  # fmt: skip
+            if k == 1:  # what any search matching words can reach: a form of the word inside
+                formed = sum(
+                    bool(set().union(*(f for _, f in analyzer.word_forms(words[0])))
+                         & set(analyzer.index_terms(doc["text"], "fr")))
+                    for doc, words in ((d, distinctive(d["summary"], df, 1)) for d in docs)
+                ) / len(docs)  # fmt: skip
+                print(
+                    f"    the word in its article in any form the index knows (stems, "
+                    f"variants): {formed:.2f} — the most any word-matching search can find"
+                )
             if k == 1:  # the same, on the articles whose query word is in them
                 mine = [r for r, h in zip(hebdo, held, strict=True) if h]
                 theirs_in = [r for r, h in zip(floor, held, strict=True) if h]
