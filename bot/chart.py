@@ -81,7 +81,7 @@ def render(trend: Trend, mode: str, language: str) -> bytes:
             style, width = LINES[n % len(LINES)]
             axes.plot(xs, ys, color=color, linestyle=style, linewidth=width,
                       marker="o" if len(xs) <= 60 else None, markersize=9 - 2 * n,
-                      label=f"{series.query} ({series.total(mode)})")  # fmt: skip
+                      label=f"{_short(series.query)} ({series.total(mode)})")  # fmt: skip
             peak = series.peak(mode)
             if peak is not None:
                 at = series.weeks.index(peak)
@@ -109,13 +109,18 @@ def render(trend: Trend, mode: str, language: str) -> bytes:
             if long_range else day_month(weeks[i].monday, language)
             for i in ticks
         ])  # fmt: skip
-        axes.set_title(" · ".join(s.query for s in trend.topics), loc="left", pad=16)
+        axes.set_title(" · ".join(_short(s.query) for s in trend.topics), loc="left", pad=16)
         # fixed margins (measuring every label to fit them costs a third of the drawing);
         # a light PNG compression: a few more kilobytes, much less time
         figure.subplots_adjust(left=0.075, right=0.95, top=0.9, bottom=0.09)
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return out.getvalue()
+
+
+def _short(topic: str, width: int = 32) -> str:
+    """A topic as the picture shows it: a long one cut (the caption has it whole)."""
+    return topic if len(topic) <= width else topic[: width - 1].rstrip() + "…"
 
 
 def _runs(indexes: list[int]) -> list[tuple[int, int]]:

@@ -364,3 +364,12 @@ def test_forms_no_item_holds_are_not_asked_for() -> None:
     assert _pruned('"dron"', docs) == '"dron"'
     assert _pruned('"défense aérienne"', docs) == '"défense aérienne"'  # a phrase: as is
     assert _pruned('("a""b" OR "dron")', docs) == '("a""b" OR "dron")'  # an odd term: as is
+
+
+def test_a_long_topic_is_cut_on_the_picture_not_in_the_caption(archive: Database) -> None:
+    long = "drones " + "x" * 150
+    found = trend(archive, f"drones, {long}", analyzer_for(), weeks=26, now=NOW, tz=PARIS)
+    assert png_size(render(found, "b", "fr")) == (1280, 720)
+    assert long.strip() in caption(found, "b", "6m", "fr") or "aucune mention" in caption(
+        found, "b", "6m", "fr"
+    )
