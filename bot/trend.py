@@ -169,7 +169,7 @@ def frame(db: Database, *, weeks: int, now: datetime, tz: ZoneInfo) -> Frame:
     week_of: dict[int, date] = {}
     by_hour: dict[str, date] = {}  # bulletins share hours: each is converted once
     for bulletin_id, moment, _, _ in spans:
-        hour = moment[:13]
+        hour = moment[:13] + moment[19:]  # the date and hour, with the offset
         if hour not in by_hour:
             by_hour[hour] = week_key(datetime.fromisoformat(moment), tz)[1]
         week_of[bulletin_id] = by_hour[hour]
@@ -181,6 +181,8 @@ def topic_series(db: Database, topic: str, query: Query, where: Frame) -> Series
     mentions, items = _mentions(db, query, where)
     per_week: dict[date, list[int]] = {}
     for bulletin_id in mentions:
+        if bulletin_id not in where.week_of:  # stored since the frame was read
+            continue
         counts = per_week.setdefault(where.week_of[bulletin_id], [0, 0])
         counts[0] += 1
         counts[1] += items.get(bulletin_id, 0)

@@ -373,3 +373,20 @@ def test_a_long_topic_is_cut_on_the_picture_not_in_the_caption(archive: Database
     assert long.strip() in caption(found, "b", "6m", "fr") or "aucune mention" in caption(
         found, "b", "6m", "fr"
     )
+
+
+def test_a_bulletin_stored_between_the_frame_and_the_count_is_left_out(
+    archive: Database, limits: Limits
+) -> None:
+    """The bot reads the weeks' bulletins, then counts each topic in another call: a
+    bulletin stored in between is not in the frame, and must not break the count."""
+    from bot.ingest import Submission, ingest
+    from bot.search import read_query
+    from bot.trend import frame, topic_series
+
+    where = frame(archive, weeks=4, now=NOW, tz=PARIS)
+    query = read_query(archive, "drones", analyzer_for())
+    before = topic_series(archive, "drones", query, where)
+    text = "Bilan tardif\n\nDes drones ont encore frappé Odesa."
+    ingest(archive, Submission("file", "2025-07-16-tardif.txt", data=text.encode()), limits)
+    assert topic_series(archive, "drones", query, where) == before
