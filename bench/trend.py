@@ -15,6 +15,10 @@ in the same run. Each line's first chart is drawn once before the timing (the di
 pages then in memory, as in a running bot). Targets: uncached p99 under 500 ms, cached
 under 5 ms.
 
+Then the two counting plans (`storage.trend.items_per_bulletin`) on the same words over
+26 weeks and over the whole archive, each the median of five: what a bulletin's span costs,
+what a listed match costs, and their ratio, against which `bot.trend.SPAN_COST` is set.
+
     .venv/bin/python -m bench.trend [--bulletins 100000] [--runs 60]
 """
 
@@ -22,16 +26,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import time
+from datetime import datetime
 from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
 
 from bench.search import archive, percentiles
 from bot.chart import ChartCache, make_chart
 from bot.running import settle_after_start
 from bot.search import search
 from bot.text.analyze import analyzer_for
+from bot.trend import SPAN_COST, frame
 from storage import open_db
+from storage.search import term_docs
 from storage.store import Store
+from storage.trend import items_per_bulletin
 
 TOPICS = [("drones", "6m"), ("drones, missiles, Patriot", "6m"), ("Kharkiv", "6m"),
           ("drones", "all")]  # fmt: skip
@@ -43,8 +54,6 @@ async def measure(path: str, runs: int) -> bool:
     newest = db.execute("SELECT max(published_at) FROM bulletins").fetchone()[0]
     analyzer = analyzer_for()
     store = Store(path)
-    from datetime import datetime
-
     now = datetime.fromisoformat(newest)  # the archive's last week is "this week"
     met = True
     settle_after_start()
@@ -85,10 +94,39 @@ async def measure(path: str, runs: int) -> bool:
             if range_code != "all":
                 print(f"  targets (uncached p99 < 500 ms, cached p99 < 5 ms): "
                       f"{'met' if ok else 'MISSED'}")  # fmt: skip
+        plans(db, now)
     finally:
         store.close()
         db.close()
     return met
+
+
+def plans(db: Database, now: datetime) -> None:
+    """Both counting plans timed on the same words, and the plan `_count`'s rule picks."""
+    print(f"counting plans (SPAN_COST = {SPAN_COST}: spans only where a span costs less than "
+          f"listing {SPAN_COST} matches)")  # fmt: skip
+    for weeks in (26, 0):
+        where = frame(db, weeks=weeks, now=now, tz=TZ)
+        print(f"  {weeks or 'all'} weeks: {len(where.spans)} bulletins, "
+              f"{where.spans.share():.0%} of the rows between the first and the last")  # fmt: skip
+        for word in ("dron", "missil", "patriot", "kharkiv"):
+            docs = term_docs(db, {word}).get(word, 0)
+            expected = max(1.0, docs * where.spans.share())
+            timed = {}
+            for by_span in (True, False):
+                runs = []
+                for _ in range(5):
+                    start = time.perf_counter()
+                    items_per_bulletin(db, f'"{word}"', where.spans, by_span=by_span)
+                    runs.append(time.perf_counter() - start)
+                timed[by_span] = statistics.median(runs)
+            span_us = timed[True] / len(where.spans) * 1e6
+            match_us = timed[False] / expected * 1e6
+            chosen = "spans" if expected > SPAN_COST * len(where.spans) else "listed"
+            print(f"    {word:8} {docs:7} matches  spans {timed[True] * 1000:7.1f} ms "
+                  f"({span_us:4.1f} µs a bulletin)  listed {timed[False] * 1000:6.1f} ms "
+                  f"({match_us:.3f} µs a match)  ratio {span_us / match_us:4.0f}  "
+                  f"rule: {chosen}")  # fmt: skip
 
 
 def main() -> None:

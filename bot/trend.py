@@ -25,7 +25,7 @@ from bot.query import Query, QueryError
 from bot.search import read_query
 from bot.text.analyze import Analyzer
 from storage.search import term_docs
-from storage.trend import bulletin_spans, first_published, items_per_bulletin
+from storage.trend import Spans, bulletin_spans, first_published, items_per_bulletin
 
 MAX_TOPICS = 3
 MAX_TOPIC_CHARS = 200
@@ -136,9 +136,7 @@ class Frame:
     """The weeks a chart shows, and the bulletins published in them."""
 
     mondays: list[date]
-    since: str  # ISO UTC, the first Monday at 00:00 in the zone
-    until: str  # the Monday after the last week
-    spans: list[tuple[int, str, int, int]]  # (bulletin, published, first item, last item)
+    spans: Spans  # the bulletins published in them, with their rows in the index
     week_of: dict[int, date]  # bulletin → its week's Monday
 
     @property
@@ -168,12 +166,12 @@ def frame(db: Database, *, weeks: int, now: datetime, tz: ZoneInfo) -> Frame:
     spans = bulletin_spans(db, since, until)
     week_of: dict[int, date] = {}
     by_hour: dict[str, date] = {}  # bulletins share hours: each is converted once
-    for bulletin_id, moment, _, _ in spans:
+    for bulletin_id, moment, _, _ in spans.rows:
         hour = moment[:13] + moment[19:]  # the date and hour, with the offset
         if hour not in by_hour:
             by_hour[hour] = week_key(datetime.fromisoformat(moment), tz)[1]
         week_of[bulletin_id] = by_hour[hour]
-    return Frame(mondays, since, until, spans, week_of)
+    return Frame(mondays, spans, week_of)
 
 
 def topic_series(db: Database, topic: str, query: Query, where: Frame) -> Series:
@@ -215,9 +213,12 @@ def _iso_week(monday: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-# Asking the index for each bulletin's span of rows costs about as much as looking up 50
-# matches (measured at 100,000 bulletins): the cheaper plan is chosen from the word's counts.
-SPAN_COST = 50
+# Asking the index for one bulletin's rows costs as much as listing 100 to 330 matches
+# (7–25 µs against ~0.075 µs at 100,000 bulletins, `python -m bench.trend` prints both; the
+# more segments the index has, the dearer a span). Spans are asked for only where they
+# clearly win: a word in most items, over a range whose bulletins are scattered through
+# the archive's rows.
+SPAN_COST = 300
 _TERMS = re.compile(r'\(("[^" ]+"(?: OR "[^" ]+")*)\)|("[^" ]+")')  # forms OR-ed, nothing else
 
 
@@ -243,8 +244,8 @@ def _count(db: Database, query: Query, parts: list[str], where: Frame) -> dict[i
         return {}
     matches = sum(docs.get(term, 0) for part in kept for term in re.findall(r'"([^" ]+)"', part))
     fts = query.fts([kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"])
-    by_span = matches > SPAN_COST * len(where.spans)
-    return items_per_bulletin(db, fts, where.spans, where.since, where.until, by_span=by_span)
+    by_span = matches * where.spans.share() > SPAN_COST * len(where.spans)
+    return items_per_bulletin(db, fts, where.spans, by_span=by_span)
 
 
 def _mentions(db: Database, query: Query, where: Frame) -> tuple[set[int], dict[int, int]]:
