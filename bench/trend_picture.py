@@ -8,7 +8,7 @@ and `Харків` (Ukrainian, sentences). Writes two PNG files and prints the c
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,9 @@ NOW = datetime(2025, 7, 18, 20, 0, tzinfo=UTC)
 
 
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("bench/out")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", nargs="?", type=Path, default=Path("bench/out"), metavar="OUT_DIR")
+    out = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         db = open_db(Path(tmp) / "trend.db")
