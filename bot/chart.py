@@ -36,6 +36,7 @@ from bot.trend import (
     caption,
     day_month,
     frame,
+    month_year,
     read_topics,
     span_words,
     topic_series,
@@ -67,55 +68,65 @@ MAX_TICKS = 7
 def render(trend: Trend, mode: str, language: str) -> bytes:
     """The chart of `trend` in `mode` ("b": bulletins, "i": items) as PNG bytes."""
     with rc_context(STYLE):  # type: ignore[arg-type]  # its keys are typed as literals
-        figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
-        FigureCanvasAgg(figure)
-        axes = figure.add_subplot()
-        weeks = trend.topics[0].weeks
-        xs = list(range(len(weeks)))
-        highest = 0
-        for n, series in enumerate(trend.topics):
-            values = [w.value(mode) for w in series.weeks]
-            ys = [math.nan if v is None else v for v in values]
-            highest = max([highest, *(v for v in values if v is not None)])
-            color = COLORS[n % len(COLORS)]
-            style, width = LINES[n % len(LINES)]
-            axes.plot(xs, ys, color=color, linestyle=style, linewidth=width,
-                      marker="o" if len(xs) <= 60 else None, markersize=9 - 2 * n,
-                      label=f"{_short(series.query)} ({series.total(mode)})")  # fmt: skip
-            peak = series.peak(mode)
-            if peak is not None:
-                at = series.weeks.index(peak)
-                axes.annotate(f"{peak.value(mode)} · {day_month(peak.monday, language)}",
-                              xy=(at, peak.value(mode) or 0), xytext=(0, 14 + 24 * n),
-                              textcoords="offset points", ha="center", color=color,
-                              fontweight="bold", fontsize=16)  # fmt: skip
-        handles, labels = axes.get_legend_handles_labels()
-        for start, end in _runs([i for i, w in enumerate(weeks) if w.bulletins is None]):
-            axes.axvspan(start - 0.5, end + 0.5, color=GAP_COLOR, zorder=0, linewidth=0)
-        if trend.gaps:
-            handles.append(Patch(color=GAP_COLOR))
-            labels.append(t(language, "trend_gap_label"))
-        axes.legend(handles, labels, loc="upper left", frameon=False)
-        axes.set_xlim(-0.6, len(xs) - 0.2)
-        axes.set_ylim(0, highest * 1.35 + 1)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylabel(t(language, f"trend_axis_{mode}"))
-        axes.grid(axis="y", alpha=0.35)
-        ticks = _ticks(len(weeks))
-        long_range = len(weeks) > 60
-        axes.set_xticks(ticks)
-        axes.set_xticklabels([
-            f"{day_month(weeks[i].monday, language).split(' ', 1)[1]} {weeks[i].monday.year}"
-            if long_range else day_month(weeks[i].monday, language)
-            for i in ticks
-        ])  # fmt: skip
-        axes.set_title(" · ".join(_short(s.query) for s in trend.topics), loc="left", pad=16)
-        # fixed margins (measuring every label to fit them costs a third of the drawing);
-        # a light PNG compression: a few more kilobytes, much less time
-        figure.subplots_adjust(left=0.075, right=0.95, top=0.9, bottom=0.09)
+        figure = draw(trend, mode, language)
         out = io.BytesIO()
         figure.savefig(out, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return out.getvalue()
+
+
+def draw(trend: Trend, mode: str, language: str) -> Figure:
+    """The chart's figure (under `STYLE`, which `render` sets)."""
+    figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    weeks = trend.topics[0].weeks
+    xs = list(range(len(weeks)))
+    highest = 0
+    for n, series in enumerate(trend.topics):
+        values = [w.value(mode) for w in series.weeks]
+        ys = [math.nan if v is None else v for v in values]
+        highest = max([highest, *(v for v in values if v is not None)])
+        color = COLORS[n % len(COLORS)]
+        style, width = LINES[n % len(LINES)]
+        axes.plot(xs, ys, color=color, linestyle=style, linewidth=width,
+                  marker="o" if len(xs) <= 60 else None, markersize=9 - 2 * n,
+                  label=f"{_short(series.query)} ({series.total(mode)})")  # fmt: skip
+        peak = series.peak(mode)
+        if peak is not None:
+            at = series.weeks.index(peak)
+            axes.annotate(f"{peak.value(mode)} · {day_month(peak.monday, language)}",
+                          xy=(at, peak.value(mode) or 0), xytext=(0, 14 + 24 * n),
+                          textcoords="offset points", ha=_side(at, len(weeks)),
+                          color=color, fontweight="bold", fontsize=16)  # fmt: skip
+    handles, labels = axes.get_legend_handles_labels()
+    for start, end in _runs([i for i, w in enumerate(weeks) if w.bulletins is None]):
+        axes.axvspan(start - 0.5, end + 0.5, color=GAP_COLOR, zorder=0, linewidth=0)
+    if trend.gaps:
+        handles.append(Patch(facecolor=GAP_COLOR, edgecolor="#adb5bd"))
+        labels.append(t(language, "trend_gap_label"))
+    # on white, so that the lines and the gaps' swatch show over a shaded week too
+    axes.legend(handles, labels, loc="upper left", frameon=True, facecolor="white",
+                edgecolor="none", framealpha=0.9)  # fmt: skip
+    axes.set_xlim(-0.6, len(xs) - 0.2)
+    axes.set_ylim(0, highest * 1.35 + 1)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_ylabel(t(language, f"trend_axis_{mode}"))
+    axes.grid(axis="y", alpha=0.35)
+    long_range = len(weeks) > 60  # months and years, longer labels: fewer of them
+    ticks = _ticks(len(weeks), MAX_TICKS - 2 if long_range else MAX_TICKS)
+    axes.set_xticks(ticks)
+    axes.set_xticklabels([
+        month_year(weeks[i].monday, language) if long_range
+        else day_month(weeks[i].monday, language)
+        for i in ticks
+    ])  # fmt: skip
+    axes.set_title(" · ".join(_short(s.query) for s in trend.topics), loc="left", pad=16)
+    # fixed margins (measuring every label to fit them costs a third of the drawing);
+    # a light PNG compression: a few more kilobytes, much less time
+    # (a long range's last label, "novembre 2026", needs more room on the right)
+    figure.subplots_adjust(left=0.075, right=0.93 if long_range else 0.95, top=0.9,
+                           bottom=0.09)  # fmt: skip
+    return figure
 
 
 def _short(topic: str, width: int = 32) -> str:
@@ -134,10 +145,20 @@ def _runs(indexes: list[int]) -> list[tuple[int, int]]:
     return runs
 
 
-def _ticks(count: int) -> list[int]:
-    """At most `MAX_TICKS` week positions, evenly spread, the last week always one."""
-    step = max(1, math.ceil(count / MAX_TICKS))
+def _ticks(count: int, most: int = MAX_TICKS) -> list[int]:
+    """At most `most` week positions, evenly spread, the last week always one."""
+    step = max(1, math.ceil(count / most))
     return sorted({*range(count - 1, -1, -step)})
+
+
+def _side(at: int, count: int) -> str:
+    """How a label at week `at` of `count` is aligned: it starts at a week by the left edge
+    and ends at one by the right edge, so that it stays clear of the axis and the canvas."""
+    if count >= 8 and at < count * 0.06:
+        return "left"
+    if count >= 8 and at > (count - 1) * 0.96:
+        return "right"
+    return "center"
 
 
 # ---- off the loop, cached ------------------------------------------------------------------

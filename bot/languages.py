@@ -15,6 +15,11 @@ class Language:
     name: str
     stemmer: str
     months: tuple[str, ...]  # as dates write them ("11 juillet", "11 July", "11 липня")
+    alone: tuple[str, ...] = ()  # standing alone ("липень 2025"), where it differs
+
+    def month_alone(self, month: int) -> str:
+        """A month's name without a day (`juillet`, `July`, `липень`): 1 is January."""
+        return (self.alone or self.months)[month - 1]
 
 
 LANGUAGES: dict[str, Language] = {
@@ -29,7 +34,9 @@ LANGUAGES: dict[str, Language] = {
         # Snowball has no Ukrainian stemmer; the Russian one handles most Ukrainian endings.
         Language("uk", "Українська", "russian", tuple(
             "січня лютого березня квітня травня червня липня серпня вересня жовтня листопада "
-            "грудня".split())),
+            "грудня".split()), tuple(
+            "січень лютий березень квітень травень червень липень серпень вересень жовтень "
+            "листопад грудень".split())),
     )
 }  # fmt: skip
 READER_LANGUAGES = tuple(LANGUAGES)  # what a chat can choose, and DEFAULT_LANGUAGE

@@ -269,6 +269,11 @@ def day_month(day: date, language: str) -> str:
     return f"{day.day} {months[day.month - 1]}"
 
 
+def month_year(day: date, language: str) -> str:
+    """`juillet 2025`, `July 2025`, `липень 2025`."""
+    return f"{LANGUAGES.get(language, LANGUAGES[FALLBACK]).month_alone(day.month)} {day.year}"
+
+
 def span_words(trend_: Trend, range_code: str, language: str) -> str:
     """`en 26 semaines`, or `depuis le 6 janvier 2020` for the whole archive."""
     if range_code == "all" and trend_.topics and trend_.topics[0].weeks:

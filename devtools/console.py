@@ -17,8 +17,9 @@ import contextlib
 import html
 import re
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -62,9 +63,11 @@ def to_terminal(text: str, color: bool = True) -> str:
 class Console:
     """A terminal chat with the bot; `run` reads lines until /quit or end of input."""
 
-    def __init__(self, settings: Settings, out: TextIO = sys.stdout, color: bool = True) -> None:
+    def __init__(self, settings: Settings, out: TextIO = sys.stdout, color: bool = True,
+                 clock: Callable[[], datetime] | None = None) -> None:  # fmt: skip
         self.fake = FakeBotApi()
         self.settings = settings
+        self.clock = clock  # the bot's own (the wall clock) unless a test gives one
         self.out, self.color = out, color
         self.user = CONSOLE_USER
         self.buttons: tuple[Sent, list[tuple[str, str]]] | None = None
@@ -77,7 +80,10 @@ class Console:
 
     def _show_new(self) -> None:
         for sent in self.fake.sent[self.shown :]:
-            mark = "✏️ " if sent.method == "editMessageText" else ""
+            mark = "✏️ " if sent.method in ("editMessageText", "editMessageMedia") else ""
+            if sent.method in ("sendPhoto", "editMessageMedia"):
+                self._print(f"{mark}🖼 {self._save_picture(sent)}")
+                mark = ""
             self._print(f"{mark}{to_terminal(sent.html, self.color)}")
             rows = (sent.reply_markup or {}).get("inline_keyboard", [])
             flat = [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
@@ -88,6 +94,17 @@ class Console:
                 )
             self._print()
         self.shown = len(self.fake.sent)
+
+    def _save_picture(self, sent: Sent) -> str:
+        """A picture the bot sent, written beside the console's database (a terminal
+        cannot show it): where to open it."""
+        data = self.fake.photos.get(sent.message_id, b"")
+        path = self.settings.database_path.with_name(f"console-picture-{sent.message_id}.png")
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            return f"(a picture of {len(data) // 1024} KB; cannot write {path}: {exc.strerror})"
+        return f"{path} ({len(data) // 1024} KB)"
 
     async def _mark_done(self, update: object, context: object) -> None:
         """Runs last for every update: the bot has finished with it."""
@@ -163,6 +180,8 @@ class Console:
         )
         app = build_application(settings)
         app.add_handler(TypeHandler(Update, self._mark_done), group=1000)
+        if self.clock is not None:
+            app.bot_data.clock = self.clock
         await start_app(app, poll_timeout=5)
         self._print(to_terminal(BANNER, self.color))
         self.fake.sent.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Settings
@@ -53,6 +54,25 @@ async def test_scripted_session(tmp_path: Path) -> None:
     assert "Aperçu — rien n’est encore publié" in text and "[1] ✅ Publier" in text
     assert "(cannot read" in text
     assert "<b>" not in text and "Commandes" not in text
+
+
+async def test_a_chart_is_written_beside_the_console_database(tmp_path: Path) -> None:
+    """A terminal cannot show a picture: the console says where it wrote it, and a tapped
+    button that redraws the chart rewrites the same file."""
+    settings = Settings(database_path=tmp_path / "c.db", variants_file=tmp_path / "v.txt")
+    db = open_db(settings.database_path)
+    ingest_paths(db, list(expand_paths([SAMPLES])), Limits())
+    db.close()
+    out = io.StringIO()
+    now = datetime(2025, 7, 18, 20, 0, tzinfo=UTC)
+    console = Console(settings, out=out, color=False, clock=lambda: now)
+    await console.run(lines("/trend drones, missiles", "/tap 6"))
+    text = out.getvalue()
+    pictures = sorted(tmp_path.glob("console-picture-*.png"))
+    assert len(pictures) == 1 and pictures[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"🖼 {pictures[0]} (" in text and f"✏️ 🖼 {pictures[0]}" in text
+    assert "drones : 3 bulletins en 26 semaines" in text  # the caption, under the picture
+    assert "drones : " in text and "phrases en 26 semaines" in text  # after the tap
 
 
 def test_html_to_terminal() -> None:

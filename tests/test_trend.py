@@ -9,7 +9,9 @@ import struct
 import warnings
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,6 +177,65 @@ def test_the_picture_is_a_phone_sized_png_with_every_glyph(
     problems = [str(w.message) for w in caught] + [r.getMessage() for r in caplog.records]
     assert not [p for p in problems if "missing from" in p or "Glyph" in p], problems
     assert len(data) > 20_000  # lines, labels and text, not a blank canvas
+
+
+LAYOUTS = [  # (topics, weeks, now, mode, language, samples only)
+    ("drones, missiles, Kharkov", 26, NOW, "b", "fr", False),
+    ("drones, missiles", 0, datetime(2026, 11, 29, tzinfo=UTC), "b", "fr", True),  # all at start
+    ("Харків, drones", 0, datetime(2026, 3, 29, tzinfo=UTC), "i", "uk", False),
+    ("drones, Patriot, missiles", 13, NOW, "i", "en", False),  # the peak in the last week
+    ("drones", 52, NOW, "b", "uk", True),
+]
+
+
+@pytest.mark.parametrize(("topics", "weeks", "now", "mode", "language", "samples"), LAYOUTS)
+def test_every_label_is_on_the_canvas_and_clear_of_the_others(
+    archive: Database, tmp_path: Path, topics: str, weeks: int, now: datetime, mode: str,
+    language: str, samples: bool,
+) -> None:  # fmt: skip
+    """Readable on a phone: no label runs off the picture, the dates under the axis do not
+    run into each other, and a peak's label does not cover the axis or its title."""
+    from matplotlib import rc_context
+    from matplotlib.text import Text
+
+    from bot.chart import STYLE, draw
+    from storage import open_db
+
+    source = archive
+    if samples:
+        source = open_db(tmp_path / "samples.db")
+        ingest_paths(source, list(expand_paths([SAMPLES])), Limits())
+    found = trend(source, topics, analyzer_for(), weeks=weeks, now=now, tz=PARIS)
+    with rc_context(STYLE):  # type: ignore[arg-type]
+        figure = draw(found, mode, language)
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        axes = figure.axes[0]
+
+        def shown(axis: Any) -> list[Text]:  # the ticks in view (the others are not drawn)
+            low, high = sorted(axis.get_view_interval())
+            return [tick.label1 for tick in axis.get_major_ticks()
+                    if low <= tick.get_loc() <= high and tick.label1.get_text()]  # fmt: skip
+
+        dates = shown(axes.xaxis)
+        texts = [axes.title, axes._left_title, axes.yaxis.label, *dates, *shown(axes.yaxis),
+                 *axes.texts, *axes.get_legend().get_texts()]  # fmt: skip
+        texts = [x for x in texts if x.get_text().strip()]
+        assert any(x.get_text() for x in texts if x in axes.get_legend().get_texts())
+        peaks = [x for x in axes.texts if " · " in x.get_text()]
+        assert len(dates) >= 4 and len(peaks) == len(found.topics)
+        for text in texts:
+            box = text.get_window_extent(renderer)
+            assert box.x0 >= -1 and box.y0 >= -1, text
+            assert box.x1 <= WIDTH + 1 and box.y1 <= HEIGHT + 1, text
+        boxes = sorted((x.get_window_extent(renderer) for x in dates), key=lambda b: b.x0)
+        for left, right in pairwise(boxes):
+            assert left.x1 < right.x0, (left, right)
+        axis_side = [axes.yaxis.label, *shown(axes.yaxis)]
+        for peak in peaks:
+            box = peak.get_window_extent(renderer)
+            for other in axis_side:
+                assert not box.overlaps(other.get_window_extent(renderer)), (peak, other)
 
 
 def test_the_missing_glyph_check_can_fail() -> None:
