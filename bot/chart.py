@@ -69,7 +69,7 @@ def render(trend: Trend, mode: str, language: str) -> bytes:
     """The chart of `trend` in `mode` ("b": bulletins, "i": items) as PNG bytes."""
     with rc_context(STYLE):  # type: ignore[arg-type]  # its keys are typed as literals
         figure = draw(trend, mode, language)
-        out = io.BytesIO()
+        out = io.BytesIO()  # a light compression: a few more kilobytes, much less time
         figure.savefig(out, format="png", dpi=DPI, pil_kwargs={"compress_level": 1})
     return out.getvalue()
 
@@ -121,9 +121,8 @@ def draw(trend: Trend, mode: str, language: str) -> Figure:
         for i in ticks
     ])  # fmt: skip
     axes.set_title(" · ".join(_short(s.query) for s in trend.topics), loc="left", pad=16)
-    # fixed margins (measuring every label to fit them costs a third of the drawing);
-    # a light PNG compression: a few more kilobytes, much less time
-    # (a long range's last label, "novembre 2026", needs more room on the right)
+    # fixed margins (measuring every label to fit them costs a third of the drawing); a long
+    # range's last label, "novembre 2026", needs more room on the right
     figure.subplots_adjust(left=0.075, right=0.93 if long_range else 0.95, top=0.9,
                            bottom=0.09)  # fmt: skip
     return figure
