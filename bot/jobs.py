@@ -4,7 +4,6 @@ report, and the outbox sender's start and stop."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from telegram.error import TelegramError
@@ -80,8 +79,12 @@ async def stop_sender(data: BotData) -> None:
     """Cancel the sender, write what it knows, close its Bot."""
     if data.sender_task is not None:
         data.sender_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await data.sender_task
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # it ended before (recovery failed): shutting down goes on
+            log.exception("sender: ended with an error")
         data.sender_task = None
     if data.sender is not None:
         await data.sender.flush()

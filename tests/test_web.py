@@ -119,6 +119,11 @@ async def test_healthz_in_polling_mode_and_a_broken_database(
         status, report = await get_json(url)
         assert status == 503 and report["status"] == "failing"
         assert "closed" in str(report["database"])
+        sender = application.bot_data.sender_task
+        assert sender is not None
+        application.bot_data.sender.wake.set()  # type: ignore[union-attr]  # it reads the store
+        await asyncio.wait_for(asyncio.shield(sender), 5)  # it stops, and says nothing more
+        assert sender.done() and sender.exception() is None
     finally:
         await stop_app(application)
 

@@ -57,7 +57,7 @@ from storage.outbox import (
     stranded,
 )
 from storage.people import mark_inactive
-from storage.store import Store
+from storage.store import Store, StoreClosed
 from storage.tx import transaction
 
 log = logging.getLogger(__name__)
@@ -145,16 +145,19 @@ class Sender:
         return False
 
     async def run(self) -> None:
-        """Drain the outbox until cancelled; an unexpected error pauses it, never stops it."""
+        """Drain the outbox until cancelled or the store is closed; an unexpected error
+        pauses it, never stops it."""
         await self.recover()
         while True:
             try:
                 await self.drain_once()
+                await self._sleep_until_due()
+            except StoreClosed:  # shutting down: what is left to write is kept for the flush
+                log.info("sender: the database is closed; the sender stops")
+                return
             except Exception:
                 log.exception("sender: unexpected error; trying again in %d s", ERROR_PAUSE)
                 await self.pacer.sleep(ERROR_PAUSE)
-                continue
-            await self._sleep_until_due()
 
     async def drain_once(self) -> int:
         """Send every row due now; return how many rows were handled.
