@@ -15,9 +15,11 @@ in the same run. Each line's first chart is drawn once before the timing (the di
 pages then in memory, as in a running bot). Targets: uncached p99 under 500 ms, cached
 under 5 ms.
 
-Then the two counting plans (`storage.trend.items_per_bulletin`) on the same words over
-26 weeks and over the whole archive, each the median of five: what a bulletin's span costs,
-what a listed match costs, and their ratio, against which `bot.trend.SPAN_COST` is set.
+Then searches through the bot's store, alone and while four chats keep asking for
+uncached charts: what charts cost everyone else. Then the two counting plans
+(`storage.trend.items_per_bulletin`) on the same words over 26 weeks and over the whole
+archive, each the median of five: what a bulletin's span costs, what a listed match costs,
+and their ratio, against which `bot.trend.SPAN_COST` is set.
 
     .venv/bin/python -m bench.trend [--bulletins 100000] [--runs 60]
 """
@@ -37,7 +39,7 @@ from bench.search import archive, percentiles
 from bot.chart import ChartCache, make_chart
 from bot.running import settle_after_start
 from bot.search import search
-from bot.text.analyze import analyzer_for
+from bot.text.analyze import Analyzer, analyzer_for
 from bot.trend import SPAN_COST, frame
 from storage import open_db
 from storage.search import term_docs
@@ -94,11 +96,53 @@ async def measure(path: str, runs: int) -> bool:
             if range_code != "all":
                 print(f"  targets (uncached p99 < 500 ms, cached p99 < 5 ms): "
                       f"{'met' if ok else 'MISSED'}")  # fmt: skip
+        await searches_beside_charts(store, analyzer, now, runs)
         plans(db, now)
     finally:
         store.close()
         db.close()
     return met
+
+
+async def searches_beside_charts(store: Store, analyzer: Analyzer, now: datetime,
+                                 runs: int) -> None:  # fmt: skip
+    """What charts cost the others: searches through the bot's store, one after another,
+    alone and then while four chats keep asking for uncached charts at once (charts are
+    counted one at a time, on one reader thread)."""
+    words = ["Patriot", "Odesa", "Kharkiv", "drones", "missiles", "Zaporizhzhia"]
+    charts = 0
+
+    async def searches(charts_made: int = 0) -> list[float]:
+        times: list[float] = []
+        n = 0
+        while n < runs * 2 or charts < charts_made:  # as many, and beside that many charts
+            n += 1
+            start = time.perf_counter()
+            await store.read(search, words[n % len(words)], analyzer, per_page=5)
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+    alone = await searches()
+    done = asyncio.Event()
+
+    async def chat(topics: str) -> None:
+        nonlocal charts
+        while not done.is_set():
+            await make_chart(store, ChartCache(), analyzer, TZ, now, topics, "6m", "b", "fr")
+            charts += 1
+
+    chats = [asyncio.create_task(chat(topics)) for topics in
+             ("drones, missiles, Patriot", "Kharkiv", "Odesa, drones", "frappe")]  # fmt: skip
+    try:
+        loaded = await searches(charts_made=40)
+    finally:
+        done.set()
+        await asyncio.gather(*chats)
+    p99 = sorted(loaded)[int(0.99 * len(loaded))] / sorted(alone)[int(0.99 * len(alone))]
+    print(f"searches beside charts ({len(alone)} searches alone, {len(loaded)} beside "
+          f"{charts} charts)")  # fmt: skip
+    print(f"  alone          {percentiles(alone)}")
+    print(f"  beside charts  {percentiles(loaded)}   p99 ratio {p99:.1f}")
 
 
 def plans(db: Database, now: datetime) -> None:

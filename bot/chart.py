@@ -1,5 +1,5 @@
 """Trend charts as PNG pictures: matplotlib's Agg canvas (no display, no pyplot), one
-chart at a time on a thread of its own, and a cache of the last charts asked for.
+chart at a time in a process of its own, and a cache of the last charts asked for.
 
 A chart is 1280×720 with large type, for a phone: one line a topic, its peak labelled
 with its count and week, the weeks without any bulletin shaded and left as gaps in the
@@ -11,14 +11,23 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import math
+import os
+import pickle
+import select
+import signal
+import struct
+import subprocess
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from matplotlib import rc_context
@@ -29,21 +38,12 @@ from matplotlib.ticker import MaxNLocator
 
 from bot.i18n import Html, t
 from bot.text.analyze import Analyzer
-from bot.trend import (
-    RANGES,
-    Trend,
-    assemble,
-    caption,
-    day_month,
-    frame,
-    month_year,
-    read_topics,
-    span_words,
-    topic_series,
-    week_key,
-)
+from bot.trend import RANGES, Trend, caption, day_month, month_year, span_words, week_key
+from bot.trend import trend as count_topics
 from storage.store import Store
 from storage.trend import archive_version
+
+log = logging.getLogger(__name__)
 
 WIDTH, HEIGHT, DPI = 1280, 720, 100
 COLORS = ("#1864ab", "#d9480f", "#2b8a3e")  # blue, orange, green: told apart by most eyes
@@ -162,19 +162,130 @@ def _side(at: int, count: int) -> str:
 
 # ---- off the loop, cached ------------------------------------------------------------------
 
-_painter: ThreadPoolExecutor | None = None
-_painter_lock = threading.Lock()
+
+class ChartError(RuntimeError):
+    """A chart could not be drawn (the drawing process failed or stopped answering)."""
+
+
+DRAW_TIMEOUT = 30.0  # seconds a chart may take to draw before its process is replaced
+START_TIMEOUT = 60.0  # seconds the drawing process may take to start (matplotlib's import)
+READY = b"ready"
+
+
+def _write_frame(out: IO[bytes], payload: bytes) -> None:
+    out.write(struct.pack(">I", len(payload)) + payload)
+    out.flush()
+
+
+def _read_frame(source: IO[bytes], timeout: float | None = None) -> bytes | None:
+    """One length-prefixed message, None at the end of the input; ChartError past
+    `timeout` seconds of waiting for it to start."""
+    if timeout is not None and not select.select([source], [], [], timeout)[0]:
+        raise ChartError(f"no answer after {timeout:g} s")
+    header = source.read(4)
+    if len(header) < 4:
+        return None
+    size = struct.unpack(">I", header)[0]
+    payload = source.read(size)
+    return payload if len(payload) == size else None  # cut short: the other side ended
+
+
+def serve(source: IO[bytes], out: IO[bytes]) -> None:
+    """The drawing process: (trend, mode, language) in, a PNG out, until its input ends
+    (the bot stopped). A chart that fails is answered with its error; the process goes on."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot, which stops us
+    os.nice(10)  # on a busy machine, the bot's answers go first and the picture waits
+    _write_frame(out, READY)  # matplotlib imported: the timeouts count drawing from here
+    while (request := _read_frame(source)) is not None:
+        try:
+            trend, mode, language = pickle.loads(request)  # from the bot itself, trusted
+            answer = b"\x00" + render(trend, mode, language)
+        except Exception as exc:  # that chart's problem, not the process's
+            answer = b"\x01" + f"{type(exc).__name__}: {exc}".encode()
+        _write_frame(out, answer)
+
+
+class Painter:
+    """`render` in a process of its own (`python -m bot.chart`), from the one chart thread
+    that talks to it. Drawing holds Python's lock for its whole ~60 ms: on a thread of the
+    bot, every search beside it would wait that long (bench/trend.py). The process starts
+    with the first chart (~1 s) and stays; if it dies or hangs, the chart is drawn again
+    in a new one."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def draw(self, trend: Trend, mode: str, language: str) -> bytes:
+        """The chart as PNG bytes. Raises ChartError."""
+        request = pickle.dumps((trend, mode, language))
+        answer = self._ask(request)
+        if answer is None:  # it died (killed, out of memory) or hung: once more, in a new one
+            answer = self._ask(request)
+        if answer is None:
+            raise ChartError("the drawing process stopped twice")
+        if answer[:1] != b"\x00":
+            raise ChartError(answer[1:].decode(errors="replace"))
+        return answer[1:]
+
+    def _ask(self, request: bytes) -> bytes | None:
+        """The process's answer to `request`; None (and the process ended) if none came."""
+        process = self._running()
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            _write_frame(process.stdin, request)
+            answer = _read_frame(process.stdout, DRAW_TIMEOUT)
+        except (OSError, ChartError) as exc:
+            log.warning("chart process: %s; starting another", exc)
+            answer = None
+        if answer is None:
+            self.stop()
+        return answer
+
+    def _running(self) -> subprocess.Popen[bytes]:
+        if self.process is None or self.process.poll() is not None:
+            root = str(Path(__file__).resolve().parent.parent)  # where `bot` is importable
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+                p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}  # fmt: skip
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.chart"], stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, env=env, close_fds=True,
+            )  # fmt: skip
+            assert self.process.stdout is not None
+            try:
+                ready = _read_frame(self.process.stdout, START_TIMEOUT)
+            except ChartError:
+                ready = None
+            if ready != READY:
+                self.stop()
+                raise ChartError("the drawing process did not start")
+        return self.process
+
+    def stop(self) -> None:
+        """End the process (it also ends by itself when the bot's process does)."""
+        process, self.process = self.process, None
+        if process is None:
+            return
+        process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+_painter = Painter()
+_chart_thread: ThreadPoolExecutor | None = None
+_chart_thread_lock = threading.Lock()
 
 
 async def paint(trend: Trend, mode: str, language: str) -> bytes:
-    """`render` on the chart thread (matplotlib's global settings are not for two threads
-    at once), the event loop answering meanwhile."""
-    global _painter
-    with _painter_lock:
-        if _painter is None:
-            _painter = ThreadPoolExecutor(1, thread_name_prefix="hebdo-chart")
-    return await asyncio.get_running_loop().run_in_executor(_painter, render, trend, mode,
-                                                             language)  # fmt: skip
+    """`render`, in the drawing process, through the chart thread (one chart at a time);
+    the event loop answers meanwhile. Raises ChartError."""
+    global _chart_thread
+    with _chart_thread_lock:
+        if _chart_thread is None:
+            _chart_thread = ThreadPoolExecutor(1, thread_name_prefix="hebdo-chart")
+    return await asyncio.get_running_loop().run_in_executor(_chart_thread, _painter.draw, trend,
+                                                             mode, language)  # fmt: skip
 
 
 class ChartCache:
@@ -185,6 +296,10 @@ class ChartCache:
     def __init__(self, size: int = 64) -> None:
         self.size = size
         self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        # one chart counted at a time, on one reader thread: however many charts are asked
+        # for at once, the other reader stays free for searches and the chats' own reads
+        self.counting = asyncio.Lock()
+        self.painting = asyncio.Lock()  # one picture at a time (the chart thread draws one)
 
     def get(self, key: Hashable) -> Any:
         """The value stored under `key`, or None."""
@@ -215,7 +330,9 @@ async def make_chart(
 ) -> Chart:  # fmt: skip
     """The chart of `text` — counted on a reader thread, drawn on the chart thread — or the
     cached one: the key holds all it depends on, the archive's version and this week too.
-    Raises QueryError or SearchSyntaxError as search does."""
+    Charts are counted one at a time, then drawn one at a time: a chart asked for again
+    while it is being made waits for it instead of making it twice. Raises QueryError or
+    SearchSyntaxError as search does."""
     version = await store.read(archive_version)
     topics = " ".join(text.split())
     counted = ("trend", topics, range_code, version, week_key(now, tz)[0])
@@ -223,22 +340,30 @@ async def make_chart(
     cached = cache.get(key)
     if isinstance(cached, Chart):
         return cached
-    found = cache.get(counted)
-    if found is None:  # the same counts serve both modes and every language
-        queries = await store.read(read_topics, topics, analyzer)
-        where = await store.read(frame, weeks=RANGES[range_code], now=now, tz=tz)
-        series = await asyncio.gather(*(  # each topic on a reader thread, side by side
-            store.read(topic_series, topic, query, where) for topic, query in queries
-        ))  # fmt: skip
-        found = assemble(where, list(series))
-        cache.put(counted, found)
+    found = cache.get(counted)  # the same counts serve both modes and every language
+    if found is None:
+        async with cache.counting:
+            found = cache.get(counted)  # counted while this one waited its turn?
+            if found is None:
+                found = await store.read(count_topics, topics, analyzer,
+                                         weeks=RANGES[range_code], now=now, tz=tz)  # fmt: skip
+                cache.put(counted, found)
     if found.empty(mode):
         words = ", ".join(s.query for s in found.topics)
         chart = Chart(None, t(language, "trend_nothing", topics=words,
                               span=Html(span_words(found, range_code, language))))  # fmt: skip
-    else:
+        cache.put(key, chart)
+        return chart
+    async with cache.painting:
+        cached = cache.get(key)  # drawn while this one waited its turn?
+        if isinstance(cached, Chart):
+            return cached
         chart = Chart(
             await paint(found, mode, language), caption(found, mode, range_code, language)
         )
-    cache.put(key, chart)
+        cache.put(key, chart)
     return chart
+
+
+if __name__ == "__main__":  # the drawing process
+    serve(sys.stdin.buffer, sys.stdout.buffer)

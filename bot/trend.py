@@ -201,8 +201,8 @@ def assemble(where: Frame, series: list[Series]) -> Trend:
 def trend(
     db: Database, text: str, analyzer: Analyzer, *, weeks: int, now: datetime, tz: ZoneInfo
 ) -> Trend:
-    """Each topic of `text`, week by week (the bot counts the topics side by side on its
-    reader threads: `bot.chart.make_chart`). Raises QueryError (or SearchSyntaxError)."""
+    """Each topic of `text`, week by week (the bot counts one chart at a time, on one reader
+    thread: `bot.chart.make_chart`). Raises QueryError (or SearchSyntaxError)."""
     topics = read_topics(db, text, analyzer)
     where = frame(db, weeks=weeks, now=now, tz=tz)
     return assemble(where, [topic_series(db, topic, query, where) for topic, query in topics])

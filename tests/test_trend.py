@@ -3,6 +3,7 @@ driven through the fake Bot API (sendPhoto, editMessageMedia), the command line.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import struct
@@ -19,6 +20,7 @@ from sqlite_utils import Database
 
 from bot.chart import HEIGHT, WIDTH, render
 from bot.cli import main
+from bot.config import Settings
 from bot.ingest import Limits, expand_paths, ingest_paths
 from bot.query import QueryError
 from bot.text.analyze import analyzer_for
@@ -333,13 +335,13 @@ async def test_a_cached_chart_is_not_drawn_again(
     import bot.chart
 
     drawn: list[str] = []
-    real = bot.chart.render
+    real = bot.chart._painter.draw
 
     def counting(found: object, mode: str, language: str) -> bytes:
         drawn.append(mode)
         return real(found, mode, language)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(bot.chart, "render", counting)
+    monkeypatch.setattr(bot.chart._painter, "draw", counting)
     first = await chart(fake, USER, "/trend drones")
     second = await chart(fake, USER, "/trend   drones")
     assert drawn == ["b"] and first[1] == second[1]
@@ -365,6 +367,23 @@ async def test_nothing_found_is_a_sentence_not_a_chart(fake: FakeBotApi, db: Dat
     assert usage.text.startswith("Utilisation : /trend")
     too_many = await say(fake, USER, "/trend a, b, c, d")
     assert "Au plus 3 sujets" in too_many.text
+
+
+async def test_a_chart_that_cannot_be_drawn_gets_a_sentence(
+    fake: FakeBotApi, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.chart
+
+    def broken(*_: object) -> bytes:
+        raise bot.chart.ChartError("the drawing process stopped twice")
+
+    monkeypatch.setattr(bot.chart._painter, "draw", broken)
+    answer = await say(fake, USER, "/trend drones")
+    assert answer.text.startswith("Le graphique n’a pas pu être dessiné pour l’instant")
+    assert not fake.calls("sendPhoto")
+    monkeypatch.undo()
+    text, _, _ = await chart(fake, USER, "/trend drones")  # drawn now: nothing was cached
+    assert text.startswith("drones : ")
 
 
 @pytest.mark.parametrize("query", ['"', "AND(", "x" * 5000, "🙂🇺🇦", "-", "' OR 1=1 --", "<b>"])
@@ -482,3 +501,78 @@ def test_a_bulletin_stored_between_the_frame_and_the_count_is_left_out(
     text = "Bilan tardif\n\nDes drones ont encore frappé Odesa."
     ingest(archive, Submission("file", "2025-07-16-tardif.txt", data=text.encode()), limits)
     assert topic_series(archive, "drones", query, where) == before
+
+
+async def test_charts_are_counted_one_at_a_time_on_one_reader(
+    archive: Database, settings: Settings
+) -> None:
+    """However many charts are asked for at once, counting holds one reader thread (the
+    other stays free for searches and the chats' own reads), and a chart asked for twice
+    meanwhile is counted once."""
+    from bot.chart import ChartCache, make_chart
+    from storage.store import Store
+
+    counting: list[str] = []
+    busy = most = 0
+
+    class Watched(Store):
+        async def read(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal busy, most
+            if getattr(fn, "__name__", "") != "trend":
+                return await super().read(fn, *args, **kwargs)
+            counting.append(args[0])
+            busy += 1
+            most = max(most, busy)
+            try:
+                return await super().read(fn, *args, **kwargs)
+            finally:
+                busy -= 1
+
+    store, cache = Watched(settings.database_path), ChartCache()
+    try:
+        asked = ["drones", "missiles", "drones", "Kharkov, drones"]
+        charts = await asyncio.gather(*(
+            make_chart(store, cache, analyzer_for(), PARIS, NOW, text, "6m", "b", "fr")
+            for text in asked
+        ))  # fmt: skip
+    finally:
+        store.close()
+    assert most == 1
+    assert sorted(counting) == ["Kharkov, drones", "drones", "missiles"]
+    assert all(c.png is not None for c in charts) and charts[0] is charts[2]
+
+
+def test_charts_are_drawn_in_a_process_of_their_own(archive: Database) -> None:
+    """Drawing holds Python's lock for its whole length: it runs in another process, which
+    survives a chart that fails and is replaced when it dies or hangs."""
+    import os
+    import signal
+
+    import bot.chart
+    from bot.chart import ChartError, Painter
+    from bot.trend import Trend
+
+    found = trend(archive, "drones", analyzer_for(), weeks=26, now=NOW, tz=PARIS)
+    painter = Painter()
+    try:
+        assert png_size(painter.draw(found, "b", "fr")) == (WIDTH, HEIGHT)
+        process = painter.process
+        assert process is not None and process.pid != os.getpid()
+        with pytest.raises(ChartError, match="IndexError"):  # no topic: render fails there
+            painter.draw(Trend([]), "b", "fr")
+        assert painter.process is process and process.poll() is None  # still drawing
+        process.kill()
+        process.wait()
+        assert png_size(painter.draw(found, "i", "uk")) == (WIDTH, HEIGHT)  # a new one
+        assert painter.process is not None and painter.process.pid != process.pid
+        hung = painter.process
+        os.kill(hung.pid, signal.SIGSTOP)  # it never answers
+        bot.chart.DRAW_TIMEOUT, before = 0.3, bot.chart.DRAW_TIMEOUT
+        try:
+            assert png_size(painter.draw(found, "b", "en")) == (WIDTH, HEIGHT)
+        finally:
+            bot.chart.DRAW_TIMEOUT = before
+        assert painter.process is not hung and hung.poll() is not None  # replaced, ended
+    finally:
+        painter.stop()
+    assert painter.process is None

@@ -3,12 +3,14 @@ search results chart their query with 📈."""
 
 from __future__ import annotations
 
+import logging
+
 from telegram import InputMediaPhoto, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.chart import Chart, ChartCache, make_chart
+from bot.chart import Chart, ChartCache, ChartError, make_chart
 from bot.handlers.common import (
     IN_CHANNELS,
     Buttons,
@@ -35,6 +37,7 @@ COMMANDS = [
         },
     ),
 ]
+log = logging.getLogger(__name__)
 BUTTON = r"^tr:[0-9a-f]{8}:(3m|6m|1y|all):[bi]$"
 
 
@@ -77,6 +80,13 @@ async def show_trend(
         return
     except SearchSyntaxError as exc:
         await reply(update, context, t(language, "adm_fts_error", error=str(exc)))
+        return
+    except ChartError as exc:  # logged by the painter; the chat gets a sentence, not silence
+        log.warning("chart for %r not drawn: %s", text[:80], exc)
+        if query is not None:
+            await query.answer(t(language, "trend_failed"), show_alert=True)
+        else:
+            await reply(update, context, t(language, "trend_failed"))
         return
     rows = buttons(language, remember_query(context, text), range_code, mode)
     message = query.message if query is not None else None
