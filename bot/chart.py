@@ -366,4 +366,7 @@ async def make_chart(
 
 
 if __name__ == "__main__":  # the drawing process
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    answers = os.fdopen(os.dup(1), "wb")  # the pipe to the bot is for answers only:
+    os.dup2(2, 1)  # anything else written to the standard output goes to the error output
+    sys.stdout = sys.stderr
+    serve(sys.stdin.buffer, answers)
