@@ -21,6 +21,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import ThreadPoolExecutor
@@ -177,17 +178,53 @@ def _write_frame(out: IO[bytes], payload: bytes) -> None:
     out.flush()
 
 
-def _read_frame(source: IO[bytes], timeout: float | None = None) -> bytes | None:
-    """One length-prefixed message, None at the end of the input; ChartError past
-    `timeout` seconds of waiting for it to start."""
-    if timeout is not None and not select.select([source], [], [], timeout)[0]:
-        raise ChartError(f"no answer after {timeout:g} s")
+def _read_frame(source: IO[bytes]) -> bytes | None:
+    """One length-prefixed message, None at the end of the input (the drawing process's
+    side: it waits for the bot as long as the bot lives)."""
     header = source.read(4)
     if len(header) < 4:
         return None
     size = struct.unpack(">I", header)[0]
     payload = source.read(size)
     return payload if len(payload) == size else None  # cut short: the other side ended
+
+
+def _send(fd: int, payload: bytes, deadline: float) -> None:
+    """A message to the drawing process by `deadline` (`time.monotonic()`), in pieces the
+    pipe takes without blocking: a process that stopped reading cannot hold the bot."""
+    data = memoryview(struct.pack(">I", len(payload)) + payload)
+    while data:
+        _wait(fd, deadline, writing=True)
+        data = data[os.write(fd, data[: select.PIPE_BUF]) :]
+
+
+def _receive(fd: int, deadline: float) -> bytes | None:
+    """A message from the drawing process by `deadline`; None if it ended."""
+
+    def exactly(size: int) -> bytes | None:
+        chunks: list[bytes] = []
+        while size:
+            _wait(fd, deadline, writing=False)
+            chunk = os.read(fd, min(size, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            size -= len(chunk)
+        return b"".join(chunks)
+
+    header = exactly(4)
+    return None if header is None else exactly(struct.unpack(">I", header)[0])
+
+
+def _wait(fd: int, deadline: float, *, writing: bool) -> None:
+    """Until `fd` can be written (or read); ChartError at `deadline`."""
+    remaining = max(0.0, deadline - time.monotonic())
+    watched = [fd]
+    readable, writable, _ = select.select(
+        [] if writing else watched, watched if writing else [], [], remaining
+    )
+    if not (writable if writing else readable):
+        raise ChartError("no answer in time")
 
 
 def serve(source: IO[bytes], out: IO[bytes]) -> None:
@@ -231,9 +268,10 @@ class Painter:
         """The process's answer to `request`; None (and the process ended) if none came."""
         process = self._running()
         assert process.stdin is not None and process.stdout is not None
-        try:
-            _write_frame(process.stdin, request)
-            answer = _read_frame(process.stdout, DRAW_TIMEOUT)
+        deadline = time.monotonic() + DRAW_TIMEOUT
+        try:  # the pipes' file descriptors only: nothing waits in Python's buffers
+            _send(process.stdin.fileno(), request, deadline)
+            answer = _receive(process.stdout.fileno(), deadline)
         except (OSError, ChartError) as exc:
             log.warning("chart process: %s; starting another", exc)
             answer = None
@@ -252,8 +290,8 @@ class Painter:
             )  # fmt: skip
             assert self.process.stdout is not None
             try:
-                ready = _read_frame(self.process.stdout, START_TIMEOUT)
-            except ChartError:
+                ready = _receive(self.process.stdout.fileno(), time.monotonic() + START_TIMEOUT)
+            except (OSError, ChartError):
                 ready = None
             if ready != READY:
                 self.stop()

@@ -576,3 +576,27 @@ def test_charts_are_drawn_in_a_process_of_their_own(archive: Database) -> None:
     finally:
         painter.stop()
     assert painter.process is None
+
+
+def test_a_drawing_process_that_stops_reading_cannot_hold_the_bot() -> None:
+    """A request larger than a pipe holds, to a process that no longer reads: the send
+    gives up at its deadline instead of blocking the chart thread for ever."""
+    import os
+    import time
+
+    from bot.chart import ChartError, _receive, _send
+
+    unread, full = os.pipe()
+    silent, mute = os.pipe()
+    try:
+        with pytest.raises(ChartError):
+            _send(full, b"x" * 1_000_000, time.monotonic() + 0.2)
+        with pytest.raises(ChartError):  # and an answer that never comes
+            _receive(silent, time.monotonic() + 0.1)
+        os.close(mute)
+        mute = -1
+        assert _receive(silent, time.monotonic() + 1) is None  # the process ended: no answer
+    finally:
+        for fd in (unread, full, silent, mute):
+            if fd >= 0:
+                os.close(fd)
