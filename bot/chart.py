@@ -37,9 +37,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from bot.digest import week_of
 from bot.i18n import Html, t
 from bot.text.analyze import Analyzer
-from bot.trend import RANGES, Trend, caption, day_month, month_year, span_words, week_key
+from bot.trend import RANGES, Trend, caption, day_month, month_year, span_words
 from bot.trend import trend as count_topics
 from storage.store import Store
 from storage.trend import archive_version
@@ -373,7 +374,7 @@ async def make_chart(
     SearchSyntaxError as search does."""
     version = await store.read(archive_version)
     topics = " ".join(text.split())
-    counted = ("trend", topics, range_code, version, week_key(now, tz)[0])
+    counted = ("trend", topics, range_code, version, week_of(now, tz))
     key = (*counted, mode, language)
     cached = cache.get(key)
     if isinstance(cached, Chart):

@@ -124,10 +124,15 @@ def parse_week(text: str) -> tuple[int, int]:
     return year, week
 
 
+def iso_week(day: date) -> str:
+    """The ISO week (`YYYY-Www`) a day belongs to."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def week_of(moment: datetime, tz: ZoneInfo) -> str:
     """The ISO week (`YYYY-Www`) of a moment, in time zone `tz`."""
-    year, week, _ = moment.astimezone(tz).isocalendar()
-    return f"{year}-W{week:02d}"
+    return iso_week(moment.astimezone(tz).date())
 
 
 def week_bounds(week: str, tz: ZoneInfo) -> tuple[datetime, datetime]:

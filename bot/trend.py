@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
+from bot.digest import iso_week
 from bot.i18n import Html, t
 from bot.languages import FALLBACK, LANGUAGES
 from bot.query import Query, QueryError
@@ -125,10 +126,10 @@ def split_topics(text: str) -> list[str]:
     return topics
 
 
-def week_key(moment: datetime, tz: ZoneInfo) -> tuple[str, date]:
-    """The ISO week of a moment in `tz`, and its Monday."""
-    year, week, _ = moment.astimezone(tz).isocalendar()
-    return f"{year}-W{week:02d}", date.fromisocalendar(year, week, 1)
+def monday_of(moment: datetime, tz: ZoneInfo) -> date:
+    """The Monday of a moment's ISO week, in `tz`."""
+    day = moment.astimezone(tz).date()
+    return day - timedelta(days=day.weekday())
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,10 @@ def read_topics(db: Database, text: str, analyzer: Analyzer) -> list[tuple[str, 
 def frame(db: Database, *, weeks: int, now: datetime, tz: ZoneInfo) -> Frame:
     """The `weeks` weeks ending with the one of `now` (0: from the week of the oldest
     bulletin, at most `MAX_WEEKS`), and their bulletins."""
-    _, this_monday = week_key(now, tz)
+    this_monday = monday_of(now, tz)
     if weeks <= 0:
         oldest = first_published(db)
-        start = week_key(datetime.fromisoformat(oldest), tz)[1] if oldest else this_monday
+        start = monday_of(datetime.fromisoformat(oldest), tz) if oldest else this_monday
         weeks = (this_monday - start).days // 7 + 1
     weeks = max(1, min(weeks, MAX_WEEKS))
     mondays = [this_monday - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
@@ -169,7 +170,7 @@ def frame(db: Database, *, weeks: int, now: datetime, tz: ZoneInfo) -> Frame:
     for bulletin_id, moment, _, _ in spans.rows:
         hour = moment[:13] + moment[19:]  # the date and hour, with the offset
         if hour not in by_hour:
-            by_hour[hour] = week_key(datetime.fromisoformat(moment), tz)[1]
+            by_hour[hour] = monday_of(datetime.fromisoformat(moment), tz)
         week_of[bulletin_id] = by_hour[hour]
     return Frame(mondays, spans, week_of)
 
@@ -186,8 +187,8 @@ def topic_series(db: Database, topic: str, query: Query, where: Frame) -> Series
         counts[1] += items.get(bulletin_id, 0)
     live = where.live
     return Series(topic, [
-        Week(_iso_week(monday), monday, *(per_week.get(monday, [0, 0])))
-        if monday in live else Week(_iso_week(monday), monday, None, None)
+        Week(iso_week(monday), monday, *(per_week.get(monday, [0, 0])))
+        if monday in live else Week(iso_week(monday), monday, None, None)
         for monday in where.mondays
     ])  # fmt: skip
 
@@ -195,7 +196,7 @@ def topic_series(db: Database, topic: str, query: Query, where: Frame) -> Series
 def assemble(where: Frame, series: list[Series]) -> Trend:
     """The topics' series over one frame, and its weeks without any bulletin."""
     live = where.live
-    return Trend(series, len(where.mondays), [_iso_week(m) for m in where.mondays if m not in live])
+    return Trend(series, len(where.mondays), [iso_week(m) for m in where.mondays if m not in live])
 
 
 def trend(
@@ -206,11 +207,6 @@ def trend(
     topics = read_topics(db, text, analyzer)
     where = frame(db, weeks=weeks, now=now, tz=tz)
     return assemble(where, [topic_series(db, topic, query, where) for topic, query in topics])
-
-
-def _iso_week(monday: date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 # Asking the index for one bulletin's rows costs as much as listing 100 to 330 matches
