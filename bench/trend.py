@@ -40,7 +40,7 @@ from bot.chart import ChartCache, make_chart
 from bot.running import settle_after_start
 from bot.search import search
 from bot.text.analyze import Analyzer, analyzer_for
-from bot.trend import SPAN_COST, frame
+from bot.trend import SPAN_COST, frame, spans_cheaper
 from storage import open_db
 from storage.search import term_docs
 from storage.store import Store
@@ -166,7 +166,7 @@ def plans(db: Database, now: datetime) -> None:
                 timed[by_span] = statistics.median(runs)
             span_us = timed[True] / len(where.spans) * 1e6
             match_us = timed[False] / expected * 1e6
-            chosen = "spans" if expected > SPAN_COST * len(where.spans) else "listed"
+            chosen = "spans" if spans_cheaper(docs, where.spans) else "listed"
             print(f"    {word:8} {docs:7} matches  spans {timed[True] * 1000:7.1f} ms "
                   f"({span_us:4.1f} µs a bulletin)  listed {timed[False] * 1000:6.1f} ms "
                   f"({match_us:.3f} µs a match)  ratio {span_us / match_us:4.0f}  "

@@ -216,6 +216,12 @@ def trend(
 # the archive's rows.
 SPAN_COST = 300
 _TERMS = re.compile(r'\(("[^" ]+"(?: OR "[^" ]+")*)\)|("[^" ]+")')  # forms OR-ed, nothing else
+_QUOTED = re.compile(r'"([^" ]+)"')  # one quoted term of an expression
+
+
+def _any(parts: list[str]) -> str:
+    """An FTS5 expression matching any of `parts`."""
+    return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
 def _pruned(fts: str, docs: dict[str, int]) -> str | None:
@@ -224,24 +230,25 @@ def _pruned(fts: str, docs: dict[str, int]) -> str | None:
     `"dron"`. None if no form is held; any other expression (a phrase, a prefix) as is."""
     if not _TERMS.fullmatch(fts):
         return fts
-    kept = [term for term in re.findall(r'"([^" ]+)"', fts) if docs.get(term, 0) > 0]
-    if not kept:
-        return None
-    return (
-        '"' + kept[0] + '"' if len(kept) == 1 else "(" + " OR ".join(f'"{k}"' for k in kept) + ")"
-    )
+    kept = [f'"{term}"' for term in _QUOTED.findall(fts) if docs.get(term, 0) > 0]
+    return _any(kept) if kept else None
 
 
 def _count(db: Database, query: Query, parts: list[str], where: Frame) -> dict[int, int]:
     """Bulletin → its items matching any of `parts` (the query's exclusions applied)."""
-    docs = term_docs(db, {term for part in parts for term in re.findall(r'"([^" ]+)"', part)})
+    docs = term_docs(db, {term for part in parts for term in _QUOTED.findall(part)})
     kept = [p for p in (_pruned(part, docs) for part in parts) if p is not None]
     if not kept:
         return {}
-    matches = sum(docs.get(term, 0) for part in kept for term in re.findall(r'"([^" ]+)"', part))
-    fts = query.fts([kept[0] if len(kept) == 1 else "(" + " OR ".join(kept) + ")"])
-    by_span = matches * where.spans.share() > SPAN_COST * len(where.spans)
-    return items_per_bulletin(db, fts, where.spans, by_span=by_span)
+    matches = sum(docs.get(term, 0) for part in kept for term in _QUOTED.findall(part))
+    fts = query.fts([_any(kept)])
+    return items_per_bulletin(db, fts, where.spans, by_span=spans_cheaper(matches, where.spans))
+
+
+def spans_cheaper(matches: int, spans: Spans) -> bool:
+    """Whether asking for each bulletin's rows beats listing a word's matches, for a word
+    in `matches` items of the archive (about `share` of them between the spans)."""
+    return matches * spans.share() > SPAN_COST * len(spans)
 
 
 def _mentions(db: Database, query: Query, where: Frame) -> tuple[set[int], dict[int, int]]:
