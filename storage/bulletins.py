@@ -16,11 +16,15 @@ from storage.tx import transaction
 
 
 class DuplicateBulletin(Exception):
-    """A bulletin with the same content or the same source entry is already stored."""
+    """A bulletin with the same content or the same source entry is already stored.
 
-    def __init__(self, existing_id: int) -> None:
+    `merged` is true when the one stored came from another source (the same article from
+    another feed, a copy of it): the new one is folded into it, not stored twice."""
+
+    def __init__(self, existing_id: int, merged: bool = False) -> None:
         super().__init__(f"duplicate of bulletin {existing_id}")
         self.existing_id = existing_id
+        self.merged = merged
 
 
 def now_iso() -> str:
@@ -28,33 +32,53 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def find_duplicate(
-    db: Database, content_hash: str, source: str, source_ref: str | None
-) -> int | None:
-    """The id of a stored bulletin with this content or this source entry, if any."""
+def find_duplicate(db: Database, new: NewBulletin) -> DuplicateBulletin | None:
+    """A stored bulletin that `new` repeats: the same entry of the same source, the same
+    text, the same article's address, or the same body under another title."""
     row = db.execute(
-        "SELECT id FROM bulletins WHERE content_hash = ? "
-        "OR (source_ref IS NOT NULL AND source = ? AND source_ref = ?) LIMIT 1",
-        [content_hash, source, source_ref],
+        "SELECT id, source FROM bulletins WHERE content_hash = ? "
+        "OR (source_ref IS NOT NULL AND source = ? AND source_ref = ?) "
+        "OR (canonical_link IS NOT NULL AND canonical_link = ?) "
+        "OR (body_hash IS NOT NULL AND body_hash = ?) LIMIT 1",
+        [new.content_hash, new.source, new.source_ref, new.canonical_link, new.body_hash],
     ).fetchone()
-    return int(row[0]) if row else None
+    return DuplicateBulletin(int(row[0]), row[1] != new.source) if row else None
+
+
+def known_entries(
+    db: Database, source: str, refs: list[str], links: list[str]
+) -> tuple[set[str], set[str]]:
+    """Of a feed's entry ids and canonical article addresses, those already stored (the
+    ids from this source, the addresses from any): entries not worth preparing again."""
+    seen_refs: set[str] = set()
+    seen_links: set[str] = set()
+    for start in range(0, len(refs), 500):
+        part = refs[start : start + 500]
+        sql = "SELECT source_ref FROM bulletins WHERE source = ? AND source_ref IN ({})"
+        seen_refs.update(r[0] for r in db.execute(sql.format(",".join("?" * len(part))),
+                                                  [source, *part]))  # fmt: skip
+    for start in range(0, len(links), 500):
+        part = links[start : start + 500]
+        sql = "SELECT canonical_link FROM bulletins WHERE canonical_link IN ({})"
+        seen_links.update(r[0] for r in db.execute(sql.format(",".join("?" * len(part))), part))
+    return seen_refs, seen_links
 
 
 def insert_bulletin(db: Database, new: NewBulletin) -> int:
     """Store a bulletin with its sections and items atomically; return its id.
 
-    Raises `DuplicateBulletin` if the same content or source entry is already stored. The
-    transaction takes the write lock before it reads (`transaction`), so another
-    connection's commit never invalidates the duplicate check."""
+    Raises `DuplicateBulletin` if the same content, source entry or article is already
+    stored. The transaction takes the write lock before it reads (`transaction`), so
+    another connection's commit never invalidates the duplicate check."""
     with transaction(db):
-        existing = find_duplicate(db, new.content_hash, new.source, new.source_ref)
+        existing = find_duplicate(db, new)
         if existing is not None:
-            raise DuplicateBulletin(existing)
+            raise existing
         try:
             cursor = db.execute(
                 "INSERT INTO bulletins (source, source_ref, title, published_at, language, "
-                "raw_text, clean_text, content_hash, summary_version, created_at, link) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "raw_text, clean_text, content_hash, summary_version, created_at, link, "
+                "canonical_link, body_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     new.source,
                     new.source_ref,
@@ -67,12 +91,12 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
                     new.summary_version,
                     now_iso(),
                     new.link,
+                    new.canonical_link,
+                    new.body_hash,
                 ],
             )
         except sqlite3.IntegrityError:
-            raise DuplicateBulletin(
-                find_duplicate(db, new.content_hash, new.source, new.source_ref) or 0
-            ) from None
+            raise find_duplicate(db, new) or DuplicateBulletin(0) from None
         bulletin_id = int(cursor.lastrowid or 0)
         db.conn.executemany(
             'INSERT INTO sections (bulletin_id, idx, heading, start, "end") VALUES (?, ?, ?, ?, ?)',

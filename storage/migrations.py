@@ -278,6 +278,24 @@ def _v11_term_deletes(db: Database) -> None:
     db.execute("DELETE FROM search_meta WHERE key = 'analyzer'")
 
 
+def _v12_feeds_as_served(db: Database) -> None:
+    """Feeds as servers serve them: where a feed moved (a permanent redirect, a page's feed
+    link), a feed gone for good (410), its title, whether teasers are expanded from the
+    article page; bulletins keyed by their article's canonical address and body text."""
+    for column in ("fetch_url TEXT", "moved_at TEXT", "moved_why TEXT", "gone_at TEXT",
+                   "title TEXT", "expand TEXT NOT NULL DEFAULT 'auto'"):  # fmt: skip
+        db.execute(f"ALTER TABLE feeds ADD COLUMN {column}")
+    db.execute("ALTER TABLE bulletins ADD COLUMN canonical_link TEXT")
+    db.execute("ALTER TABLE bulletins ADD COLUMN body_hash TEXT")
+    db.execute(
+        "CREATE INDEX bulletins_canonical_link ON bulletins (canonical_link) "
+        "WHERE canonical_link IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX bulletins_body_hash ON bulletins (body_hash) WHERE body_hash IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -291,4 +309,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v9_leases,
     _v10_links,
     _v11_term_deletes,
+    _v12_feeds_as_served,
 ]

@@ -47,6 +47,8 @@ class NewBulletin:
     items: list[NewItem] = field(default_factory=list)
     summary_version: int | None = None
     link: str | None = None  # the original, for a feed entry
+    canonical_link: str | None = None  # `link` normalised: the same article from elsewhere
+    body_hash: str | None = None  # the text without its title, for copies retitled
 
 
 @dataclass(frozen=True)

@@ -422,6 +422,45 @@ async def test_admin_sources(fake: FakeBotApi, db: Database) -> None:
     assert "Retiré" in (await say(fake, ADMIN, "/sources remove https://example.org/feed.xml")).text
 
 
+async def test_admin_adds_a_site_and_sees_what_became_of_its_feeds(
+    fake: FakeBotApi, db: Database
+) -> None:
+    """/sources add with a site's address finds the feed its page announces; an address
+    that is no feed is refused; a feed gone (410) or moved (301) says so in /sources."""
+    from devtools.feedsite import FeedSite, Page, feed, page, redirect
+    from storage.feeds import add_admin_feed
+    from tests.test_feeds import HOME, RSS
+
+    site = FeedSite().start()
+    try:
+        site.pages |= {"/": page(HOME), "/rss": feed(RSS), "/junk": page("<p>rien</p>"),
+                       "/gone": Page(status=410, validators=False),
+                       "/old": redirect(301, "/rss")}  # fmt: skip
+        added = await say(fake, ADMIN, f"/sources add {site.url('/')}")
+        assert added.text == (f"Ajouté : « Hebdo test » — {site.url('/rss')}, le flux qu'annonce "
+                              f"{site.url('/')} (2 entrées en ce moment).")  # fmt: skip
+        refused = await say(fake, ADMIN, f"/sources add {site.url('/junk')}")
+        assert (
+            refused.text == f"Pas ajouté : {site.url('/junk')} — a web page that announces no feed."
+        )
+        with db.conn:  # added before they moved or went: /sources add would now refuse /gone
+            for path in ("/gone", "/old"):
+                add_admin_feed(db, site.url(path))
+        listing = await say(fake, ADMIN, "/sources")
+        done = await tap(fake, ADMIN, listing, buttons(listing)["🔄 Relever maintenant"])
+        assert "2 ajouté(s)" in done.text and "2 doublon(s)" in done.text
+        # /old now leads to /rss, polled as a feed of its own: its entries are merged
+        assert "Dont 2 doublon(s) : le même article venu d'une autre source." in done.text
+        listing = await say(fake, ADMIN, "/sources")
+    finally:
+        site.stop()
+    text = listing.text
+    assert "Hebdo test" in text and "✅ ok 20" in text
+    assert "⛔ supprimé (HTTP 410) depuis 20" in text
+    assert f"↪️ relevé à {site.url('/rss')} (redirection permanente" in text
+    assert "📄 résumés complétés par la page de l'article" in text
+
+
 async def test_admin_sources_opml_round_trip_through_telegram(
     fake: FakeBotApi, db: Database
 ) -> None:
@@ -443,7 +482,13 @@ async def test_admin_sources_opml_round_trip_through_telegram(
     chat, name, data, caption = fake.documents[0]
     assert (chat, name, caption) == (ADMIN, "hebdo-feeds.opml", "2 flux, au format OPML.")
     assert sorted(import_opml(data)[0]) == sorted(import_opml(opml)[0])  # the round trip
-    remove = next(d for label, d in labels.items() if "/news/" in label)
+    expand = next(
+        d for label, d in labels.items() if label.startswith("📄 ✓") and "/radio/" in label
+    )
+    switched = await tap(fake, ADMIN, listing, expand)  # 📄: teasers as the feed gives them
+    assert "entrées telles que le flux les donne" in switched.text
+    assert any(label.startswith("📄 ✗") and "/radio/" in label for label in buttons(switched))
+    remove = next(d for label, d in labels.items() if label.startswith("✖") and "/news/" in label)
     updated = await tap(fake, ADMIN, listing, remove)  # ✖: stops polling it, list redrawn
     assert "/news/rss.xml" not in updated.text and "/radio/feed" in updated.text
     assert await tap_answer(fake, ADMIN, updated, remove) == "Ce bouton a expiré."

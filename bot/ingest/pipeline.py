@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -19,11 +19,12 @@ from bot.headlines import analyse_items
 from bot.ingest.decode import decode_bytes, normalize_text
 from bot.ingest.errors import Rejected
 from bot.ingest.markup import Format, guess_format
-from bot.ingest.parse import parse_text, published_at
+from bot.ingest.parse import content_hash, parse_text, published_at
+from bot.ingest.urls import canonical_link
 from bot.summarize import SUMMARY_VERSION
 from bot.text.analyze import Analyzer, analyzer_for
 from storage.bulletins import DuplicateBulletin, insert_bulletin
-from storage.models import NewBulletin
+from storage.models import NewBulletin, NewItem
 from storage.store import Writes, writes_to
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,7 @@ class Outcome:
     bulletin_id: int | None = None
     title: str | None = None
     reason: str | None = None
+    merged: bool = False  # a duplicate of another source's bulletin (the same article)
 
 
 @dataclass
@@ -79,10 +81,17 @@ class Report:
         """How many outcomes have `status`."""
         return sum(1 for o in self.outcomes if o.status == status)
 
+    @property
+    def merged(self) -> int:
+        """Duplicates that were the same article from another source."""
+        return sum(1 for o in self.outcomes if o.merged)
+
     def summary(self) -> str:
-        """`added 1, duplicates 0, rejected 0`."""
+        """`added 1, duplicates 0, rejected 0` (`duplicates 3 (2 merged)` when some were the
+        same article from another source)."""
+        merged = f" ({self.merged} merged)" if self.merged else ""
         return (
-            f"added {self.count('added')}, duplicates {self.count('duplicate')}, "
+            f"added {self.count('added')}, duplicates {self.count('duplicate')}{merged}, "
             f"rejected {self.count('rejected')}"
         )
 
@@ -141,7 +150,20 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         items=items,
         summary_version=SUMMARY_VERSION,
         link=sub.link,
+        canonical_link=canonical_link(sub.link),
+        body_hash=body_hash(parsed.items) if sub.source.startswith("feed:") else None,
     )
+
+
+BODY_HASH_WORDS = 40  # a shorter body (a teaser, a one-liner) is too generic to match on
+
+
+def body_hash(items: Sequence[NewItem]) -> str | None:
+    """The hash of a feed entry's sentences without its title and headings: a copy of an
+    article under another title (syndication) matches it. None for short texts. Files and
+    admin posts have none: an editor's new round-up may well repeat last week's body."""
+    body = " ".join(item.text for item in items)
+    return content_hash(body) if len(body.split()) >= BODY_HASH_WORDS else None
 
 
 def _too_big(size: int, limit: int) -> str:
@@ -153,7 +175,7 @@ def store(db: Database, bulletin: NewBulletin, name: str) -> Outcome:
     try:
         bulletin_id = insert_bulletin(db, bulletin)
     except DuplicateBulletin as dup:
-        return Outcome(name, "duplicate", dup.existing_id, bulletin.title)
+        return Outcome(name, "duplicate", dup.existing_id, bulletin.title, merged=dup.merged)
     log.info("added bulletin %d %r (%s)", bulletin_id, bulletin.title, bulletin.language)
     return Outcome(name, "added", bulletin_id, bulletin.title)
 
@@ -162,17 +184,38 @@ def ingest(target: Database | Writes, sub: Submission, limits: Limits) -> Outcom
     """Prepare one submission (in the calling thread), then store it (where `target`
     writes). Whatever is wrong with it is its outcome, never an exception: only the database
     failing (full, locked, read-only) stops the caller."""
+    prepared = prepare_or_reject(sub, limits)
+    if isinstance(prepared, Outcome):
+        return prepared
+    return store_or_reject(writes_to(target), prepared, sub.name)
+
+
+def store_or_reject(write: Writes, bulletin: NewBulletin, name: str) -> Outcome:
+    """`store` where `write` writes; a bulletin the database refuses is that bulletin's
+    outcome, but the database failing (full, locked, read-only) stops the caller."""
     try:
-        bulletin = prepare(sub, limits)
-        return writes_to(target)(store, bulletin, sub.name)
-    except Rejected as exc:
-        reason = exc.reason
+        return write(store, bulletin, name)
     except sqlite3.OperationalError:
         raise  # the database, not the bulletin: nothing else could be stored either
+    except Exception as exc:
+        return rejected(name, f"could not be processed ({type(exc).__name__}: {exc})"[:300])
+
+
+def prepare_or_reject(sub: Submission, limits: Limits) -> NewBulletin | Outcome:
+    """`prepare`, with whatever is wrong with the submission as its (logged) outcome."""
+    try:
+        return prepare(sub, limits)
+    except Rejected as exc:
+        reason = exc.reason
     except Exception as exc:  # one bad input must never stop the others
         reason = f"could not be processed ({type(exc).__name__}: {exc})"[:300]
-    log.warning("rejected %s: %s", printable(sub.name), reason)
-    return Outcome(sub.name, "rejected", reason=reason)
+    return rejected(sub.name, reason)
+
+
+def rejected(name: str, reason: str) -> Outcome:
+    """The outcome of something refused, logged once."""
+    log.warning("rejected %s: %s", printable(name), reason)
+    return Outcome(name, "rejected", reason=reason)
 
 
 def printable(name: str) -> str:

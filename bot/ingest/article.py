@@ -1,0 +1,43 @@
+"""A feed entry that is only a teaser is completed from its article page: the page's main
+text, found by trafilatura (the reference of published main-text extraction benchmarks),
+replaces the teaser when it says more."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.ingest.markup import html_blocks
+
+log = logging.getLogger(__name__)
+
+TEASER_WORDS = 80  # an entry under this many words is a teaser (most feeds' summaries)
+
+
+def word_count(text: str, fmt: str) -> int:
+    """Words of an entry's text, its markup removed."""
+    if fmt == "html":
+        return sum(len(block.text.split()) for block in html_blocks(text))
+    return len(text.split())
+
+
+def is_teaser(text: str, fmt: str) -> bool:
+    """Fewer than `TEASER_WORDS` words."""
+    return word_count(text, fmt) < TEASER_WORDS
+
+
+def extract_article(page: bytes, url: str) -> str | None:
+    """The main text of an article page, paragraphs separated by blank lines; None if
+    nothing article-like is found. trafilatura is imported on first use (a quarter of a
+    second), so a bot whose feeds carry full text never pays for it."""
+    import trafilatura
+
+    try:
+        text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False,
+                                   favor_precision=True, deduplicate=True)  # fmt: skip
+    except Exception as exc:  # the library's failure on one page is that page's outcome
+        log.info("article %s: extraction failed (%s)", url[:200], type(exc).__name__)
+        return None
+    if not text or not text.strip():
+        return None
+    paragraphs = [line.strip() for line in text.splitlines() if line.strip()]
+    return "\n\n".join(paragraphs)
