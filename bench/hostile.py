@@ -1,5 +1,12 @@
 """Hostile inputs through the whole ingestion pipeline: seconds and peak memory by size.
 
+The last cases are hostile servers (devtools/feedsite.py, in the child process) polled as
+the bot polls feeds, with a 1 s deadline per request: stacked gzip and a gzip bomb
+decoding to 500 × the size, headers or body dripped, invalid character references in
+every entry, a page of unclosed `<link` tags, and a teaser whose article page is a flood
+of tiny paragraphs or nested divs. A server case is "-" when the feed failed (its reason
+below) and "+" when entries were stored.
+
 Each case is generated at 100 KB, 1 MB and 2 MB and ingested (decode, parse, split,
 summarise, analyse, store) into a fresh database by a child process of its own, so its
 peak RSS is its own; a case still running after `--timeout` seconds is stopped and shown
@@ -57,8 +64,68 @@ CASES: dict[str, tuple[str, Callable[[int], bytes]]] = {
 }  # fmt: skip
 
 
+def _feed_cases() -> dict[str, Callable[[int], dict[str, object]]]:
+    """Hostile servers, sized by `size`: each maps paths to `devtools.feedsite.Page`s; the
+    poll reads /feed with a 1 s deadline per request."""
+    from devtools.feedsite import Page, bomb, feed, page
+
+    teaser = ('<rss version="2.0"><channel><title>T</title><item><guid>t</guid><title>Kyiv'
+              "</title><link>{link}</link><description>Un court résumé.</description></item>"
+              "</channel></rss>")  # fmt: skip
+    return {
+        "feed: stacked gzip (500x)": lambda n: {"/feed": bomb(500 * n, layers=2)},
+        "feed: gzip bomb (500x)": lambda n: {"/feed": bomb(500 * n)},
+        "feed: headers dripped": lambda n: {"/feed": Page(body=b" " * n, drip_headers=0.01)},
+        "feed: body dripped": lambda n: {"/feed": Page(body=b" " * n, drip_body=0.001)},
+        "feed: '&#xD800;' in entries": lambda n: {"/feed": feed(
+            '<rss version="2.0"><channel>' + repeat("<item><title>a &#xD800;</title>"
+            "<description>Kyiv &#xD800; 741.</description></item>", n).decode() + "</channel></rss>")},
+        "page: '<link ' run": lambda n: {"/feed": page(b"<html><head>" + repeat("<link a=\"", n))},
+        "article: tiny paragraphs": lambda n: {
+            "/feed": feed(teaser), "/a": page(repeat("<p>Ab cd ef.</p>", n))},
+        "article: nested divs": lambda n: {
+            "/feed": feed(teaser), "/a": page(repeat("<div>", n // 2) + repeat("x</div>", n // 2))},
+    }  # fmt: skip
+
+
+def feed_child(case: str, size: int) -> None:
+    """Run in the child process: poll one hostile server, print seconds and peak RSS."""
+    sys.path.insert(0, str(ROOT))
+    from bot.ingest import Limits
+    from bot.ingest.feeds import poll_feeds
+    from devtools.feedsite import FeedSite, Page
+    from storage import open_db
+    from storage.feeds import feed_state
+
+    pages = _feed_cases()[case](size)
+    site = FeedSite().start()
+    for path, made in pages.items():
+        assert isinstance(made, Page)
+        site.pages[path] = made
+    if "/a" in pages:  # the teaser's link
+        site.pages["/feed"].body = site.pages["/feed"].body.replace(
+            b"{link}", site.url("/a").encode()
+        )
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_db(Path(folder) / "hostile.db")
+        start = time.perf_counter()
+        report = poll_feeds(db, (site.url("/feed"),), Limits(), poll_minutes=15, timeout=1.0)
+        seconds = time.perf_counter() - start
+        state = feed_state(db, site.url("/feed"))
+        db.close()
+    site.stop()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = "added" if report.count("added") else "rejected"
+    reason = state.last_error or report.summary()
+    print(json.dumps({"seconds": seconds, "status": status, "reason": reason, "good": "added",
+                      "peak_mb": peak}))  # fmt: skip
+
+
 def child(case: str, size: int) -> None:
     """Run in the child process: ingest one case, print seconds, status and peak RSS."""
+    if case.startswith(("feed:", "page:", "article:")):
+        feed_child(case, size)
+        return
     sys.path.insert(0, str(ROOT))
     from bot.ingest import Limits, Submission, ingest
     from storage import open_db
@@ -107,7 +174,7 @@ def main() -> None:
     worst_seconds, worst_mb, good = 0.0, 0.0, True
     baseline: dict[int, float] = {}
     reasons: dict[str, str] = {}
-    for case in CASES:
+    for case in [*CASES, *_feed_cases()]:
         cells = []
         for size in sizes:
             r = run(case, size, args.timeout)

@@ -66,7 +66,10 @@ def test_concurrent_writer_does_not_lose_a_bulletin(db_path: Path) -> None:
 
     def interleaved(sql: str, params: object = None) -> object:
         result = original(sql, params) if params is not None else original(sql)  # type: ignore[arg-type]
-        if sql.startswith("SELECT id, source FROM bulletins WHERE content_hash") and other.ident is None:
+        if (
+            sql.startswith("SELECT id, source FROM bulletins WHERE content_hash")
+            and other.ident is None
+        ):
             other.start()  # writes while `first` holds its transaction
         return result
 

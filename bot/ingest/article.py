@@ -11,6 +11,9 @@ from bot.ingest.markup import html_blocks
 log = logging.getLogger(__name__)
 
 TEASER_WORDS = 80  # an entry under this many words is a teaser (most feeds' summaries)
+# trafilatura's time grows with the page's elements (~4 s per MB of tiny paragraphs): a page
+# of more tags than this is no article page we read (a heavy news page has ~5,000).
+MAX_TAGS = 30_000
 
 
 def word_count(text: str, fmt: str) -> int:
@@ -27,10 +30,14 @@ def is_teaser(text: str, fmt: str) -> bool:
 
 def extract_article(page: bytes, url: str) -> str | None:
     """The main text of an article page, paragraphs separated by blank lines; None if
-    nothing article-like is found. trafilatura is imported on first use (a quarter of a
-    second), so a bot whose feeds carry full text never pays for it."""
+    nothing article-like is found or the page has more than `MAX_TAGS` tags. trafilatura
+    is imported on first use (a quarter of a second), so a bot whose feeds carry full text
+    never pays for it."""
     import trafilatura
 
+    if page.count(b"<") > MAX_TAGS:
+        log.info("article %s: more than %d tags, not read", url[:200], MAX_TAGS)
+        return None
     try:
         text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False,
                                    favor_precision=True, deduplicate=True)  # fmt: skip

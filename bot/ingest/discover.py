@@ -3,7 +3,9 @@ rel="alternate" type="application/rss+xml" href="…">`), as feed readers do."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
+import html
+import re
+from collections.abc import Iterator
 from urllib.parse import urljoin, urlsplit
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
@@ -19,34 +21,41 @@ def looks_like_html(document: bytes, content_type: str = "") -> bool:
     return start.startswith((b"<!doctype html", b"<html")) or b"<html" in start[:300]
 
 
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.found: list[tuple[str, str, str]] = []  # (href, type, title)
-        self.done = False
+# A name only where a name starts, a quoted value to its quote or the tag's end: every
+# attempt fails or succeeds once, so a tag is read in linear time whatever it holds.
+_ATTRIBUTE = re.compile(r"""(?<![\w:-])([a-zA-Z_:-]+)\s*=\s*("[^"]*"?|'[^']*'?|[^\s"'>]+)""")
+MAX_TAG = 2000  # a <link> tag longer than this is not one we read
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "body":
-            self.done = True
-        if tag != "link" or self.done:
-            return
-        values = {k.lower(): (v or "") for k, v in attrs}
-        rels = values.get("rel", "").lower().split()
-        kind = values.get("type", "").lower().split(";")[0].strip()
-        if "alternate" in rels and kind in FEED_TYPES and values.get("href"):
-            self.found.append((values["href"].strip(), kind, values.get("title", "").strip()))
+
+def _link_tags(text: str) -> Iterator[dict[str, str]]:
+    """The attributes of each `<link …>` before `<body`, by a linear scan: each tag is found
+    once and read within `MAX_TAG` characters (no parser re-reading an unclosed tag)."""
+    lower = text.lower()
+    body = lower.find("<body")
+    stop = body if body >= 0 else len(lower)
+    pos = 0
+    while (start := lower.find("<link", pos, stop)) >= 0:
+        end = lower.find(">", start, min(start + MAX_TAG, len(lower)))
+        if end < 0:
+            pos = start + 5
+            continue
+        values: dict[str, str] = {}
+        for name, value in _ATTRIBUTE.findall(text, start + 5, end):
+            values.setdefault(name.lower(), html.unescape(value.strip("\"'")))
+        yield values
+        pos = end + 1
 
 
 def feed_links(page: bytes, base: str) -> list[tuple[str, str]]:
     """The feeds a page announces, as (absolute URL, title), in the page's order, RSS and
     Atom before the rest; only http(s) addresses."""
-    parser = _Links()
-    text = page[:READ_AT_MOST].decode("utf-8", "replace")
-    for start in range(0, len(text), 8192):  # fed in pieces: stop at <body>
-        parser.feed(text[start : start + 8192])
-        if parser.done:
-            break
-    ordered = sorted(parser.found, key=lambda f: f[1] not in FEED_TYPES[:2])
+    found = []
+    for values in _link_tags(page[:READ_AT_MOST].decode("utf-8", "replace")):
+        rels = values.get("rel", "").lower().split()
+        kind = values.get("type", "").lower().split(";")[0].strip()
+        if "alternate" in rels and kind in FEED_TYPES and values.get("href"):
+            found.append((values["href"].strip(), kind, values.get("title", "").strip()))
+    ordered = sorted(found, key=lambda f: f[1] not in FEED_TYPES[:2])
     links: list[tuple[str, str]] = []
     for href, _, title in ordered:
         url = urljoin(base, href)

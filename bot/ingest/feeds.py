@@ -75,6 +75,7 @@ POLL_BUDGET = 5  # a whole poll may take this many request deadlines (at least a
 CONCURRENCY = 16  # requests at once, over all hosts
 HOST_SPACING = 1.0  # seconds between two requests to one host
 HEAD_AT_MOST = 65_536  # a document's head kept around each entry read on its own
+MAX_ENTRIES = 500  # entries read from one document (a news feed carries 10 to 100)
 
 
 @dataclass(frozen=True)
@@ -152,18 +153,33 @@ def read_document(source: str, document: bytes, headers: dict[str, str]) -> Pars
     fails on the whole document, each entry is read on its own (with the document's head),
     and an entry it still fails on is refused with the reason; the rest are kept."""
     document = clean_charrefs(document)
+    spans = entry_spans(document)
+    if len(spans) > MAX_ENTRIES:  # the parser takes ~0.5 ms an entry: read only those kept
+        tail = document[spans[-1][1] :]
+        cut = spans[MAX_ENTRIES - 1][1]
+        document = document[:cut] + (tail if len(tail) <= HEAD_AT_MOST else b"")
     try:
         whole = feedparser.parse(document, response_headers=headers)
     except Exception as exc:
-        return _entry_by_entry(source, document, headers, exc)
+        return _entry_by_entry(source, document, headers, exc, len(spans))
     if not whole.entries and (whole.bozo or not whole.get("version")):
         raise ValueError(f"not a feed: {whole.get('bozo_exception', 'unparseable document')}")
-    subs = [_submission(source, entry) for entry in reversed(whole.entries)]
-    return Parsed(whole.feed.get("title") or None, subs, [])
+    subs = [_submission(source, entry) for entry in reversed(whole.entries[:MAX_ENTRIES])]
+    entries = max(len(spans), len(whole.entries))
+    return Parsed(whole.feed.get("title") or None, subs, _beyond(source, entries))
+
+
+def _beyond(source: str, entries: int) -> list[Outcome]:
+    """The entries past `MAX_ENTRIES` (the document's first ones, the newest, are read)."""
+    if entries <= MAX_ENTRIES:
+        return []
+    return [rejected(f"{source} entries {MAX_ENTRIES + 1}–{entries}",
+                     f"{entries - MAX_ENTRIES} more entries not read: a document is read up "
+                     f"to {MAX_ENTRIES} entries")]  # fmt: skip
 
 
 def _entry_by_entry(source: str, document: bytes, headers: dict[str, str],
-                    error: Exception) -> Parsed:  # fmt: skip
+                    error: Exception, entries: int) -> Parsed:  # fmt: skip
     spans = entry_spans(document)
     if not spans:
         raise ValueError(f"not a feed: {type(error).__name__}: {error}"[:300])
@@ -173,8 +189,8 @@ def _entry_by_entry(source: str, document: bytes, headers: dict[str, str],
             else b'<feed xmlns="http://www.w3.org/2005/Atom">'  # fmt: skip
     title: str | None = None
     subs: list[Submission] = []
-    refused: list[Outcome] = []
-    for n, (start, end) in reversed(list(enumerate(spans, start=1))):
+    refused: list[Outcome] = _beyond(source, max(entries, len(spans)))
+    for n, (start, end) in reversed(list(enumerate(spans[:MAX_ENTRIES], start=1))):
         try:
             one = feedparser.parse(head + document[start:end], response_headers=headers)
             title = title or one.feed.get("title") or None
@@ -335,12 +351,14 @@ class _Poll:
         report = Report(list(parsed.refused))
         fresh: list[Submission] = []
         for sub in subs:
-            if sub.source_ref in seen_refs:
+            if sub.source_ref in seen_refs:  # stored before, or earlier in this document
                 report.outcomes.append(Outcome(sub.name, "duplicate", title=sub.title))
             elif canonical_link(sub.link) in seen_links:
                 report.outcomes.append(Outcome(sub.name, "duplicate", title=sub.title, merged=True))
             else:
                 fresh.append(sub)
+                if sub.source_ref:
+                    seen_refs.add(sub.source_ref)
         if state.expand == "auto":
             fresh = list(await asyncio.gather(*(self._complete(state, s) for s in fresh)))
         for sub in fresh:
