@@ -38,7 +38,7 @@ from storage.digests import (
     window_bulletins,
 )
 
-DIGEST_VERSION = 4  # bump when picking or the payload changes: new keys, new rows
+DIGEST_VERSION = 5  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
 LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals before the last one
@@ -67,13 +67,13 @@ class DigestItem:
 
 @dataclass(frozen=True)
 class Digest:
-    """A digest in one language: its title's week, its items and the bulletins it covers."""
+    """A digest in one language: its week, title, items and the bulletins it covers."""
 
     week: str
     language: str
     title: str
-    start: str  # first day of the titled week, ISO date
-    end: str  # last day of the titled week, ISO date
+    start: str  # first day it tells of (an edition: its first bulletin's), ISO date
+    end: str  # last day it tells of, ISO date
     bulletin_count: int
     items: list[DigestItem] = field(default_factory=list)
     bulletin_ids: list[int] = field(default_factory=list)
@@ -173,6 +173,29 @@ def week_title(week: str, language: str) -> str:
     return t(language, key, first=first.day, last=last.day, m1=m1, m2=m2, year=last.year)
 
 
+def period_title(first: date, last: date, language: str) -> str:
+    """The days an edition's bulletins were published: `Du 26 novembre au 3 décembre 2026`,
+    `3 December 2026`, `29 грудня 2025 – 4 січня 2026`."""
+    months = LANGUAGES.get(language, LANGUAGES[FALLBACK]).months
+    m1, m2 = months[first.month - 1], months[last.month - 1]
+    if first == last:
+        key = "period_day"
+    elif first.year != last.year:
+        key = "period_two_years"
+    else:
+        key = "period_one_month" if first.month == last.month else "period_two_months"
+    return t(language, key, first=first.day, last=last.day, m1=m1, m2=m2, year=last.year,
+             year1=first.year)  # fmt: skip
+
+
+def edition_span(window: list[WindowBulletin], zone: ZoneInfo, now: datetime) -> tuple[date, date]:
+    """The first and last days (in the chat's zone) of the bulletins an edition covers; the
+    cut's day alone when it covers none."""
+    days = [datetime.fromisoformat(b.published_at).astimezone(zone).date() for b in window]
+    today = now.astimezone(zone).date()
+    return (min(days), max(days)) if days else (today, today)
+
+
 # ---- building -------------------------------------------------------------------------------
 
 
@@ -192,9 +215,11 @@ def content_key(
     sources: list[WindowBulletin],
     covered: list[int],
     per_bulletin: int | None,
+    span: tuple[date, date] | None = None,
 ) -> str:
     """What a digest depends on, hashed: equal keys, equal digests."""
     parts = [f"v{DIGEST_VERSION}", week, language, f"cap {per_bulletin}"]
+    parts += [f"span {span[0]}–{span[1]}"] if span else []
     parts += [f"{b.id}:{b.summary_version}" for b in sorted(sources, key=lambda b: b.id)]
     parts += ["covers", *map(str, sorted(covered))]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
@@ -224,17 +249,23 @@ def build_digest(
     *,
     covered: list[int] | None = None,
     per_bulletin: int | None = None,
+    span: tuple[date, date] | None = None,
 ) -> Digest:
-    """The digest of `sources` for readers of `language`, titled with `week`."""
+    """The digest of `sources` for readers of `language`: titled with the days of `span`
+    (an edition: the days its bulletins were published), else with `week`."""
     chosen = pick_items(source_items(db, [b.id for b in sources]), per_bulletin)
-    year, number = parse_week(week)
-    first = date.fromisocalendar(year, number, 1)
+    if span is None:
+        year, number = parse_week(week)
+        monday = date.fromisocalendar(year, number, 1)
+        span, title = (monday, monday + timedelta(days=6)), week_title(week, language)
+    else:
+        title = period_title(*span, language)
     return Digest(
         week=week,
         language=language,
-        title=week_title(week, language),
-        start=first.isoformat(),
-        end=(first + timedelta(days=6)).isoformat(),
+        title=title,
+        start=span[0].isoformat(),
+        end=span[1].isoformat(),
         bulletin_count=len(sources),
         items=[
             DigestItem(
@@ -283,13 +314,14 @@ def edition_for(
     sources = sources_for(window, language)
     week = titled_week(now, zone)
     covered = [b.id for b in window]
-    key = content_key(week, language, sources, covered, per_bulletin)
+    span = edition_span(window, zone, now)
+    key = content_key(week, language, sources, covered, per_bulletin, span)
     cache = built if built is not None else {}
     digest = cache.get(key)
     if digest is None:
         stored = stored_digest(db, key)
         digest = stored or build_digest(
-            db, sources, week, language, covered=covered, per_bulletin=per_bulletin
+            db, sources, week, language, covered=covered, per_bulletin=per_bulletin, span=span
         )
         cache[key] = digest
     return Edition(chat_id or 0, week_of(now, zone), now, key, digest, tuple(covered))

@@ -119,27 +119,44 @@ class EditionRow:
     reason: str | None = None
 
 
-def served_periods(db: Database, periods: Iterable[str]) -> set[tuple[int, str]]:
-    """(chat, period) pairs that already have a digest row, whatever its status."""
+def served_periods(
+    db: Database, periods: Iterable[str], *, skips: bool = True
+) -> set[tuple[int, str]]:
+    """(chat, period) pairs that already have a digest row, whatever its status (without
+    `skips`: a row that was skipped — nothing new, slot missed — does not count)."""
     wanted = sorted(set(periods))
     if not wanted:
         return set()
     marks = ", ".join("?" * len(wanted))
     rows = db.execute(
-        f"SELECT chat_id, period FROM outbox WHERE kind = 'digest' AND period IN ({marks})",
+        f"SELECT chat_id, period FROM outbox WHERE kind = 'digest' AND period IN ({marks})"
+        + ("" if skips else " AND status != 'skipped'"),
         wanted,
     ).fetchall()
     return {(r[0], r[1]) for r in rows}
 
 
-def enqueue_editions(db: Database, rows: Iterable[EditionRow], *, at: str) -> int:
-    """Record each chat's digest for its period (once: existing rows untouched).
+def enqueue_editions(
+    db: Database, rows: Iterable[EditionRow], *, at: str, replace_skipped: bool = False
+) -> int:
+    """Record each chat's digest for its period (once: existing rows untouched, except, with
+    `replace_skipped`, a skipped one, which a pending row replaces: an admin's send).
 
     Returns how many `pending` rows were new."""
     now = now_iso()
     queued = 0
     with transaction(db):
         for row in rows:
+            if replace_skipped and row.status == "pending":
+                cursor = db.execute(
+                    "UPDATE OR IGNORE outbox SET content_id = ?, status = 'pending', attempts = 0, "
+                    "next_attempt_at = ?, last_error = NULL, cut_at = ?, updated_at = ? "
+                    "WHERE kind = 'digest' AND chat_id = ? AND period = ? AND status = 'skipped'",
+                    [row.digest_id, at, row.cut_at, now, row.chat_id, row.period],
+                )
+                if cursor.rowcount:
+                    queued += 1
+                    continue
             cursor = db.execute(
                 "INSERT OR IGNORE INTO outbox (kind, content_id, chat_id, status, attempts, "
                 "next_attempt_at, last_error, payload, period, cut_at, created_at, updated_at) "

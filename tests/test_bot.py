@@ -193,7 +193,7 @@ async def test_latest_and_paragraph(fake: FakeBotApi, app: Application) -> None:
 
 async def test_digest_and_deep_link(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     digest = await say(fake, USER, "/digest")
-    assert digest.text.startswith("Semaine du 14 au 20 juillet 2025")
+    assert digest.text.startswith("18 juillet 2025\n1 bulletin(s)")  # its bulletin's day
     assert 'href="https://t.me/hebdo_test_bot?start=b3"' in digest.html
     opened = await say(fake, USER, "/start b1")
     assert opened.text.startswith("Bilan de la semaine. 1230-1234")
@@ -399,7 +399,7 @@ async def test_admin_delete_undo_and_lists(fake: FakeBotApi, db: Database) -> No
     fake.message(ADMIN, "/preview")
     await fake.reply(ADMIN, count)
     digest = await fake.reply(ADMIN, count + 1)
-    assert digest.text.startswith("Semaine du")
+    assert digest.text.startswith("18 juillet 2025")
     stats = await say(fake, ADMIN, "/stats")
     assert "Abonnés par langue" in stats.text and "Bulletins des 7 derniers jours" in stats.text
     logged = [
@@ -716,7 +716,7 @@ async def test_tick_delivers_the_weekly_digest_and_pushes(
     before_user, before_other = len(fake.messages_to(USER)), len(fake.messages_to(OTHER))
     await tick_job(CallbackContext(app))
     digest = await fake.reply(USER, before_user)
-    assert digest.text.startswith("Semaine du")
+    assert digest.text.startswith("18 juillet 2025")
     # an admin publishes: OTHER gets it once, even though it also follows a word in it
     await say(fake, ADMIN, "/post")
     preview = await say(
@@ -777,7 +777,7 @@ async def test_no_sql_on_the_event_loop_and_every_write_on_the_writer(
                      [now.weekday(), now.strftime("%H:%M"), USER])  # fmt: skip
         before = len(fake.messages_to(USER))
         await tick_job(CallbackContext(application))
-        assert (await fake.reply(USER, before)).text.startswith("Semaine du")
+        assert (await fake.reply(USER, before)).text.startswith("18 juillet 2025")
         await say(fake, ADMIN, "/post")
         preview = await say(fake, ADMIN, "Bilan express\n\nDeux systèmes Patriot pour Kyiv.")
         before = len(fake.messages_to(USER))

@@ -69,12 +69,14 @@ async def tick(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 
 async def digest_number(fake: FakeBotApi, chat: int, n: int) -> Sent:
-    """The n-th message to `chat` that is a digest (starts with the week's title)."""
+    """The n-th message to `chat` that is a digest (its title, then its bulletin count)."""
     seen = 0
 
     def nth(s: Sent) -> bool:
         nonlocal seen
-        if s.chat_id == chat and s.method == "sendMessage" and s.text.startswith("Semaine"):
+        lines = s.text.split("\n", 2)
+        if (s.chat_id == chat and s.method == "sendMessage" and len(lines) > 1
+                and lines[1].endswith("bulletin(s)")):  # fmt: skip
             seen += 1
         return seen == n
 
@@ -113,7 +115,7 @@ async def test_each_chat_gets_its_own_edition_never_a_bulletin_twice(
     await tick(app)
     first_b = await fake.reply(B, before_b)
     assert "Lviv" in first_b.text and "Kamychine" in first_b.text
-    assert first_b.text.startswith("Semaine du 8 au 14 septembre 2025")
+    assert first_b.text.startswith("Du 10 au 12 septembre 2025\n2 bulletin(s)\n")  # its days
     await settled(db)
     assert rows(db, A) == [("sent", None)]  # A is not served twice this week
 
@@ -197,3 +199,59 @@ async def test_the_nothing_new_note_when_the_setting_asks_for_it(
     assert "Rien de nouveau depuis votre dernier résumé." in note.text
     await settled(db)
     assert rows(db, A) == [("sent", None)]
+
+
+async def test_send_digest_reaches_a_chat_whose_slot_found_nothing_new(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
+    """A skip is no digest: news published after a chat's empty slot reaches it when an
+    admin sends the digest now, in the same week."""
+    clock = Clock(datetime(2026, 11, 30, 8, 30, tzinfo=UTC))  # Monday 09:30 in Paris
+    app.bot_data.clock = clock
+    await subscribe(fake, db, A, 0)  # Monday 09:00: due now, nothing new
+    await tick(app)
+    assert rows(db, A) == [("skipped", "nothing new")]
+    add_bulletin(db, "2026-12-02-x.txt", X, datetime(2026, 12, 2, 10, tzinfo=UTC))
+    clock.now = datetime(2026, 12, 2, 12, tzinfo=UTC)  # Wednesday
+    before = len(fake.messages_to(A))
+    confirm = await say(fake, ADMIN, "/send_digest")
+    assert "<b>1</b> abonné(s) hebdomadaire(s)" in confirm.html
+    done = await tap(fake, ADMIN, confirm, "ad:send:2026-W49")
+    assert "1 résumé(s) en file d’envoi" in done.text
+    digest = await fake.reply(A, before)
+    assert digest.text.startswith("2 décembre 2026\n1 bulletin(s)") and "Lviv" in digest.text
+    await settled(db)
+    assert rows(db, A) == [("sent", None)]  # the skipped row became the digest
+    again = await say(fake, ADMIN, "/send_digest")  # now A has its digest this week
+    assert again.text.startswith("Chaque abonné hebdomadaire a déjà son résumé")
+
+
+def test_an_edition_is_titled_with_its_bulletins_days(db: Database) -> None:
+    from zoneinfo import ZoneInfo
+
+    from bot.digest import edition_for
+
+    add_bulletin(db, "a.txt", X, datetime(2026, 11, 27, 9, tzinfo=UTC))  # within 7 days
+    add_bulletin(db, "b.txt", Y, datetime(2026, 12, 3, 8, tzinfo=UTC))
+    paris = ZoneInfo("Europe/Paris")
+    now = datetime(2026, 12, 3, 17, tzinfo=UTC)  # a Thursday: the ISO week before is W48
+    titles = {lang: edition_for(db, None, lang, paris, now).digest.title
+              for lang in ("fr", "en", "uk")}  # fmt: skip
+    assert titles == {"fr": "Du 27 novembre au 3 décembre 2026",
+                      "en": "27 November – 3 December 2026",
+                      "uk": "27 листопада – 3 грудня 2026"}  # fmt: skip
+    edition = edition_for(db, None, "fr", paris, now)
+    assert (edition.digest.start, edition.digest.end) == ("2026-11-27", "2026-12-03")
+
+
+def test_period_titles_across_a_year() -> None:
+    from datetime import date
+
+    from bot.digest import period_title
+
+    assert period_title(date(2025, 12, 29), date(2026, 1, 4), "fr") == (
+        "Du 29 décembre 2025 au 4 janvier 2026")  # fmt: skip
+    assert period_title(date(2026, 7, 7), date(2026, 7, 13), "en") == "7–13 July 2026"
+    assert period_title(date(2026, 7, 7), date(2026, 7, 7), "uk") == "7 липня 2026"

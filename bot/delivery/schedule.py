@@ -111,9 +111,10 @@ def due_now(db: Database, now: datetime) -> list[Due]:
     return entries
 
 
-def unserved(db: Database, entries: list[Due]) -> list[Due]:
-    """The entries whose chat has no digest row for their period yet."""
-    served = served_periods(db, {e.period for e in entries})
+def unserved(db: Database, entries: list[Due], *, skips: bool = True) -> list[Due]:
+    """The entries whose chat has no digest row for their period yet (without `skips`: no
+    row but a skipped one — nothing new at its slot, or the slot missed)."""
+    served = served_periods(db, {e.period for e in entries}, skips=skips)
     return [e for e in entries if (e.chat_id, e.period) not in served]
 
 
@@ -125,11 +126,14 @@ def queue_editions(
     missed: list[Due] | None = None,
     send_empty: bool = False,
     per_bulletin: int | None = None,
+    resend_skipped: bool = False,
 ) -> int:
     """Cut and queue each due chat's own edition (once a period); record the skips.
 
     A chat with nothing new gets nothing (a `skipped` row, "nothing new") unless
-    `send_empty`; `missed` slots are recorded as skipped. Returns how many were queued."""
+    `send_empty`; `missed` slots are recorded as skipped. With `resend_skipped` (an admin's
+    send), a chat whose row this period was skipped is cut again: a skip is no digest.
+    Returns how many were queued."""
     cut = now.astimezone(UTC).isoformat(timespec="seconds")
     rows = [
         EditionRow(e.chat_id, 0, e.period, cut, "skipped", MISSED)
@@ -137,7 +141,7 @@ def queue_editions(
     ]
     built: dict[str, Digest] = {}
     stored: dict[str, int] = {}
-    for e in unserved(db, entries):
+    for e in unserved(db, entries, skips=not resend_skipped):
         edition = edition_for(db, e.chat_id, e.language, e.zone, now, per_bulletin=per_bulletin,
                               built=built)  # fmt: skip
         if edition.empty and not send_empty:
@@ -146,7 +150,7 @@ def queue_editions(
         if edition.key not in stored:
             stored[edition.key] = store_edition(db, edition)
         rows.append(EditionRow(e.chat_id, stored[edition.key], e.period, cut))
-    queued = enqueue_editions(db, rows, at=cut)
+    queued = enqueue_editions(db, rows, at=cut, replace_skipped=resend_skipped)
     skipped = sum(1 for r in rows if r.reason == MISSED)
     if skipped:
         log.warning("%d chats missed their digest slot by more than the catch-up window", skipped)

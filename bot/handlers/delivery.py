@@ -78,8 +78,9 @@ async def cmd_preview(update: Update, context: Context) -> None:
 
 
 def _waiting(db: Database, now: datetime) -> list[Due]:
-    """Weekly subscribers without this week's digest yet."""
-    return unserved(db, due_now(db, now))
+    """Weekly subscribers without this week's digest yet (a slot that found nothing new
+    gave them none)."""
+    return unserved(db, due_now(db, now), skips=False)
 
 
 def _queue_now(
@@ -87,7 +88,8 @@ def _queue_now(
 ) -> tuple[int, int]:
     """Cut and queue the edition of each chat still waiting: (queued, waiting)."""
     waiting = _waiting(db, now)
-    queued = queue_editions(db, waiting, now, send_empty=send_empty, per_bulletin=per_bulletin)
+    queued = queue_editions(db, waiting, now, send_empty=send_empty, per_bulletin=per_bulletin,
+                            resend_skipped=True)  # fmt: skip
     return queued, len(waiting)
 
 
