@@ -296,6 +296,22 @@ def _v12_feeds_as_served(db: Database) -> None:
     )
 
 
+def _v13_stories(db: Database) -> None:
+    """Stories: the bulletins that tell the same event. Each bulletin's story (its first
+    bulletin's id), its outlet and signature; the signatures' terms by date, to find the
+    candidates of a new bulletin (bot/stories.py)."""
+    db.execute(
+        "CREATE TABLE story_members (bulletin_id INTEGER PRIMARY KEY, story_id INTEGER NOT NULL, "
+        "outlet TEXT NOT NULL, published_at TEXT NOT NULL, signature TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX story_members_story ON story_members (story_id)")
+    db.execute(
+        "CREATE TABLE story_postings (term TEXT NOT NULL, published_at TEXT NOT NULL, "
+        "bulletin_id INTEGER NOT NULL, PRIMARY KEY (term, published_at, bulletin_id)) "
+        "WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -310,4 +326,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v10_links,
     _v11_term_deletes,
     _v12_feeds_as_served,
+    _v13_stories,
 ]

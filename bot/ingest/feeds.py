@@ -366,7 +366,9 @@ class _Poll:
             if isinstance(prepared, Outcome):
                 report.outcomes.append(prepared)
                 continue
-            report.outcomes.append(store_or_reject(self.write, prepared, sub.name))
+            report.outcomes.append(
+                store_or_reject(self.write, prepared, sub.name, self.limits.analyzer)
+            )
         return report
 
     async def _complete(self, state: FeedState, sub: Submission) -> Submission:

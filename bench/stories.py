@@ -1,0 +1,160 @@
+"""Stories on a multi-source week: clustering quality against event labels, the week's
+digest against random and "first 10 bulletins", and the time to cluster 10,000 bulletins.
+
+The dev set (bench/data/README.md says how it is made and under which licence): the 100
+French articles of ../shared/eval/orangesum_fr_dev.jsonl are 100 events; an event is told
+by one to four "sources" — the article, its human-written abstract (another wording of
+the same news), its second half, its first three sentences — each from an outlet of its
+own, published within a day of one another, the events spread over one week. The labels
+are the article ids. These are dev figures: the thresholds are not fitted to them.
+
+    .venv/bin/python -m bench.stories [--scale 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+EVAL = ROOT.parent / "shared" / "eval" / "orangesum_fr_dev.jsonl"
+WEEK = datetime(2026, 11, 23, 6, tzinfo=UTC)  # a Monday
+
+from bot.stories import Clusters, signature, similarity  # noqa: E402
+from bot.text.analyze import analyzer_for  # noqa: E402
+
+_SENTENCE = re.compile(r"(?<=[.!?»])\s*(?=[A-ZÀ-Ö«\"])")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
+
+
+def dev_set() -> list[dict[str, object]]:
+    """One document per source: id, event, outlet, published, text."""
+    rng = random.Random(1230)
+    docs: list[dict[str, object]] = []
+    for n, line in enumerate(EVAL.read_text(encoding="utf-8").splitlines()):
+        article = json.loads(line)
+        parts = sentences(article["text"])
+        versions = [article["text"], article["summary"], " ".join(parts[len(parts) // 2 :]),
+                    " ".join(parts[:3])][: 1 + n % 4]  # fmt: skip
+        day = WEEK + timedelta(hours=rng.uniform(0, 24 * 6))
+        for v, text in enumerate(versions):
+            if len(text.split()) < 12:
+                continue
+            docs.append({"id": len(docs) + 1, "event": article["id"], "outlet": f"outlet{v}.example",
+                         "published": day + timedelta(hours=rng.uniform(0, 20)), "text": text})  # fmt: skip
+    docs.sort(key=lambda d: (str(d["published"]), int(d["id"])))  # type: ignore[call-overload]
+    return docs
+
+
+def pairwise(labels: dict[int, str], found: dict[int, int]) -> tuple[float, float, float]:
+    """Pairwise precision, recall and F1 of `found` (doc → cluster) against `labels`."""
+
+    def pairs(assign: dict[int, object]) -> set[tuple[int, int]]:
+        groups: dict[object, list[int]] = {}
+        for doc, group in assign.items():
+            groups.setdefault(group, []).append(doc)
+        return {(a, b) for g in groups.values() for i, a in enumerate(g) for b in g[i + 1 :]}
+
+    truth, got = pairs(dict(labels)), pairs(dict(found))
+    p = len(truth & got) / len(got) if got else 1.0
+    r = len(truth & got) / len(truth) if truth else 1.0
+    return p, r, 2 * p * r / (p + r) if p + r else 0.0
+
+
+def bcubed(labels: dict[int, str], found: dict[int, int]) -> tuple[float, float, float]:
+    """B-cubed precision, recall and F1."""
+    by_label: dict[str, set[int]] = {}
+    by_found: dict[int, set[int]] = {}
+    for doc in labels:
+        by_label.setdefault(labels[doc], set()).add(doc)
+        by_found.setdefault(found[doc], set()).add(doc)
+    p = sum(len(by_found[found[d]] & by_label[labels[d]]) / len(by_found[found[d]]) for d in labels)
+    r = sum(len(by_found[found[d]] & by_label[labels[d]]) / len(by_label[labels[d]]) for d in labels)
+    p, r = p / len(labels), r / len(labels)
+    return p, r, 2 * p * r / (p + r)
+
+
+def cluster(docs: list[dict[str, object]]) -> tuple[dict[int, int], list[tuple[float, bool]]]:
+    """Stories of the dev set; and (cosine, same event) of every candidate pair examined."""
+    analyzer = analyzer_for()
+    held: Counter[str] = Counter()
+    for d in docs:
+        held.update(set(analyzer.index_terms(str(d["text"]), "fr")))
+    total = len(docs)
+    clusters = Clusters()
+    sigs = {}
+    for d in docs:
+        sig = signature(str(d["text"]), "fr", analyzer, lambda ts: {t: held[t] for t in ts}, total)
+        sigs[int(d["id"])] = sig  # type: ignore[call-overload]
+        clusters.add(int(d["id"]), d["published"], sig)  # type: ignore[arg-type, call-overload]
+    events = {int(d["id"]): d["event"] for d in docs}  # type: ignore[call-overload]
+    seen = []
+    ids = sorted(sigs)
+    for i, a in enumerate(ids):  # the distribution, for the report only (n² on 200 docs)
+        for b in ids[i + 1 :]:
+            cosine, _ = similarity(sigs[a], sigs[b])
+            if cosine > 0.05:
+                seen.append((cosine, events[a] == events[b]))
+    return clusters.story_of, seen
+
+
+def histogram(seen: list[tuple[float, bool]]) -> None:
+    print("cosine of pairs   same event   different events")
+    for low in [x / 10 for x in range(0, 10)]:
+        same = sum(1 for c, s in seen if s and low <= c < low + 0.1)
+        other = sum(1 for c, s in seen if not s and low <= c < low + 0.1)
+        print(f"  {low:.1f}–{low + 0.1:.1f}        {same:6d}      {other:8d}")
+
+
+def scale(count: int) -> float:
+    """Seconds to cluster `count` generated bulletins (bench/corpus.py), one at a time."""
+    from bench.corpus import bulletins
+
+    analyzer = analyzer_for()
+    made = bulletins(count, target_bytes=1500)
+    held: Counter[str] = Counter()
+    start = time.perf_counter()
+    clusters = Clusters()
+    for n, (_, text) in enumerate(made):
+        sig = signature(text, "fr", analyzer, lambda ts: {t: held[t] for t in ts}, n + 1)
+        held.update(sig.held)
+        clusters.add(n, WEEK + timedelta(minutes=n), sig)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=int, default=10_000)
+    args = parser.parse_args()
+    docs = dev_set()
+    sizes = Counter(Counter(str(d["event"]) for d in docs).values())
+    print(f"dev set: {len(docs)} documents, {len({d['event'] for d in docs})} events, "
+          f"sizes {dict(sorted(sizes.items()))}")  # fmt: skip
+    found, seen = cluster(docs)
+    labels = {int(d["id"]): str(d["event"]) for d in docs}  # type: ignore[call-overload]
+    p, r, f = pairwise(labels, found)
+    print(f"pairwise: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f} (target F1 ≥ 0.9)")
+    p, r, f = bcubed(labels, found)
+    print(f"B-cubed:  precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}")
+    histogram(seen)
+    with tempfile.TemporaryDirectory():
+        pass
+    if args.scale:
+        seconds = scale(args.scale)
+        print(f"clustering {args.scale:,} bulletins one at a time: {seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Stories: the bulletins that tell the same event, whoever published them, found as they
+arrive and kept as they grow.
+
+A bulletin is described by its *signature*: its most distinctive analysed terms (the
+search index's forms, so `Kharkiv`, `Kharkov` and `Харків` are one term), each weighed by
+its rarity in the archive (idf), and by its *anchors*, the names and numbers among them.
+A new bulletin is compared only with the bulletins that share one of its rarest terms and
+were published within `WINDOW` of it (an inverted index: near-linear, never n × n), and
+joins the story of the most similar one when
+
+- in the same language, the larger share of either signature's weight (idf²) that the
+  other holds is at least `SAME_LANGUAGE` (a teaser is wholly inside its article: a
+  cosine would punish the difference in length);
+- in two languages, only names and numbers can meet: the same share of their weight is
+  at least `CROSS_LANGUAGE`;
+
+and in both cases they share at least `MIN_SHARED` anchors or rare terms. Otherwise it
+starts a story of its own. The thresholds are round values read off the shape of the
+similarity distributions (bench/stories.py prints them), not fitted to a score.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlite_utils import Database
+
+from bot.text.analyze import Analyzer
+from storage.search import item_count, term_docs
+from storage.stories import file_member, probe_hits, story_ids, unfiled
+from storage.stories import signatures as stored_signatures
+from storage.tx import transaction
+
+WINDOW = timedelta(days=3)  # a story's next report comes within this of an earlier one
+SIGNATURE = 40  # the most distinctive terms kept of a bulletin
+PROBES = 12  # its rarest terms, used to find candidates
+MAX_POSTINGS = 100  # candidates one term may bring (its most recent bulletins)
+MAX_CANDIDATES = 30  # compared with, those sharing the most probes first
+SAME_LANGUAGE = 0.40
+CROSS_LANGUAGE = 0.35
+MIN_SHARED = 3
+LONG_ROUND_UP = 3  # a bulletin of this many sections or more is a round-up: a story alone
+
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-ZÀ-ÖØ-ÞА-ЯЁІЇЄҐ][\w'’-]+", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What a bulletin is compared on."""
+
+    weights: dict[str, float]  # its most distinctive terms → idf
+    anchors: frozenset[str]  # names and numbers among them
+    language: str
+    held: frozenset[str] = frozenset()  # every term it holds
+
+    @cached_property
+    def terms(self) -> frozenset[str]:
+        return frozenset(self.weights)
+
+    @cached_property
+    def mass(self) -> tuple[float, float]:
+        """Σ idf² of its terms, and of its anchors."""
+        return (sum(w * w for w in self.weights.values()),
+                sum(self.weights[t] ** 2 for t in self.anchors))  # fmt: skip
+
+    def probes(self) -> list[str]:
+        """Its rarest terms, rarest first."""
+        ranked = sorted(self.weights, key=lambda t: (-self.weights[t], t))
+        return ranked[:PROBES]
+
+
+def signature(
+    text: str,
+    language: str,
+    analyzer: Analyzer,
+    docs: Callable[[Iterable[str]], Mapping[str, int]],
+    total: int,
+) -> Signature:
+    """The signature of a text: its terms weighed by `idf = log(1 + total / docs)`, where
+    `docs` gives how many documents of `total` hold each term; the `SIGNATURE` with the
+    highest `tf × idf` are kept."""
+    counts: dict[str, int] = {}
+    for term in analyzer.index_terms(text, language):
+        counts[term] = counts.get(term, 0) + 1
+    held = docs(counts)
+    idf = {t: math.log(1 + total / max(1, held.get(t, 1))) for t in counts}
+    kept = sorted(counts, key=lambda t: (-(1 + math.log(counts[t])) * idf[t], t))[:SIGNATURE]
+    names = set(analyzer.index_terms(" ".join(_CAPITALISED.findall(text[:20_000])), language))
+    anchors = frozenset(t for t in kept if t in names or (t.isdigit() and len(t) >= 2))
+    return Signature({t: idf[t] for t in kept}, anchors, language, frozenset(counts))
+
+
+def similarity(a: Signature, b: Signature) -> tuple[float, int]:
+    """(overlap, shared terms): the larger share of either signature's weight (idf²) that
+    the other text holds — a teaser is wholly inside its article, a half of an article
+    too — over every term in one language, over names and numbers across two."""
+    return max(_contained(a, b), _contained(b, a))
+
+
+def _contained(a: Signature, b: Signature) -> tuple[float, int]:
+    same = a.language == b.language
+    found = (a.terms if same else a.anchors) & b.held
+    mass = a.mass[0 if same else 1]
+    if len(found) < MIN_SHARED or not mass:  # the rule's floor: not worth summing
+        return 0.0, len(found)
+    return sum(a.weights[t] ** 2 for t in found) / mass, len(found)
+
+
+def same_story(a: Signature, b: Signature) -> bool:
+    """The rule: enough of one found in the other, and enough in common."""
+    overlap, shared = similarity(a, b)
+    threshold = SAME_LANGUAGE if a.language == b.language else CROSS_LANGUAGE
+    return overlap >= threshold and shared >= MIN_SHARED
+
+
+def outlet(source: str) -> str:
+    """Who published a bulletin: a feed's site (its host without `www.`: a site's section
+    feeds are one outlet), else the source itself (the inbox, an admin)."""
+    if source.startswith("feed:"):
+        host = (urlsplit(source[5:]).hostname or source).lower()
+        return host.removeprefix("www.")
+    return source.split(":", 1)[0] if source.startswith("admin:") else source
+
+
+@dataclass
+class Clusters:
+    """Stories found among bulletins added one at a time, oldest first (in memory: the
+    same rule the database applies, for a batch or a benchmark). A bulletin that matches
+    members of two stories joins them into one: it is the report that links them."""
+
+    story_of: dict[int, int] = field(default_factory=dict)  # bulletin → story (its first)
+    members: dict[int, list[int]] = field(default_factory=dict)  # story → bulletins
+    _postings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
+    _signatures: dict[int, Signature] = field(default_factory=dict)
+
+    def add(
+        self, bulletin_id: int, published: datetime, sig: Signature, alone: bool = False
+    ) -> int:
+        """File a bulletin; return its story."""
+        matches = [] if alone else self._matches(published, sig)
+        stories = sorted({self.story_of[m] for m in matches})
+        story = stories[0] if stories else bulletin_id
+        for other in stories[1:]:  # joined through this bulletin
+            for member in self.members.pop(other):
+                self.story_of[member] = story
+                self.members[story].append(member)
+        self.story_of[bulletin_id] = story
+        self.members.setdefault(story, []).append(bulletin_id)
+        self._signatures[bulletin_id] = sig
+        for term in sig.weights:
+            self._postings.setdefault(term, []).append((published, bulletin_id))
+        return story
+
+    def _matches(self, published: datetime, sig: Signature) -> list[int]:
+        hits: dict[int, int] = {}
+        for term in sig.probes():
+            for when, other in self._postings.get(term, [])[-MAX_POSTINGS:]:
+                if abs(when - published) <= WINDOW:
+                    hits[other] = hits.get(other, 0) + 1
+        chosen = closest(hits)
+        return matches(sig, ((c, self._signatures[c]) for c in chosen))
+
+
+def closest(hits: dict[int, int]) -> list[int]:
+    """The `MAX_CANDIDATES` bulletins that share the most probes (ties: the oldest)."""
+    return sorted(hits, key=lambda c: (-hits[c], c))[:MAX_CANDIDATES]
+
+
+def matches(sig: Signature, candidates: Iterable[tuple[int, Signature]]) -> list[int]:
+    """The candidates that tell the same story by the rule."""
+    return [other for other, theirs in candidates if same_story(sig, theirs)]
+
+
+# -- in the database -----------------------------------------------------------------------
+
+SIGNED_AT_MOST = 50_000  # characters of a bulletin read for its signature (its lead and more)
+BACKFILL = timedelta(days=35)  # at start, bulletins this recent without a story are filed
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _saved(sig: Signature) -> dict[str, Any]:
+    return {"w": sig.weights, "a": sorted(sig.anchors), "l": sig.language, "h": sorted(sig.held)}
+
+
+def _loaded(saved: dict[str, Any]) -> Signature:
+    return Signature(dict(saved["w"]), frozenset(saved["a"]), saved["l"], frozenset(saved["h"]))
+
+
+def file_story(
+    db: Database,
+    bulletin_id: int,
+    *,
+    source: str,
+    published_at: str,
+    language: str,
+    text: str,
+    sections: int,
+    analyzer: Analyzer,
+) -> int:
+    """File a stored bulletin in its story (the rule above, against the bulletins of the
+    database published within `WINDOW`); return the story's id. A long round-up (several
+    sections, several events) is a story alone."""
+    alone = sections >= LONG_ROUND_UP
+    if alone:
+        sig = Signature({}, frozenset(), language)
+        found: list[int] = []
+    else:
+        total = max(1, item_count(db))
+        sig = signature(text[:SIGNED_AT_MOST], language, analyzer,
+                        lambda terms: term_docs(db, set(terms)), total)  # fmt: skip
+        when = datetime.fromisoformat(published_at)
+        hits = probe_hits(db, sig.probes(), _iso(when - WINDOW), _iso(when + WINDOW),
+                          MAX_POSTINGS)  # fmt: skip
+        hits.pop(bulletin_id, None)
+        chosen = closest(hits)
+        stored = stored_signatures(db, chosen)
+        found = matches(sig, ((c, _loaded(stored[c])) for c in chosen if c in stored))
+    stories = sorted(set(story_ids(db, found).values()))
+    story = stories[0] if stories else bulletin_id
+    with transaction(db):
+        file_member(db, bulletin_id, story, outlet(source), published_at, _saved(sig),
+                    sig.weights, stories[1:])  # fmt: skip
+    return story
+
+
+def file_recent(db: Database, analyzer: Analyzer, now: datetime) -> int:
+    """File the recent bulletins that have no story yet (an archive from before stories,
+    bulletins stored while filing failed); return how many."""
+    rows = unfiled(db, _iso(now - BACKFILL))
+    for row in rows:
+        file_story(db, row["id"], source=row["source"], published_at=row["published_at"],
+                   language=row["language"], text=row["clean_text"], sections=row["sections"],
+                   analyzer=analyzer)  # fmt: skip
+    return len(rows)
