@@ -18,9 +18,9 @@ import json
 import random
 import re
 import sys
-import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -39,10 +39,21 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if s.strip()]
 
 
-def dev_set() -> list[dict[str, object]]:
-    """One document per source: id, event, outlet, published, text."""
+@dataclass(frozen=True)
+class Doc:
+    """One source's text of an event."""
+
+    id: int
+    event: str
+    outlet: str
+    published: datetime
+    text: str
+
+
+def dev_set() -> list[Doc]:
+    """One document per source, in the order they are published."""
     rng = random.Random(1230)
-    docs: list[dict[str, object]] = []
+    docs: list[Doc] = []
     for n, line in enumerate(EVAL.read_text(encoding="utf-8").splitlines()):
         article = json.loads(line)
         parts = sentences(article["text"])
@@ -52,9 +63,9 @@ def dev_set() -> list[dict[str, object]]:
         for v, text in enumerate(versions):
             if len(text.split()) < 12:
                 continue
-            docs.append({"id": len(docs) + 1, "event": article["id"], "outlet": f"outlet{v}.example",
-                         "published": day + timedelta(hours=rng.uniform(0, 20)), "text": text})  # fmt: skip
-    docs.sort(key=lambda d: (str(d["published"]), int(d["id"])))  # type: ignore[call-overload]
+            when = day + timedelta(hours=rng.uniform(0, 20))
+            docs.append(Doc(len(docs) + 1, article["id"], f"outlet{v}.example", when, text))
+    docs.sort(key=lambda d: (d.published, d.id))
     return docs
 
 
@@ -80,26 +91,26 @@ def bcubed(labels: dict[int, str], found: dict[int, int]) -> tuple[float, float,
     for doc in labels:
         by_label.setdefault(labels[doc], set()).add(doc)
         by_found.setdefault(found[doc], set()).add(doc)
-    p = sum(len(by_found[found[d]] & by_label[labels[d]]) / len(by_found[found[d]]) for d in labels)
-    r = sum(len(by_found[found[d]] & by_label[labels[d]]) / len(by_label[labels[d]]) for d in labels)
-    p, r = p / len(labels), r / len(labels)
+    right = {d: len(by_found[found[d]] & by_label[labels[d]]) for d in labels}
+    p = sum(right[d] / len(by_found[found[d]]) for d in labels) / len(labels)
+    r = sum(right[d] / len(by_label[labels[d]]) for d in labels) / len(labels)
     return p, r, 2 * p * r / (p + r)
 
 
-def cluster(docs: list[dict[str, object]]) -> tuple[dict[int, int], list[tuple[float, bool]]]:
-    """Stories of the dev set; and (cosine, same event) of every candidate pair examined."""
+def cluster(docs: list[Doc]) -> tuple[dict[int, int], list[tuple[float, bool]]]:
+    """Stories of the dev set; and (overlap, same event) of every pair, for the report."""
     analyzer = analyzer_for()
     held: Counter[str] = Counter()
     for d in docs:
-        held.update(set(analyzer.index_terms(str(d["text"]), "fr")))
+        held.update(set(analyzer.index_terms(d.text, "fr")))
     total = len(docs)
     clusters = Clusters()
     sigs = {}
     for d in docs:
-        sig = signature(str(d["text"]), "fr", analyzer, lambda ts: {t: held[t] for t in ts}, total)
-        sigs[int(d["id"])] = sig  # type: ignore[call-overload]
-        clusters.add(int(d["id"]), d["published"], sig)  # type: ignore[arg-type, call-overload]
-    events = {int(d["id"]): d["event"] for d in docs}  # type: ignore[call-overload]
+        sig = signature(d.text, "fr", analyzer, lambda ts: {t: held[t] for t in ts}, total)
+        sigs[d.id] = sig
+        clusters.add(d.id, d.published, sig)
+    events = {d.id: d.event for d in docs}
     seen = []
     ids = sorted(sigs)
     for i, a in enumerate(ids):  # the distribution, for the report only (n² on 200 docs)
@@ -111,7 +122,7 @@ def cluster(docs: list[dict[str, object]]) -> tuple[dict[int, int], list[tuple[f
 
 
 def histogram(seen: list[tuple[float, bool]]) -> None:
-    print("cosine of pairs   same event   different events")
+    print("overlap of pairs  same event   different events")
     for low in [x / 10 for x in range(0, 10)]:
         same = sum(1 for c, s in seen if s and low <= c < low + 0.1)
         other = sum(1 for c, s in seen if not s and low <= c < low + 0.1)
@@ -139,18 +150,16 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10_000)
     args = parser.parse_args()
     docs = dev_set()
-    sizes = Counter(Counter(str(d["event"]) for d in docs).values())
-    print(f"dev set: {len(docs)} documents, {len({d['event'] for d in docs})} events, "
+    sizes = Counter(Counter(d.event for d in docs).values())
+    print(f"dev set: {len(docs)} documents, {len({d.event for d in docs})} events, "
           f"sizes {dict(sorted(sizes.items()))}")  # fmt: skip
     found, seen = cluster(docs)
-    labels = {int(d["id"]): str(d["event"]) for d in docs}  # type: ignore[call-overload]
+    labels = {d.id: d.event for d in docs}
     p, r, f = pairwise(labels, found)
     print(f"pairwise: precision {p:.3f}, recall {r:.3f}, F1 {f:.3f} (target F1 ≥ 0.9)")
     p, r, f = bcubed(labels, found)
     print(f"B-cubed:  precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}")
     histogram(seen)
-    with tempfile.TemporaryDirectory():
-        pass
     if args.scale:
         seconds = scale(args.scale)
         print(f"clustering {args.scale:,} bulletins one at a time: {seconds:.1f} s")
