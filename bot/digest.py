@@ -29,6 +29,7 @@ from bot.summarize import Pick, pick_for_coverage, topic_of
 from storage.digests import (
     SourceItem,
     WindowBulletin,
+    bulletin_links,
     covered_bulletins,
     digest_id_by_key,
     last_edition_cut,
@@ -37,8 +38,9 @@ from storage.digests import (
     source_items,
     window_bulletins,
 )
+from storage.stories import Member, members_of, story_ids
 
-DIGEST_VERSION = 5  # bump when picking or the payload changes: new keys, new rows
+DIGEST_VERSION = 6  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
 LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals before the last one
@@ -63,6 +65,8 @@ class DigestItem:
     score: float
     language: str = ""  # the bulletin's, shown when it is not the reader's
     link: str = ""  # the original (a feed entry's), else the bulletin opens in the bot
+    sources: int = 1  # outlets that told its story
+    others: list[tuple[int, str, str]] = field(default_factory=list)  # (bulletin, outlet, link)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ class Digest:
     bulletin_count: int
     items: list[DigestItem] = field(default_factory=list)
     bulletin_ids: list[int] = field(default_factory=list)
+    more_stories: int = 0  # stories of its bulletins left out of its items
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape (also what is stored)."""
@@ -86,7 +91,10 @@ class Digest:
     def from_json(cls, data: dict[str, Any]) -> Digest:
         """The inverse of `to_json` (stored payloads of version 1 have no `bulletin_ids`)."""
         values = dict(data)
-        values["items"] = [DigestItem(**item) for item in values.get("items", [])]
+        values["items"] = [
+            DigestItem(**{**item, "others": [tuple(o) for o in item.get("others", [])]})
+            for item in values.get("items", [])
+        ]
         values.setdefault("bulletin_ids", [])
         return cls(**values)
 
@@ -216,29 +224,96 @@ def content_key(
     covered: list[int],
     per_bulletin: int | None,
     span: tuple[date, date] | None = None,
+    stories: dict[int, int] | None = None,
 ) -> str:
     """What a digest depends on, hashed: equal keys, equal digests."""
     parts = [f"v{DIGEST_VERSION}", week, language, f"cap {per_bulletin}"]
     parts += [f"span {span[0]}–{span[1]}"] if span else []
+    parts += [f"story {b}:{s}" for b, s in sorted((stories or {}).items())]
     parts += [f"{b.id}:{b.summary_version}" for b in sorted(sources, key=lambda b: b.id)]
     parts += ["covers", *map(str, sorted(covered))]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def pick_items(found: list[SourceItem], per_bulletin: int | None) -> list[SourceItem]:
-    """The digest's items among every sentence of its bulletins, in reading order."""
-    picks = [
-        Pick(
-            c.text,
-            c.language,
-            (c.bulletin_id, *topic_of(c.section, c.paragraph)),
-            c.bulletin_id,
-            c.score,
-        )
+def _picks(found: list[SourceItem]) -> list[Pick]:
+    return [
+        Pick(c.text, c.language, (c.bulletin_id, *topic_of(c.section, c.paragraph)),
+             c.bulletin_id, c.score)
         for c in found
-    ]
-    chosen = pick_for_coverage(picks, MAX_ITEMS, per_group=per_bulletin)
+    ]  # fmt: skip
+
+
+def pick_items(
+    found: list[SourceItem], per_bulletin: int | None, k: int = MAX_ITEMS
+) -> list[SourceItem]:
+    """The digest's items among every sentence of its bulletins, in reading order."""
+    chosen = pick_for_coverage(_picks(found), k, per_group=per_bulletin)
     return [found[i] for i in sorted(chosen)]
+
+
+@dataclass(frozen=True)
+class Story:
+    """The bulletins of a digest's window that tell one event, and who published them."""
+
+    id: int
+    bulletins: list[WindowBulletin]
+    outlets: dict[str, int]  # outlet → its first bulletin here
+
+    @property
+    def latest(self) -> str:
+        return max(b.published_at for b in self.bulletins)
+
+
+def stories_of(sources: list[WindowBulletin], members: dict[int, Member]) -> list[Story]:
+    """The window's bulletins grouped by story (a bulletin not filed: a story alone)."""
+    grouped: dict[int, list[WindowBulletin]] = {}
+    for b in sources:
+        grouped.setdefault(members[b.id].story_id if b.id in members else -b.id, []).append(b)
+    stories = []
+    for story_id, bulletins in grouped.items():
+        outlets: dict[str, int] = {}
+        for b in bulletins:
+            outlets.setdefault(members[b.id].outlet if b.id in members else f"#{b.id}", b.id)
+        stories.append(Story(story_id, bulletins, outlets))
+    return stories
+
+
+def story_rank(story: Story) -> tuple[int, int, str, int]:
+    """Most outlets first, then most reports, then the most recent (then the oldest id)."""
+    return (-len(story.outlets), -len(story.bulletins), _desc(story.latest), story.id)
+
+
+def _desc(text: str) -> str:
+    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
+
+
+def pick_story_items(
+    found: list[SourceItem], stories: list[Story], per_bulletin: int | None
+) -> tuple[list[tuple[SourceItem, Story | None]], int]:
+    """The digest's items, and how many stories were left out. With no story told by two
+    outlets (one editor's round-ups), the items are picked for coverage as always. Else
+    each story told by two outlets or more gives one item, its best sentence, most-covered
+    stories first; the rest of the `MAX_ITEMS` are picked for coverage among the others."""
+    told = sorted((s for s in stories if len(s.outlets) >= 2), key=story_rank)
+    if not told:
+        return [(c, None) for c in pick_items(found, per_bulletin)], 0
+    by_bulletin: dict[int, list[int]] = {}
+    for i, c in enumerate(found):
+        by_bulletin.setdefault(c.bulletin_id, []).append(i)
+    chosen: list[tuple[SourceItem, Story | None]] = []
+    for story in told[:MAX_ITEMS]:
+        own = [i for b in story.bulletins for i in by_bulletin.get(b.id, [])]
+        best = pick_for_coverage(_picks([found[i] for i in own]), 1, fill=True)
+        if best:
+            chosen.append((found[own[best[0]]], story))
+    alone = {b.id for s in stories if len(s.outlets) < 2 for b in s.bulletins}
+    rest = [c for c in found if c.bulletin_id in alone]
+    room = MAX_ITEMS - len(chosen)
+    extra = pick_items(rest, per_bulletin, room) if room > 0 else []
+    chosen += [(c, None) for c in extra]
+    picked = {c.bulletin_id for c, _ in chosen}
+    shown = sum(1 for s in stories if any(b.id in picked for b in s.bulletins))
+    return chosen, len(stories) - shown
 
 
 def build_digest(
@@ -252,8 +327,12 @@ def build_digest(
     span: tuple[date, date] | None = None,
 ) -> Digest:
     """The digest of `sources` for readers of `language`: titled with the days of `span`
-    (an edition: the days its bulletins were published), else with `week`."""
-    chosen = pick_items(source_items(db, [b.id for b in sources]), per_bulletin)
+    (an edition: the days its bulletins were published), else with `week`; its items tell
+    the stories most outlets told first (`pick_story_items`)."""
+    stories = stories_of(sources, members_of(db, [b.id for b in sources]))
+    found = source_items(db, [b.id for b in sources])
+    chosen, left = pick_story_items(found, stories, per_bulletin)
+    links = bulletin_links(db, [b for s, story in chosen if story for b in story.outlets.values()])
     if span is None:
         year, number = parse_week(week)
         monday = date.fromisocalendar(year, number, 1)
@@ -277,10 +356,15 @@ def build_digest(
                 c.score,
                 c.language,
                 c.link or "",
+                len(story.outlets) if story else 1,
+                [(b, outlet, links.get(b) or "") for outlet, b in story.outlets.items()]
+                if story
+                else [],
             )
-            for c in chosen
+            for c, story in chosen
         ],
         bulletin_ids=sorted(covered if covered is not None else [b.id for b in sources]),
+        more_stories=left,
     )
 
 
@@ -315,7 +399,8 @@ def edition_for(
     week = titled_week(now, zone)
     covered = [b.id for b in window]
     span = edition_span(window, zone, now)
-    key = content_key(week, language, sources, covered, per_bulletin, span)
+    stories = story_ids(db, [b.id for b in sources])
+    key = content_key(week, language, sources, covered, per_bulletin, span, stories)
     cache = built if built is not None else {}
     digest = cache.get(key)
     if digest is None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.digest import Digest
-from bot.i18n import t
+from bot.i18n import Html, t
 from bot.text.clip import clip
 
 LIMIT = 4096
@@ -98,7 +98,18 @@ def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
         source = bulletin_link(item.bulletin_id, item.bulletin_title, bot_username, item.link)
         other = item.language and item.language != digest.language
         marker = f" · {esc(item.language.upper())}" if other else ""
-        blocks.append(
-            f"{n}. {esc(shorten(item.text))}\n<i>{_day(item.published_at)} · {source}{marker}</i>"
-        )
+        day = _day(item.published_at)
+        block = f"{n}. {esc(shorten(item.text))}\n<i>{day} · {source}{marker}</i>"
+        if item.sources >= 2:  # a story several outlets told: each original
+            outlets = ", ".join(bulletin_link(b, shorten(outlet, 40), bot_username, link or None)
+                                for b, outlet, link in item.others[:MAX_OUTLETS])  # fmt: skip
+            more = " …" if len(item.others) > MAX_OUTLETS else ""
+            block += "\n" + t(digest.language, "digest_sources", n=item.sources,
+                              outlets=Html(outlets + more))  # fmt: skip
+        blocks.append(block)
+    if digest.more_stories:
+        blocks.append(f"<i>{t(digest.language, 'digest_more', n=digest.more_stories)}</i>")
     return split_blocks(blocks)
+
+
+MAX_OUTLETS = 5  # originals linked under a story's item

@@ -101,6 +101,17 @@ def source_items(db: Database, bulletin_ids: Sequence[int]) -> list[SourceItem]:
     return [SourceItem(**row) for row in rows]
 
 
+def bulletin_links(db: Database, bulletin_ids: Sequence[int]) -> dict[int, str | None]:
+    """Each bulletin's original (a feed entry's link), or None."""
+    found: dict[int, str | None] = {}
+    for start in range(0, len(bulletin_ids), 500):
+        part = list(bulletin_ids[start : start + 500])
+        marks = ",".join("?" * len(part))
+        found.update(db.execute(f"SELECT id, link FROM bulletins WHERE id IN ({marks})",
+                                part).fetchall())  # fmt: skip
+    return found
+
+
 def digest_id_by_key(db: Database, key: str) -> int | None:
     """The stored digest with this content key, or None."""
     row = db.execute("SELECT id FROM digests WHERE key = ?", [key]).fetchone()

@@ -233,7 +233,7 @@ def test_cli_digest(
     assert main(["digest", "--week", "2025-W28", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert set(data) == {"week", "language", "title", "start", "end", "bulletin_count", "items",
-                         "bulletin_ids"}  # fmt: skip
+                         "bulletin_ids", "more_stories"}  # fmt: skip
     assert data["title"] == "Semaine du 7 au 13 juillet 2025"
     assert set(data["items"][0]) == {
         "item_id",
@@ -244,6 +244,8 @@ def test_cli_digest(
         "score",
         "language",
         "link",
+        "sources",
+        "others",
     }
     assert main(["digest", "--week", "2025-W99"]) == 2
     assert capsys.readouterr().err.startswith("Usage:")

@@ -1,0 +1,99 @@
+"""Stories: the same event told by several outlets is one story; the digest tells the
+most-covered stories first, once each, with their sources; different events that share a
+place stay apart. Real SQLite, the real ingestion path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlite_utils import Database
+
+from bot.digest import edition_for
+from bot.ingest import Limits, Submission, ingest
+from bot.render import render_digest
+from bot.stories import outlet
+from storage.stories import story_ids
+from tests.stories_week import (
+    FR_EN,
+    KHARKIV_CONCERT,
+    KHARKIV_STRIKE_1,
+    KHARKIV_STRIKE_2,
+    STORY_THREE,
+    UNRELATED,
+)
+
+MONDAY = datetime(2026, 11, 23, 7, tzinfo=UTC)
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def add(db: Database, text: str, site: str, when: datetime, title: str | None = None) -> int:
+    sub = Submission(f"feed:https://{site}/rss", title or text[:60], text=text, fmt="text",
+                     source_ref=f"{site}:{when.isoformat()}:{title or text[:20]}",
+                     title=title, published=when, link=f"https://{site}/a/{abs(hash(text))}")  # fmt: skip
+    out = ingest(db, sub, Limits())
+    assert out.status == "added" and out.bulletin_id is not None, out
+    return out.bulletin_id
+
+
+def test_sixty_unrelated_articles_and_one_story_told_three_times(db: Database) -> None:
+    for n, text in enumerate(UNRELATED):
+        add(db, text, f"site{n % 7}.example", MONDAY + timedelta(hours=2 * n), f"Article {n}")
+    story = [add(db, text, f"outlet{n}.example", MONDAY + timedelta(days=2, hours=n))
+             for n, text in enumerate(STORY_THREE)]  # fmt: skip
+    stories = story_ids(db, story)
+    assert len(set(stories.values())) == 1  # one story
+    everything = story_ids(db, list(range(1, len(UNRELATED) + 4)))
+    assert len(set(everything.values())) == len(UNRELATED) + 1  # and no other merged
+    now = MONDAY + timedelta(days=6)
+    digest = edition_for(db, None, "fr", PARIS, now).digest
+    first, *rest = digest.items
+    assert first.bulletin_id in story and first.sources == 3
+    assert {o for _, o, _ in first.others} == {
+        "outlet0.example",
+        "outlet1.example",
+        "outlet2.example",
+    }
+    assert all(item.bulletin_id not in story for item in rest)  # told once
+    assert len(digest.items) == 10 and digest.more_stories == 61 - 10
+    html = render_digest(digest, "hebdo_bot")[0]
+    assert "📰 3 sources : " in html and 'href="https://outlet1.example/a/' in html
+    assert "… et 51 autre(s) sujet(s) dans ces bulletins." in html
+
+
+def test_a_story_told_in_french_and_english_is_one(db: Database) -> None:
+    fr = add(db, FR_EN[0], "lemonde.example", MONDAY)
+    en = add(db, FR_EN[1], "kyivindependent.example", MONDAY + timedelta(hours=5))
+    assert story_ids(db, [fr, en]) == {fr: fr, en: fr}
+
+
+def test_events_that_share_a_place_are_not_one_story(db: Database) -> None:
+    a = add(db, KHARKIV_STRIKE_1, "a.example", MONDAY)
+    b = add(
+        db, KHARKIV_STRIKE_1.replace("lundi", "lundi 30"), "b.example", MONDAY + timedelta(days=7)
+    )
+    c = add(db, KHARKIV_STRIKE_2, "c.example", MONDAY + timedelta(hours=10))
+    d = add(db, KHARKIV_CONCERT, "d.example", MONDAY + timedelta(hours=14))
+    assert len(set(story_ids(db, [a, b, c, d]).values())) == 4
+
+
+def test_a_copy_is_no_second_source_and_sections_of_a_site_are_one_outlet() -> None:
+    assert outlet("feed:https://www.lemonde.fr/international/rss") == "lemonde.fr"
+    assert outlet("feed:https://lemonde.fr/ukraine/rss") == "lemonde.fr"
+    assert outlet("file") == "file" and outlet("admin:42") == "admin"
+
+
+def test_a_one_source_week_is_picked_as_before(db: Database) -> None:
+    """The editor's round-ups (one outlet): no story has two sources, the items are the
+    coverage picks of every bulletin, in reading order, and no "more stories" line."""
+    from bot.digest import pick_items
+    from storage.digests import source_items, window_bulletins
+
+    for n, text in enumerate(UNRELATED[:12]):
+        add(db, text, "one-editor.example", MONDAY + timedelta(hours=n), f"Bulletin {n}")
+    now = MONDAY + timedelta(days=2)
+    digest = edition_for(db, None, "fr", PARIS, now).digest
+    window = window_bulletins(db, (now - timedelta(days=7)).isoformat(), now.isoformat())
+    expected = pick_items(source_items(db, [b.id for b in window]), None)
+    assert [i.item_id for i in digest.items] == [c.item_id for c in expected]
+    assert digest.more_stories == 0 and all(i.sources == 1 for i in digest.items)
