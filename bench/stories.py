@@ -18,6 +18,7 @@ import json
 import random
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -145,6 +146,58 @@ def scale(count: int) -> float:
     return time.perf_counter() - start
 
 
+def digest_figures(docs: list[Doc]) -> None:
+    """The dev week stored through the real ingestion path (feeds, one outlet each source),
+    then its digest of 10 against random, "first 10 bulletins" and the digest without
+    stories (coverage picks over every sentence), in the same run."""
+    from zoneinfo import ZoneInfo
+
+    from bot.digest import pick_items, week_digest
+    from bot.ingest import Limits, Submission, ingest
+    from storage import open_db
+    from storage.digests import source_items, window_bulletins
+    from storage.stories import story_ids
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_db(Path(folder) / "week.db")
+        event_of: dict[int, str] = {}
+        for d in docs:
+            sub = Submission(f"feed:https://{d.outlet}/rss", f"doc {d.id}", text=d.text,
+                             fmt="text", source_ref=str(d.id), published=d.published)  # fmt: skip
+            out = ingest(db, sub, Limits())
+            if out.bulletin_id is not None and out.status == "added":
+                event_of[out.bulletin_id] = d.event
+        stories = story_ids(db, list(event_of))
+        p, r, f = pairwise({b: e for b, e in event_of.items()}, stories)
+        print(f"stored through ingestion: pairwise precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}")
+        size = Counter(event_of.values())
+        tenth = sorted(size.values(), reverse=True)[9]
+        top = {e for e, n in size.items() if n >= tenth}
+
+        def score(bulletins: list[int]) -> tuple[int, int]:
+            events = [event_of[b] for b in bulletins]
+            return len(set(events)), len({e for e in events if e in top})
+
+        week = f"{WEEK.isocalendar()[0]}-W{WEEK.isocalendar()[1]:02d}"
+        digest = week_digest(db, week, "fr", ZoneInfo("Europe/Paris"))
+        ours = score([i.bulletin_id for i in digest.items])
+        window = window_bulletins(db, "2000-01-01", "2100-01-01")
+        plain = score(
+            [c.bulletin_id for c in pick_items(source_items(db, [b.id for b in window]), None)]
+        )
+        first = score([b.id for b in window[:10]])
+        rng = random.Random(7)
+        draws = [score(rng.sample([b.id for b in window], 10)) for _ in range(200)]
+        rand = (sum(a for a, _ in draws) / len(draws), sum(b for _, b in draws) / len(draws))
+        db.close()
+    print(f"the week's digest of 10 (the most covered: {len(top)} events told by {tenth}+ outlets)")
+    print("                               distinct stories   most-covered stories present")
+    rows = [("stories (this digest)", ours), ("no stories (coverage picks)", plain),
+            ("first 10 bulletins", first), ("random 10 (mean of 200)", rand)]  # fmt: skip
+    for name, (distinct, covered) in rows:
+        print(f"  {name:28s} {distinct:8.1f} / 10        {covered:6.1f} / 10")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=int, default=10_000)
@@ -160,6 +213,7 @@ def main() -> None:
     p, r, f = bcubed(labels, found)
     print(f"B-cubed:  precision {p:.3f}, recall {r:.3f}, F1 {f:.3f}")
     histogram(seen)
+    digest_figures(docs)
     if args.scale:
         seconds = scale(args.scale)
         print(f"clustering {args.scale:,} bulletins one at a time: {seconds:.1f} s")

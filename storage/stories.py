@@ -109,3 +109,23 @@ def unfiled(db: Database, since: str) -> list[dict[str, Any]]:
         "FROM bulletins b LEFT JOIN story_members m ON m.bulletin_id = b.id "
         "WHERE m.bulletin_id IS NULL AND b.published_at >= ? ORDER BY b.published_at, b.id",
         [since]))  # fmt: skip
+
+
+def told_before(db: Database, bulletin_ids: Sequence[int]) -> dict[int, list[int]]:
+    """For each story of these bulletins: its other members already announced (pushed or
+    alerted) and not deleted — a story readers have heard of."""
+    stories = story_ids(db, bulletin_ids)
+    wanted = sorted(set(stories.values()))
+    found: dict[int, list[int]] = {}
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        marks = ",".join("?" * len(part))
+        for story_id, bulletin_id in db.execute(
+            "SELECT m.story_id, m.bulletin_id FROM story_members m JOIN bulletins b "
+            "ON b.id = m.bulletin_id WHERE b.announced_at IS NOT NULL AND b.deleted_at IS NULL "
+            f"AND m.story_id IN ({marks}) ORDER BY m.bulletin_id",
+            part,
+        ):
+            if bulletin_id not in bulletin_ids:
+                found.setdefault(story_id, []).append(bulletin_id)
+    return found

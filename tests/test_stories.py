@@ -97,3 +97,35 @@ def test_a_one_source_week_is_picked_as_before(db: Database) -> None:
     expected = pick_items(source_items(db, [b.id for b in window]), None)
     assert [i.item_id for i in digest.items] == [c.item_id for c in expected]
     assert digest.more_stories == 0 and all(i.sources == 1 for i in digest.items)
+
+
+def test_pushes_and_alerts_once_per_story(db: Database) -> None:
+    """A reader of every bulletin, and a reader following a word, hear of a story once:
+    its later sources, in the same tick or later ones, are no second push or alert."""
+    from bot.delivery.schedule import announce_new_bulletins
+    from bot.text.analyze import analyzer_for
+    from storage.people import add_follow
+    from tests.test_delivery import subscriber
+
+    subscriber(db, 1, mode="every")
+    subscriber(db, 2, mode="weekly")
+    add_follow(db, 2, "Krementchouk", "krementchouk")
+    now = MONDAY + timedelta(days=2, hours=5)
+
+    def pushed(chat: int) -> list[list[int]]:
+        import json
+
+        rows = db.execute("SELECT payload FROM outbox WHERE kind = 'bulletin' AND chat_id = ? "
+                          "ORDER BY id", [chat]).fetchall()  # fmt: skip
+        return [json.loads(r[0])["bulletins"] for r in rows]
+
+    first = add(db, STORY_THREE[0], "outlet0.example", MONDAY + timedelta(days=2))
+    add(db, STORY_THREE[1], "outlet1.example", MONDAY + timedelta(days=2, hours=1))
+    assert announce_new_bulletins(db, analyzer_for(), now) == 2  # both, one message each
+    assert pushed(1) == [[first]] and pushed(2) == [[first]]  # the story once, not twice
+    third = add(db, STORY_THREE[2], "outlet2.example", MONDAY + timedelta(days=2, hours=3))
+    other = add(db, UNRELATED[0], "sport.example", MONDAY + timedelta(days=2, hours=3))
+    announce_new_bulletins(db, analyzer_for(), now + timedelta(minutes=1))
+    everything = [b for push in pushed(1) for b in push]
+    assert third not in everything and other in everything
+    assert pushed(2) == [[first]]  # the follower: no second alert for the third source

@@ -30,6 +30,7 @@ from storage.people import (
     weekly_subscribers,
 )
 from storage.search import matching_items
+from storage.stories import Member, members_of, told_before
 from storage.tx import transaction
 
 log = logging.getLogger(__name__)
@@ -183,6 +184,26 @@ def queue_due_digests(
 MAX_PUSHED = 5  # bulletins named in one push; the rest are counted ("and 12 more")
 
 
+def once_per_story(
+    bulletins: list[int], members: dict[int, Member], heard: dict[int, set[str]]
+) -> list[int]:
+    """The bulletins that bring news: a story readers have not heard of, or a new bulletin
+    of an outlet they heard it from (its own follow-up). A story heard from one outlet is
+    not pushed or alerted again when another outlet tells it. `heard`: story → outlets."""
+    told = {story: set(outlets) for story, outlets in heard.items()}
+    kept = []
+    for b in sorted(bulletins):
+        member = members.get(b)
+        if member is None:
+            kept.append(b)
+            continue
+        outlets = told.get(member.story_id)
+        if outlets is None or member.outlet in outlets:
+            told.setdefault(member.story_id, set()).add(member.outlet)
+            kept.append(b)
+    return kept
+
+
 def announce_new_bulletins(
     db: Database, analyzer: Analyzer, now: datetime, *, fresh: timedelta = timedelta(days=7)
 ) -> int:
@@ -201,13 +222,25 @@ def announce_new_bulletins(
     news = [b for b, published in pending if now - datetime.fromisoformat(published) <= fresh]
     payloads: dict[int, dict[str, Any]] = {}
     if news:
+        earlier = told_before(db, news)
+        members = members_of(db, [*news, *(b for ids in earlier.values() for b in ids)])
+        heard_from = {s: {members[b].outlet for b in ids} for s, ids in earlier.items()}
+        fresh_news = once_per_story(news, members, heard_from)
         for chat_id in push_chats(db):
-            payloads[chat_id] = {"bulletins": list(news)}
+            if fresh_news:
+                payloads[chat_id] = {"bulletins": list(fresh_news)}
         matches: dict[str, dict[int, list[int]]] = {}
+        heard = [b for ids in earlier.values() for b in ids]
         for term in followed_terms(db):  # each word once; then only the chats of those found
             fts = follow_query(analyzer, term)
-            if fts and (hits := matching_items(db, fts, news)):
-                matches[term] = hits
+            if not fts or not (hits := matching_items(db, fts, news)):
+                continue
+            alerted: dict[int, set[str]] = {}  # stories an earlier source of alerted with it
+            for b in matching_items(db, fts, heard) if heard else {}:
+                alerted.setdefault(members[b].story_id, set()).add(members[b].outlet)
+            kept = once_per_story(sorted(hits), members, alerted)
+            if kept:
+                matches[term] = {b: hits[b] for b in kept}
         for chat_id, term in followers_of(db, sorted(matches)):
             entry = payloads.setdefault(chat_id, {"bulletins": [], "alert": True})
             entry.setdefault("terms", []).append(term)
