@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from sqlite_utils import Database
 
 from bot.text.analyze import Analyzer
+from storage.models import Terms
 from storage.search import item_count, term_docs
 from storage.stories import file_member, probe_hits, story_ids, unfiled
 from storage.stories import signatures as stored_signatures
@@ -76,6 +77,30 @@ class Signature:
         return ranked[:PROBES]
 
 
+def text_terms(text: str, language: str, analyzer: Analyzer) -> Terms:
+    """The terms of (the first `SIGNED_AT_MOST` characters of) a text."""
+    text = text[:SIGNED_AT_MOST]
+    counts: dict[str, int] = {}
+    for term in analyzer.index_terms(text, language):
+        counts[term] = counts.get(term, 0) + 1
+    names = frozenset(analyzer.index_terms(" ".join(_CAPITALISED.findall(text)), language))
+    return Terms(counts, names, language)
+
+
+def weigh(
+    terms: Terms, docs: Callable[[Iterable[str]], Mapping[str, int]], total: int
+) -> Signature:
+    """The signature: terms weighed by `idf = log(1 + total / docs)`, where `docs` gives
+    how many documents of `total` hold each; the `SIGNATURE` with the highest `tf × idf`
+    are kept, and the names and numbers among them are its anchors."""
+    counts = terms.counts
+    held = docs(counts)
+    idf = {t: math.log(1 + total / max(1, held.get(t, 1))) for t in counts}
+    kept = sorted(counts, key=lambda t: (-(1 + math.log(counts[t])) * idf[t], t))[:SIGNATURE]
+    anchors = frozenset(t for t in kept if t in terms.names or (t.isdigit() and len(t) >= 2))
+    return Signature({t: idf[t] for t in kept}, anchors, terms.language, frozenset(counts))
+
+
 def signature(
     text: str,
     language: str,
@@ -83,18 +108,8 @@ def signature(
     docs: Callable[[Iterable[str]], Mapping[str, int]],
     total: int,
 ) -> Signature:
-    """The signature of a text: its terms weighed by `idf = log(1 + total / docs)`, where
-    `docs` gives how many documents of `total` hold each term; the `SIGNATURE` with the
-    highest `tf × idf` are kept."""
-    counts: dict[str, int] = {}
-    for term in analyzer.index_terms(text, language):
-        counts[term] = counts.get(term, 0) + 1
-    held = docs(counts)
-    idf = {t: math.log(1 + total / max(1, held.get(t, 1))) for t in counts}
-    kept = sorted(counts, key=lambda t: (-(1 + math.log(counts[t])) * idf[t], t))[:SIGNATURE]
-    names = set(analyzer.index_terms(" ".join(_CAPITALISED.findall(text[:20_000])), language))
-    anchors = frozenset(t for t in kept if t in names or (t.isdigit() and len(t) >= 2))
-    return Signature({t: idf[t] for t in kept}, anchors, language, frozenset(counts))
+    """`weigh(text_terms(…))`: the signature of a text."""
+    return weigh(text_terms(text, language, analyzer), docs, total)
 
 
 def similarity(a: Signature, b: Signature) -> tuple[float, int]:
@@ -202,22 +217,17 @@ def file_story(
     *,
     source: str,
     published_at: str,
-    language: str,
-    text: str,
-    sections: int,
-    analyzer: Analyzer,
+    terms: Terms | None,
 ) -> int:
     """File a stored bulletin in its story (the rule above, against the bulletins of the
-    database published within `WINDOW`); return the story's id. A long round-up (several
-    sections, several events) is a story alone."""
-    alone = sections >= LONG_ROUND_UP
-    if alone:
-        sig = Signature({}, frozenset(), language)
+    database published within `WINDOW`); return the story's id. A bulletin without
+    `terms` (a long round-up: several sections, several events) is a story alone."""
+    if terms is None:
+        sig = Signature({}, frozenset(), "")
         found: list[int] = []
     else:
         total = max(1, item_count(db))
-        sig = signature(text[:SIGNED_AT_MOST], language, analyzer,
-                        lambda terms: term_docs(db, set(terms)), total)  # fmt: skip
+        sig = weigh(terms, lambda wanted: term_docs(db, set(wanted)), total)
         when = datetime.fromisoformat(published_at)
         hits = probe_hits(db, sig.probes(), _iso(when - WINDOW), _iso(when + WINDOW),
                           MAX_POSTINGS)  # fmt: skip
@@ -238,7 +248,13 @@ def file_recent(db: Database, analyzer: Analyzer, now: datetime) -> int:
     bulletins stored while filing failed); return how many."""
     rows = unfiled(db, _iso(now - BACKFILL))
     for row in rows:
+        alone = row["sections"] >= LONG_ROUND_UP
+        terms = None if alone else text_terms(row["clean_text"], row["language"], analyzer)
         file_story(db, row["id"], source=row["source"], published_at=row["published_at"],
-                   language=row["language"], text=row["clean_text"], sections=row["sections"],
-                   analyzer=analyzer)  # fmt: skip
+                   terms=terms)  # fmt: skip
     return len(rows)
+
+
+def story_terms(text: str, language: str, sections: int, analyzer: Analyzer) -> Terms | None:
+    """What a bulletin's story is found from: its terms, or None for a long round-up."""
+    return None if sections >= LONG_ROUND_UP else text_terms(text, language, analyzer)

@@ -32,6 +32,16 @@ class NewItem:
 
 
 @dataclass(frozen=True)
+class Terms:
+    """A text's analysed terms with their counts, and which of them are names: what its
+    story signature is weighed from (bot/stories.py), computed where the text is prepared."""
+
+    counts: dict[str, int]
+    names: frozenset[str]
+    language: str
+
+
+@dataclass(frozen=True)
 class NewBulletin:
     """A parsed bulletin ready to be stored."""
 
@@ -49,6 +59,7 @@ class NewBulletin:
     link: str | None = None  # the original, for a feed entry
     canonical_link: str | None = None  # `link` normalised: the same article from elsewhere
     body_hash: str | None = None  # the text without its title, for copies retitled
+    story_terms: Terms | None = None  # what its story is found from (None: a story alone)
 
 
 @dataclass(frozen=True)

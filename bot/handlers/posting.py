@@ -283,7 +283,7 @@ async def _publish(update: Update, context: Context, draft: Draft) -> None:
                                                 reason=exc.reason))  # fmt: skip
         return
     _, writer = context.bot_data.ready  # storing and matching alerts: off the event loop
-    outcome = await writer.write(store, bulletin, "post", context.bot_data.analyzer)
+    outcome = await writer.write(store, bulletin, "post")
     drop_draft(context)
     await record(update, context, "post", bulletin_id=outcome.bulletin_id, status=outcome.status)
     if outcome.status == "added":

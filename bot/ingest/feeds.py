@@ -366,9 +366,7 @@ class _Poll:
             if isinstance(prepared, Outcome):
                 report.outcomes.append(prepared)
                 continue
-            report.outcomes.append(
-                store_or_reject(self.write, prepared, sub.name, self.limits.analyzer)
-            )
+            report.outcomes.append(store_or_reject(self.write, prepared, sub.name))
         return report
 
     async def _complete(self, state: FeedState, sub: Submission) -> Submission:

@@ -21,7 +21,7 @@ from bot.ingest.errors import Rejected
 from bot.ingest.markup import Format, guess_format
 from bot.ingest.parse import content_hash, parse_text, published_at
 from bot.ingest.urls import canonical_link
-from bot.stories import file_story
+from bot.stories import file_story, story_terms
 from bot.summarize import SUMMARY_VERSION
 from bot.text.analyze import Analyzer, analyzer_for
 from storage.bulletins import DuplicateBulletin, insert_bulletin
@@ -153,6 +153,9 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         link=sub.link,
         canonical_link=canonical_link(sub.link),
         body_hash=body_hash(parsed.items) if sub.source.startswith("feed:") else None,
+        story_terms=story_terms(
+            parsed.clean_text, parsed.language, len(parsed.sections), limits.analyzer
+        ),
     )
 
 
@@ -171,20 +174,16 @@ def _too_big(size: int, limit: int) -> str:
     return f"too large: {size / 1e6:.1f} MB is over the {limit / 1e6:.1f} MB limit"
 
 
-def store(
-    db: Database, bulletin: NewBulletin, name: str, analyzer: Analyzer | None = None
-) -> Outcome:
-    """Store a prepared bulletin and, with an `analyzer`, file it in its story; a duplicate
-    is reported, not raised."""
+def store(db: Database, bulletin: NewBulletin, name: str) -> Outcome:
+    """Store a prepared bulletin and file it in its story; a duplicate is reported, not
+    raised."""
     try:
         bulletin_id = insert_bulletin(db, bulletin)
     except DuplicateBulletin as dup:
         return Outcome(name, "duplicate", dup.existing_id, bulletin.title, merged=dup.merged)
     log.info("added bulletin %d %r (%s)", bulletin_id, bulletin.title, bulletin.language)
-    if analyzer is not None:
-        file_story(db, bulletin_id, source=bulletin.source, published_at=bulletin.published_at,
-                   language=bulletin.language, text=bulletin.clean_text,
-                   sections=len(bulletin.sections), analyzer=analyzer)  # fmt: skip
+    file_story(db, bulletin_id, source=bulletin.source, published_at=bulletin.published_at,
+               terms=bulletin.story_terms)  # fmt: skip
     return Outcome(name, "added", bulletin_id, bulletin.title)
 
 
@@ -195,16 +194,14 @@ def ingest(target: Database | Writes, sub: Submission, limits: Limits) -> Outcom
     prepared = prepare_or_reject(sub, limits)
     if isinstance(prepared, Outcome):
         return prepared
-    return store_or_reject(writes_to(target), prepared, sub.name, limits.analyzer)
+    return store_or_reject(writes_to(target), prepared, sub.name)
 
 
-def store_or_reject(
-    write: Writes, bulletin: NewBulletin, name: str, analyzer: Analyzer | None = None
-) -> Outcome:
+def store_or_reject(write: Writes, bulletin: NewBulletin, name: str) -> Outcome:
     """`store` where `write` writes; a bulletin the database refuses is that bulletin's
     outcome, but the database failing (full, locked, read-only) stops the caller."""
     try:
-        return write(store, bulletin, name, analyzer)
+        return write(store, bulletin, name)
     except sqlite3.OperationalError:
         raise  # the database, not the bulletin: nothing else could be stored either
     except Exception as exc:
