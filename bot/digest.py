@@ -42,6 +42,7 @@ from storage.stories import Member, members_of, story_ids
 
 DIGEST_VERSION = 6  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
+ALL_ITEMS = 40  # `/digest all`: the week's stories, as many as this
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
 LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals before the last one
 MAX_LOOKBACK = timedelta(days=28)  # a chat back after a long pause is not sent a year of news
@@ -225,9 +226,11 @@ def content_key(
     per_bulletin: int | None,
     span: tuple[date, date] | None = None,
     stories: dict[int, int] | None = None,
+    items: int = MAX_ITEMS,
 ) -> str:
     """What a digest depends on, hashed: equal keys, equal digests."""
     parts = [f"v{DIGEST_VERSION}", week, language, f"cap {per_bulletin}"]
+    parts += [f"items {items}"] if items != MAX_ITEMS else []
     parts += [f"span {span[0]}–{span[1]}"] if span else []
     parts += [f"story {b}:{s}" for b, s in sorted((stories or {}).items())]
     parts += [f"{b.id}:{b.summary_version}" for b in sorted(sources, key=lambda b: b.id)]
@@ -288,27 +291,31 @@ def _desc(text: str) -> str:
 
 
 def pick_story_items(
-    found: list[SourceItem], stories: list[Story], per_bulletin: int | None
+    found: list[SourceItem], stories: list[Story], per_bulletin: int | None, k: int = MAX_ITEMS
 ) -> tuple[list[tuple[SourceItem, Story | None]], int]:
     """The digest's items, and how many stories were left out. With no story told by two
     outlets (one editor's round-ups), the items are picked for coverage as always. Else
     each story told by two outlets or more gives one item, its best sentence, most-covered
-    stories first; the rest of the `MAX_ITEMS` are picked for coverage among the others."""
-    told = sorted((s for s in stories if len(s.outlets) >= 2), key=story_rank)
+    stories first; the rest of the `k` are picked for coverage among the others. Asked for
+    more than `MAX_ITEMS` (`/digest all`), every story gives one item, most-covered first."""
+    if k > MAX_ITEMS:  # `/digest all`: every story once, most-covered first
+        told = sorted(stories, key=story_rank)
+    else:
+        told = sorted((s for s in stories if len(s.outlets) >= 2), key=story_rank)
     if not told:
-        return [(c, None) for c in pick_items(found, per_bulletin)], 0
+        return [(c, None) for c in pick_items(found, per_bulletin, k)], 0
     by_bulletin: dict[int, list[int]] = {}
     for i, c in enumerate(found):
         by_bulletin.setdefault(c.bulletin_id, []).append(i)
     chosen: list[tuple[SourceItem, Story | None]] = []
-    for story in told[:MAX_ITEMS]:
+    for story in told[:k]:
         own = [i for b in story.bulletins for i in by_bulletin.get(b.id, [])]
         best = pick_for_coverage(_picks([found[i] for i in own]), 1, fill=True)
         if best:
-            chosen.append((found[own[best[0]]], story))
-    alone = {b.id for s in stories if len(s.outlets) < 2 for b in s.bulletins}
+            chosen.append((found[own[best[0]]], story if len(story.outlets) >= 2 else None))
+    alone = {b.id for s in stories if len(s.outlets) < 2 and s not in told for b in s.bulletins}
     rest = [c for c in found if c.bulletin_id in alone]
-    room = MAX_ITEMS - len(chosen)
+    room = k - len(chosen)
     extra = pick_items(rest, per_bulletin, room) if room > 0 else []
     chosen += [(c, None) for c in extra]
     picked = {c.bulletin_id for c, _ in chosen}
@@ -325,13 +332,14 @@ def build_digest(
     covered: list[int] | None = None,
     per_bulletin: int | None = None,
     span: tuple[date, date] | None = None,
+    items: int = MAX_ITEMS,
 ) -> Digest:
     """The digest of `sources` for readers of `language`: titled with the days of `span`
     (an edition: the days its bulletins were published), else with `week`; its items tell
     the stories most outlets told first (`pick_story_items`)."""
     stories = stories_of(sources, members_of(db, [b.id for b in sources]))
     found = source_items(db, [b.id for b in sources])
-    chosen, left = pick_story_items(found, stories, per_bulletin)
+    chosen, left = pick_story_items(found, stories, per_bulletin, items)
     links = bulletin_links(db, [b for s, story in chosen if story for b in story.outlets.values()])
     if span is None:
         year, number = parse_week(week)
@@ -388,9 +396,11 @@ def edition_for(
     *,
     per_bulletin: int | None = None,
     built: dict[str, Digest] | None = None,
+    items: int = MAX_ITEMS,
 ) -> Edition:
-    """What `chat_id` (None: a new reader) would receive if its edition were cut at `now`.
-    Writes nothing. `built` caches digests by content key across calls (a tick)."""
+    """What `chat_id` (None: a new reader, the last 7 days) would receive if its edition
+    were cut at `now`, of at most `items` items. Writes nothing. `built` caches digests by
+    content key across calls (a tick)."""
     last = last_edition_cut(db, chat_id) if chat_id is not None else None
     since = max((datetime.fromisoformat(last) if last else now) - LOOKBACK, now - MAX_LOOKBACK)
     given = covered_bulletins(db, chat_id, _iso(since)) if chat_id is not None else set()
@@ -400,14 +410,15 @@ def edition_for(
     covered = [b.id for b in window]
     span = edition_span(window, zone, now)
     stories = story_ids(db, [b.id for b in sources])
-    key = content_key(week, language, sources, covered, per_bulletin, span, stories)
+    key = content_key(week, language, sources, covered, per_bulletin, span, stories, items)
     cache = built if built is not None else {}
     digest = cache.get(key)
     if digest is None:
         stored = stored_digest(db, key)
         digest = stored or build_digest(
-            db, sources, week, language, covered=covered, per_bulletin=per_bulletin, span=span
-        )
+            db, sources, week, language, covered=covered, per_bulletin=per_bulletin, span=span,
+            items=items,
+        )  # fmt: skip
         cache[key] = digest
     return Edition(chat_id or 0, week_of(now, zone), now, key, digest, tuple(covered))
 

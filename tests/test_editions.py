@@ -5,7 +5,7 @@ comes, never a bulletin twice, nothing when there is nothing new; /preview is wh
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -255,3 +255,28 @@ def test_period_titles_across_a_year() -> None:
         "Du 29 décembre 2025 au 4 janvier 2026")  # fmt: skip
     assert period_title(date(2026, 7, 7), date(2026, 7, 13), "en") == "7–13 July 2026"
     assert period_title(date(2026, 7, 7), date(2026, 7, 7), "uk") == "7 липня 2026"
+
+
+async def test_digest_all_tells_every_story_of_the_week(
+    fake: FakeBotApi,
+    app: Application,
+    db: Database,  # type: ignore[type-arg]
+) -> None:
+    """`/digest all` through the bot: every story of the last 7 days, beyond the 10."""
+    from tests.stories_week import STORY_THREE, UNRELATED
+    from tests.test_stories import MONDAY, add
+
+    for n, text in enumerate(UNRELATED[:20]):
+        add(db, text, f"site{n}.example", MONDAY + timedelta(hours=n), f"Article {n}")
+    for n, text in enumerate(STORY_THREE):
+        add(db, text, f"outlet{n}.example", MONDAY + timedelta(days=1, hours=n))
+    app.bot_data.clock = Clock(MONDAY + timedelta(days=3))
+    short = await say(fake, USER, "/digest")
+    assert "autre(s) sujet(s) dans ces bulletins : /digest all" in short.text
+    assert "📰 3 sources" in short.text
+    before = len(fake.messages_to(USER))
+    fake.message(USER, "/digest all")
+    parts = [await fake.reply(USER, before), await fake.reply(USER, before + 1)]  # 21 items
+    whole = "\n\n".join(p.text for p in parts)
+    assert "autre(s) sujet(s)" not in whole and "\n\n21. " in whole and "\n\n22. " not in whole
+    assert (await say(fake, USER, "/digest tout")).text.startswith("Utilisation : /digest")

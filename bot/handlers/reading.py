@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.digest import Edition, chat_zone, edition_for
+from bot.digest import ALL_ITEMS, Edition, chat_zone, edition_for
 from bot.handlers.common import IN_CHANNELS, Command, Context, chat_language, reply
 from bot.i18n import Html, t
 from bot.render import esc, render_digest, shorten
@@ -28,9 +28,9 @@ COMMANDS = [
     Command(
         "digest",
         {
-            "fr": "le résumé : ce qui est nouveau depuis le dernier",
-            "en": "the digest: what is new since your last one",
-            "uk": "дайджест: нове від попереднього",
+            "fr": "le résumé : ce qui est nouveau depuis le dernier ; /digest all : tous les sujets de la semaine",
+            "en": "the digest: what is new since your last one; /digest all: every story of the week",
+            "uk": "дайджест: нове від попереднього; /digest all: усі сюжети тижня",
         },
     ),
 ]
@@ -67,29 +67,34 @@ async def cmd_latest(update: Update, context: Context) -> None:
     await show_bulletin(update, context, newest)
 
 
-async def chat_edition(update: Update, context: Context) -> Edition:
+async def chat_edition(update: Update, context: Context, *, whole_week: bool = False) -> Edition:
     """What the asking chat would receive if its digest were cut now (built on a reader
-    thread). Writes nothing."""
+    thread); with `whole_week`, every story of the last 7 days. Writes nothing."""
     settings, store = context.bot_data.ready
     chat = update.effective_chat
     assert chat is not None
     language = chat_language(update, context)
-    return await store.read(
-        _edition, chat.id, language, settings.tz, context.bot_data.clock(), settings.summary_items
-    )
+    return await store.read(_edition, chat.id, language, settings.tz, context.bot_data.clock(),
+                            settings.summary_items, whole_week)  # fmt: skip
 
 
-def _edition(
-    db: Database, chat_id: int, language: str, default_zone: ZoneInfo, now: datetime, per: int
-) -> Edition:
+def _edition(db: Database, chat_id: int, language: str, default_zone: ZoneInfo, now: datetime,
+             per: int, whole_week: bool = False) -> Edition:  # fmt: skip
     known = get_subscriber(db, chat_id)
     zone = chat_zone(known.timezone if known else None, default_zone)
+    if whole_week:  # as a new reader sees it: the last 7 days, all their stories
+        return edition_for(db, None, language, zone, now, per_bulletin=per, items=ALL_ITEMS)
     return edition_for(db, chat_id, language, zone, now, per_bulletin=per)
 
 
 async def cmd_digest(update: Update, context: Context) -> None:
-    """The digest this chat would receive now: what is new since its last one."""
-    edition = await chat_edition(update, context)
+    """The digest this chat would receive now: what is new since its last one; `/digest
+    all`: every story of the last 7 days."""
+    args = context.args or []
+    if args not in ([], ["all"]):
+        await reply(update, context, t(chat_language(update, context), "digest_usage"))
+        return
+    edition = await chat_edition(update, context, whole_week=args == ["all"])
     if edition.empty:
         await reply(update, context, t(chat_language(update, context), "digest_nothing_new"))
         return
