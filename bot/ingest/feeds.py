@@ -427,10 +427,11 @@ async def _poll_all(write: Writes, urls: tuple[str, ...], limits: Limits,
                     options: PollOptions) -> Report:  # fmt: skip
     report = Report()
     timeout = httpx.Timeout(options.timeout)
+    pool = httpx.Limits(max_connections=options.concurrency * 2)
     with ThreadPoolExecutor(1, thread_name_prefix="hebdo-feeds") as cpu:
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False,
-                                     limits=httpx.Limits(max_connections=options.concurrency * 2),
-                                     trust_env=False) as client:  # fmt: skip
+        async with httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, limits=pool
+        ) as client:
             poll = _Poll(write, limits, options, client, cpu)
             tasks = [asyncio.create_task(poll.guarded(url), name=url) for url in urls]
             done, pending = await asyncio.wait(tasks, timeout=options.poll_seconds)
@@ -481,7 +482,7 @@ def discover(url: str, *, timeout: float, max_bytes: int) -> Discovery:
     Raises `FeedRefused` (with the reason) or `httpx.HTTPError`."""
 
     async def run() -> Discovery:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(timeout), trust_env=False) as client:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(timeout)) as client:
             gate = Gate(4, spacing=0.0)
             answer = await fetch(client, gate, url, max_bytes=max_bytes, timeout=timeout)
             found, address, announced = answer, answer.moved_to or url, False
