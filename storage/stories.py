@@ -4,7 +4,7 @@ by date (the candidates of a new bulletin are found through them, never by a sca
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,44 +37,30 @@ def probe_hits(
     return hits
 
 
+def _rows_for(db: Database, sql: str, ids: Sequence[int]) -> Iterator[Any]:
+    """The rows of `sql` (whose `{marks}` stands for the ids) for these ids, 500 at a time."""
+    for start in range(0, len(ids), 500):
+        part = list(ids[start : start + 500])
+        yield from db.execute(sql.format(marks=",".join("?" * len(part))), part)
+
+
 def signatures(db: Database, bulletin_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The stored signatures (as saved) of these bulletins."""
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(bulletin_ids), 500):
-        part = list(bulletin_ids[start : start + 500])
-        marks = ",".join("?" * len(part))
-        for bulletin_id, signature in db.execute(
-            f"SELECT bulletin_id, signature FROM story_members WHERE bulletin_id IN ({marks})", part
-        ):
-            found[bulletin_id] = json.loads(signature)
-    return found
+    sql = "SELECT bulletin_id, signature FROM story_members WHERE bulletin_id IN ({marks})"
+    return {b: json.loads(sig) for b, sig in _rows_for(db, sql, bulletin_ids)}
 
 
 def story_ids(db: Database, bulletin_ids: Sequence[int]) -> dict[int, int]:
     """The story of each of these bulletins that has one."""
-    found: dict[int, int] = {}
-    for start in range(0, len(bulletin_ids), 500):
-        part = list(bulletin_ids[start : start + 500])
-        marks = ",".join("?" * len(part))
-        found.update(db.execute(
-            f"SELECT bulletin_id, story_id FROM story_members WHERE bulletin_id IN ({marks})",
-            part).fetchall())  # fmt: skip
-    return found
+    sql = "SELECT bulletin_id, story_id FROM story_members WHERE bulletin_id IN ({marks})"
+    return {b: s for b, s in _rows_for(db, sql, bulletin_ids)}
 
 
 def members_of(db: Database, bulletin_ids: Sequence[int]) -> dict[int, Member]:
     """Each of these bulletins' story and outlet (a bulletin not filed yet is absent)."""
-    found: dict[int, Member] = {}
-    for start in range(0, len(bulletin_ids), 500):
-        part = list(bulletin_ids[start : start + 500])
-        marks = ",".join("?" * len(part))
-        for row in db.execute(
-            "SELECT bulletin_id, story_id, outlet FROM story_members "
-            f"WHERE bulletin_id IN ({marks})",
-            part,
-        ):
-            found[row[0]] = Member(*row)
-    return found
+    sql = ("SELECT bulletin_id, story_id, outlet FROM story_members "
+           "WHERE bulletin_id IN ({marks})")  # fmt: skip
+    return {row[0]: Member(*row) for row in _rows_for(db, sql, bulletin_ids)}
 
 
 def file_member(
@@ -114,18 +100,13 @@ def unfiled(db: Database, since: str) -> list[dict[str, Any]]:
 def told_before(db: Database, bulletin_ids: Sequence[int]) -> dict[int, list[int]]:
     """For each story of these bulletins: its other members already announced (pushed or
     alerted) and not deleted — a story readers have heard of."""
-    stories = story_ids(db, bulletin_ids)
-    wanted = sorted(set(stories.values()))
+    wanted = sorted(set(story_ids(db, bulletin_ids).values()))
+    sql = ("SELECT m.story_id, m.bulletin_id FROM story_members m JOIN bulletins b "
+           "ON b.id = m.bulletin_id WHERE b.announced_at IS NOT NULL AND b.deleted_at IS NULL "
+           "AND m.story_id IN ({marks}) ORDER BY m.bulletin_id")  # fmt: skip
     found: dict[int, list[int]] = {}
-    for start in range(0, len(wanted), 500):
-        part = wanted[start : start + 500]
-        marks = ",".join("?" * len(part))
-        for story_id, bulletin_id in db.execute(
-            "SELECT m.story_id, m.bulletin_id FROM story_members m JOIN bulletins b "
-            "ON b.id = m.bulletin_id WHERE b.announced_at IS NOT NULL AND b.deleted_at IS NULL "
-            f"AND m.story_id IN ({marks}) ORDER BY m.bulletin_id",
-            part,
-        ):
-            if bulletin_id not in bulletin_ids:
-                found.setdefault(story_id, []).append(bulletin_id)
+    asked = set(bulletin_ids)
+    for story_id, bulletin_id in _rows_for(db, sql, wanted):
+        if bulletin_id not in asked:
+            found.setdefault(story_id, []).append(bulletin_id)
     return found
