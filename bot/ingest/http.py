@@ -74,30 +74,29 @@ def retry_after(value: str | None, now: datetime) -> timedelta | None:
 
 class Gate:
     """At most `concurrency` requests at once, `per_host` at a time to one host, and
-    `spacing` seconds between the end of one request to a host and the start of the next."""
+    `spacing` seconds between the end of one request to a host and the start of the next.
+    A request keeps its place through its redirects: it never queues again behind others."""
 
     def __init__(self, concurrency: int = 16, *, per_host: int = 1, spacing: float = 1.0) -> None:
         self.spacing = spacing
         self.per_host = per_host
-        self._all = asyncio.Semaphore(concurrency)
+        self.requests = asyncio.Semaphore(concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._last: dict[str, float] = {}
 
     @asynccontextmanager
-    async def slot(self, host: str, *, spaced: bool = True) -> AsyncIterator[None]:
-        """Wait for this host's turn, then for a free slot (a redirect's next request is
-        not `spaced`: a browser follows it at once too)."""
+    async def turn(self, host: str, *, spaced: bool = True) -> AsyncIterator[None]:
+        """Wait for this host's turn (and, when `spaced`, its spacing)."""
         host = host.lower()
         turn = self._hosts.setdefault(host, asyncio.Semaphore(self.per_host))
         async with turn:
             wait = self._last.get(host, float("-inf")) + self.spacing - time.monotonic()
             if wait > 0 and spaced:
                 await asyncio.sleep(wait)
-            async with self._all:
-                try:
-                    yield
-                finally:
-                    self._last[host] = time.monotonic()
+            try:
+                yield
+            finally:
+                self._last[host] = time.monotonic()
 
 
 async def is_private(host: str) -> bool:
@@ -148,30 +147,37 @@ async def fetch(
     deadline: float | None = None
     moved: str | None = None
     permanent = True  # every redirect so far was permanent
-    for _ in range(MAX_REDIRECTS + 1):
-        target = httpx.URL(url)
-        await _check_target(target, home_url, home_private)
-        async with gate.slot(target.host, spaced=deadline is None):
-            loop = asyncio.get_running_loop()
-            if deadline is None:  # the clock starts with the first request, not the queue
-                deadline = loop.time() + timeout
-                start = time.monotonic()
-            try:
-                async with asyncio.timeout_at(deadline):
-                    status, answer, body = await _exchange(client, url, headers or {}, max_bytes)
-            except TimeoutError:
-                raise FeedRefused(f"timed out (no complete answer within {timeout:g} s)") from None
-        location = answer.get("location")
-        if status in REDIRECTS and location:
-            try:
-                url = str(target.join(location))
-            except httpx.InvalidURL:
-                raise FeedRefused(f"redirect to an invalid address: {location[:100]}") from None
-            permanent = permanent and status in PERMANENT
-            moved = url if permanent else moved
-            continue
-        return Answer(status, str(target), answer, body, moved, time.monotonic() - start)
-    raise FeedRefused(f"more than {MAX_REDIRECTS} redirects")
+    try:
+        for _ in range(MAX_REDIRECTS + 1):
+            target = httpx.URL(url)
+            await _check_target(target, home_url, home_private)
+            async with gate.turn(target.host, spaced=deadline is None):
+                if deadline is None:  # the clock starts with the first request, not the queue
+                    await gate.requests.acquire()  # held through the redirects
+                    deadline = asyncio.get_running_loop().time() + timeout
+                    start = time.monotonic()
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        status, answer, body = await _exchange(client, url, headers or {},
+                                                               max_bytes)  # fmt: skip
+                except TimeoutError:
+                    raise FeedRefused(
+                        f"timed out (no complete answer within {timeout:g} s)"
+                    ) from None
+            location = answer.get("location")
+            if status in REDIRECTS and location:
+                try:
+                    url = str(target.join(location))
+                except httpx.InvalidURL:
+                    raise FeedRefused(f"redirect to an invalid address: {location[:100]}") from None
+                permanent = permanent and status in PERMANENT
+                moved = url if permanent else moved
+                continue
+            return Answer(status, str(target), answer, body, moved, time.monotonic() - start)
+        raise FeedRefused(f"more than {MAX_REDIRECTS} redirects")
+    finally:
+        if deadline is not None:
+            gate.requests.release()
 
 
 async def _exchange(
