@@ -14,6 +14,7 @@ from bot.passages import K1, B, Found, bulletin_bm25, gather, occurrences, passa
 from bot.query import Query, QueryError, parse_query
 from bot.spelling import correction, surface
 from bot.text.analyze import Analyzer, fold, words
+from storage.digests import bulletin_links
 from storage.search import (
     HEAD_WEIGHT,
     MAX_CANDIDATES,
@@ -26,6 +27,7 @@ from storage.search import (
     match,
     term_docs,
 )
+from storage.stories import members_of
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "Hit", "QueryError", "Results", "search"]
 
@@ -48,6 +50,8 @@ class Hit(Candidate):
     passage: tuple[int, ...] = ()  # the items shown
     also: int = 0  # other matching items of the bulletin ("more from this bulletin")
     words: int = 0  # how many of the query's words (units) the bulletin holds
+    sources: tuple[tuple[int, str, str, str], ...] = ()  # its story's other results:
+    # (bulletin, outlet, title, link), one per outlet, when other outlets told it too
 
     @property
     def headline(self) -> bool:
@@ -109,6 +113,9 @@ def search(
         else:
             ranked = _bulletins(db, query, weights, entries, now, half_life_days,
                                 reader_language)  # fmt: skip
+    others: dict[int, list[tuple[Candidate, str, str | None]]] = {}
+    if query.raw is None and bulletin is None:
+        ranked, others = by_story(db, ranked)
     chosen = ranked[page * per_page : (page + 1) * per_page]
     details = item_details(db, [i for *_, items, _, _ in chosen for i in items])
     hits = []
@@ -117,8 +124,10 @@ def search(
             highlight(details[i].text, c.language, query, analyzer, 240 // len(items))
             for i in sorted(items) if i in details
         ])  # fmt: skip
+        sources = tuple((o.bulletin_id, outlet, o.bulletin_title, link or "")
+                        for o, outlet, link in others.get(c.bulletin_id, []))  # fmt: skip
         hits.append(Hit(**asdict(c), score=round(score, 4), snippet=snippet, passage=items,
-                        also=also, words=held))  # fmt: skip
+                        also=also, words=held, sources=sources))  # fmt: skip
     texts = [(h.text, h.language) for h in hits]
     shown = [(typed, surface(typed, term, texts, analyzer)) for typed, term in query.corrections]
     # partial: said on the first page of the results by bulletin (not within one bulletin,
@@ -126,6 +135,39 @@ def search(
     complete = page > 0 or bulletin is not None
     best = len(query.units) if complete else max((h.words for h in hits), default=0)
     return Results(hits, page, per_page, len(ranked), shown, len(query.units), best)
+
+
+def by_story(
+    db: Database, ranked: list[Ranked]
+) -> tuple[list[Ranked], dict[int, list[tuple[Candidate, str, str | None]]]]:
+    """One result per story and outlet: a story's best-ranked bulletin stands for it (its
+    snippet is the best source's); the bulletins of other outlets that told it are listed
+    under it, not shown again (an outlet's own follow-ups stay results of their own)."""
+    ids = [c.bulletin_id for c, *_ in ranked]
+    members = members_of(db, ids)
+    links = bulletin_links(db, ids)
+    kept: list[Ranked] = []
+    lead_of: dict[int, int] = {}  # story → its result's bulletin
+    outlets: dict[int, set[str]] = {}
+    others: dict[int, list[tuple[Candidate, str, str | None]]] = {}
+    for entry in ranked:
+        c = entry[0]
+        member = members.get(c.bulletin_id)
+        if member is None:
+            kept.append(entry)
+            continue
+        lead = lead_of.setdefault(member.story_id, c.bulletin_id)
+        if lead != c.bulletin_id and member.outlet not in outlets[member.story_id]:
+            outlets[member.story_id].add(member.outlet)  # another outlet: a source of it
+            others.setdefault(lead, []).append((c, member.outlet, links.get(c.bulletin_id)))
+            continue
+        kept.append(entry)  # the story's result, or the same outlet's other bulletin
+        outlets.setdefault(member.story_id, {member.outlet})
+    for lead, listed in others.items():  # the result's own outlet first
+        own = members[lead]
+        listed.insert(0, (next(e[0] for e in kept if e[0].bulletin_id == lead), own.outlet,
+                          links.get(lead)))  # fmt: skip
+    return kept, others
 
 
 def read_query(db: Database, text: str, analyzer: Analyzer, *, admin: bool = False) -> Query:

@@ -129,3 +129,29 @@ def test_pushes_and_alerts_once_per_story(db: Database) -> None:
     everything = [b for push in pushed(1) for b in push]
     assert third not in everything and other in everything
     assert pushed(2) == [[first]]  # the follower: no second alert for the third source
+
+
+def test_search_gives_a_story_once_with_its_sources(db: Database) -> None:
+    from bot.handlers.search import hit_block
+    from bot.search import search
+    from bot.text.analyze import analyzer_for
+
+    for n, text in enumerate(UNRELATED[:10]):
+        add(db, text, f"site{n}.example", MONDAY + timedelta(hours=n), f"Article {n}")
+    story = [add(db, text, f"outlet{n}.example", MONDAY + timedelta(days=1, hours=n))
+             for n, text in enumerate(STORY_THREE)]  # fmt: skip
+    follow_up = add(db, STORY_THREE[0].replace("mardi à mercredi", "mercredi à jeudi"),
+                    "outlet0.example", MONDAY + timedelta(days=2))  # fmt: skip
+    now = MONDAY + timedelta(days=3)
+    results = search(db, "raffinerie Krementchouk blessés", analyzer_for(), now=now)
+    lead, second = results.hits  # the story once (three outlets), and outlet0's other report
+    assert len(lead.sources) == 3 and second.sources == ()
+    listed = {b for b, *_ in lead.sources}
+    assert listed | {second.bulletin_id} == {*story, follow_up}
+    assert {o for _, o, _, _ in lead.sources} == {"outlet0.example", "outlet1.example",
+                                                   "outlet2.example"}  # fmt: skip
+    assert lead.sources[0][0] == lead.bulletin_id  # the result's own outlet first
+    html = hit_block(1, lead, "en", "hebdo_bot")
+    assert "📰 3 sources: " in html and 'href="https://outlet2.example/a/' in html
+    plain = search(db, "Lens Nantes", analyzer_for(), now=MONDAY + timedelta(days=3))
+    assert len(plain.hits) == 1 and plain.hits[0].sources == ()

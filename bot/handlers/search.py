@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Inli
 
 from bot.handlers.common import Command, Context, chat_language, edit_or_reply, is_admin
 from bot.i18n import Html, language_of, t
-from bot.render import esc
+from bot.render import MAX_OUTLETS, bulletin_link, esc, shorten
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, Hit, QueryError, Results, search
 from storage.search import SearchSyntaxError
 
@@ -35,9 +35,19 @@ def marked(snippet: str) -> str:
     return esc(snippet).replace(HIGHLIGHT_START, "<b>").replace(HIGHLIGHT_END, "</b>")
 
 
-def hit_block(n: int, hit: Hit) -> str:
-    """One result: number, snippet, date and bulletin."""
-    return f"{n}. {marked(hit.snippet)}\n<i>{hit.published_at[:10]} · {esc(hit.bulletin_title)}</i>"
+def hit_block(n: int, hit: Hit, language: str = "fr", bot_username: str | None = None) -> str:
+    """One result: number, snippet, date and bulletin; for a story other outlets told too,
+    its sources, each linked to its original."""
+    block = (
+        f"{n}. {marked(hit.snippet)}\n<i>{hit.published_at[:10]} · {esc(hit.bulletin_title)}</i>"
+    )
+    if hit.sources:
+        outlets = ", ".join(bulletin_link(b, shorten(outlet, 40), bot_username, link or None)
+                            for b, outlet, _, link in hit.sources[:MAX_OUTLETS])  # fmt: skip
+        more = " …" if len(hit.sources) > MAX_OUTLETS else ""
+        block += "\n" + t(language, "digest_sources", n=len(hit.sources),
+                          outlets=Html(outlets + more))  # fmt: skip
+    return block
 
 
 async def _run(
@@ -83,7 +93,8 @@ async def answer_search(
                            typed=", ".join(typed for typed, _ in results.corrections))  # fmt: skip
     if results.partial:  # no bulletin has every word: say how many these have
         header += "\n" + t(language, "partial", n=results.best, m=results.words)
-    blocks = [header] + [hit_block(first + k, h) for k, h in enumerate(results.hits)]
+    blocks = [header] + [hit_block(first + k, h, language, context.bot.username)
+                         for k, h in enumerate(results.hits)]  # fmt: skip
     qid = remember_query(context, query)
     where = f":{bulletin}" if bulletin is not None else ""
     nav = []
