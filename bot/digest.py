@@ -281,13 +281,10 @@ def stories_of(sources: list[WindowBulletin], members: dict[int, Member]) -> lis
     return stories
 
 
-def story_rank(story: Story) -> tuple[int, int, str, int]:
+def story_rank(story: Story) -> tuple[int, int, float, int]:
     """Most outlets first, then most reports, then the most recent (then the oldest id)."""
-    return (-len(story.outlets), -len(story.bulletins), _desc(story.latest), story.id)
-
-
-def _desc(text: str) -> str:
-    return "".join(chr(0x10FFFF - ord(ch)) for ch in text)
+    latest = datetime.fromisoformat(story.latest).timestamp()
+    return (-len(story.outlets), -len(story.bulletins), -latest, story.id)
 
 
 def pick_story_items(

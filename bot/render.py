@@ -8,7 +8,7 @@ tags never straddle two messages.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from bot.digest import Digest
@@ -101,11 +101,7 @@ def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
         day = _day(item.published_at)
         block = f"{n}. {esc(shorten(item.text))}\n<i>{day} · {source}{marker}</i>"
         if item.sources >= 2:  # a story several outlets told: each original
-            outlets = ", ".join(bulletin_link(b, shorten(outlet, 40), bot_username, link or None)
-                                for b, outlet, link in item.others[:MAX_OUTLETS])  # fmt: skip
-            more = " …" if len(item.others) > MAX_OUTLETS else ""
-            block += "\n" + t(digest.language, "digest_sources", n=item.sources,
-                              outlets=Html(outlets + more))  # fmt: skip
+            block += "\n" + sources_line(digest.language, item.others, bot_username)
         blocks.append(block)
     if digest.more_stories:
         blocks.append(f"<i>{t(digest.language, 'digest_more', n=digest.more_stories)}</i>")
@@ -113,3 +109,14 @@ def render_digest(digest: Digest, bot_username: str | None = None) -> list[str]:
 
 
 MAX_OUTLETS = 5  # originals linked under a story's item
+
+
+def sources_line(
+    language: str, sources: Sequence[tuple[int, str, str]], bot_username: str | None
+) -> str:
+    """`📰 3 sources : lemonde.fr, …`: each (bulletin, outlet, link) linked to its original
+    (the bulletin in the bot when it has no link), the first `MAX_OUTLETS`."""
+    outlets = ", ".join(bulletin_link(b, shorten(outlet, 40), bot_username, link or None)
+                        for b, outlet, link in sources[:MAX_OUTLETS])  # fmt: skip
+    more = " …" if len(sources) > MAX_OUTLETS else ""
+    return t(language, "digest_sources", n=len(sources), outlets=Html(outlets + more))

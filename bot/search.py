@@ -31,6 +31,7 @@ from storage.stories import members_of
 
 __all__ = ["HIGHLIGHT_END", "HIGHLIGHT_START", "Hit", "QueryError", "Results", "search"]
 
+Source = tuple[int, str, str]  # a story's report: (bulletin, outlet, link or "")
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
 RECENCY_WEIGHT = 0.3  # at most +30 % for an item published today
@@ -50,8 +51,8 @@ class Hit(Candidate):
     passage: tuple[int, ...] = ()  # the items shown
     also: int = 0  # other matching items of the bulletin ("more from this bulletin")
     words: int = 0  # how many of the query's words (units) the bulletin holds
-    sources: tuple[tuple[int, str, str, str], ...] = ()  # its story's other results:
-    # (bulletin, outlet, title, link), one per outlet, when other outlets told it too
+    sources: tuple[tuple[int, str, str], ...] = ()  # (bulletin, outlet, link) of each outlet
+    # that told its story, its own first, when other outlets told it too
 
     @property
     def headline(self) -> bool:
@@ -113,7 +114,7 @@ def search(
         else:
             ranked = _bulletins(db, query, weights, entries, now, half_life_days,
                                 reader_language)  # fmt: skip
-    others: dict[int, list[tuple[Candidate, str, str | None]]] = {}
+    others: dict[int, list[Source]] = {}
     if query.raw is None and bulletin is None:
         ranked, others = by_story(db, ranked)
     chosen = ranked[page * per_page : (page + 1) * per_page]
@@ -124,8 +125,7 @@ def search(
             highlight(details[i].text, c.language, query, analyzer, 240 // len(items))
             for i in sorted(items) if i in details
         ])  # fmt: skip
-        sources = tuple((o.bulletin_id, outlet, o.bulletin_title, link or "")
-                        for o, outlet, link in others.get(c.bulletin_id, []))  # fmt: skip
+        sources = tuple(others.get(c.bulletin_id, []))
         hits.append(Hit(**asdict(c), score=round(score, 4), snippet=snippet, passage=items,
                         also=also, words=held, sources=sources))  # fmt: skip
     texts = [(h.text, h.language) for h in hits]
@@ -137,37 +137,28 @@ def search(
     return Results(hits, page, per_page, len(ranked), shown, len(query.units), best)
 
 
-def by_story(
-    db: Database, ranked: list[Ranked]
-) -> tuple[list[Ranked], dict[int, list[tuple[Candidate, str, str | None]]]]:
+def by_story(db: Database, ranked: list[Ranked]) -> tuple[list[Ranked], dict[int, list[Source]]]:
     """One result per story and outlet: a story's best-ranked bulletin stands for it (its
     snippet is the best source's); the bulletins of other outlets that told it are listed
-    under it, not shown again (an outlet's own follow-ups stay results of their own)."""
-    ids = [c.bulletin_id for c, *_ in ranked]
-    members = members_of(db, ids)
-    links = bulletin_links(db, ids)
+    under it, its own first, not shown again (an outlet's own follow-ups stay results of
+    their own)."""
+    members = members_of(db, [c.bulletin_id for c, *_ in ranked])
     kept: list[Ranked] = []
-    lead_of: dict[int, int] = {}  # story → its result's bulletin
-    outlets: dict[int, set[str]] = {}
-    others: dict[int, list[tuple[Candidate, str, str | None]]] = {}
+    lead_of: dict[int, int] = {}  # story → the bulletin of its result
+    listed: dict[int, dict[str, int]] = {}  # the result's bulletin → outlet → bulletin
     for entry in ranked:
-        c = entry[0]
-        member = members.get(c.bulletin_id)
-        if member is None:
-            kept.append(entry)
-            continue
-        lead = lead_of.setdefault(member.story_id, c.bulletin_id)
-        if lead != c.bulletin_id and member.outlet not in outlets[member.story_id]:
-            outlets[member.story_id].add(member.outlet)  # another outlet: a source of it
-            others.setdefault(lead, []).append((c, member.outlet, links.get(c.bulletin_id)))
-            continue
+        member = members.get(entry[0].bulletin_id)
+        if member is not None:
+            lead = lead_of.setdefault(member.story_id, member.bulletin_id)
+            outlets = listed.setdefault(lead, {members[lead].outlet: lead})
+            if member.outlet not in outlets:  # another outlet: a source of the story
+                outlets[member.outlet] = member.bulletin_id
+                continue
         kept.append(entry)  # the story's result, or the same outlet's other bulletin
-        outlets.setdefault(member.story_id, {member.outlet})
-    for lead, listed in others.items():  # the result's own outlet first
-        own = members[lead]
-        listed.insert(0, (next(e[0] for e in kept if e[0].bulletin_id == lead), own.outlet,
-                          links.get(lead)))  # fmt: skip
-    return kept, others
+    folded = {lead: outlets for lead, outlets in listed.items() if len(outlets) > 1}
+    links = bulletin_links(db, [b for outlets in folded.values() for b in outlets.values()])
+    return kept, {lead: [(b, outlet, links.get(b) or "") for outlet, b in outlets.items()]
+                  for lead, outlets in folded.items()}  # fmt: skip
 
 
 def read_query(db: Database, text: str, analyzer: Analyzer, *, admin: bool = False) -> Query:

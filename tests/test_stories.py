@@ -148,7 +148,7 @@ def test_search_gives_a_story_once_with_its_sources(db: Database) -> None:
     assert len(lead.sources) == 3 and second.sources == ()
     listed = {b for b, *_ in lead.sources}
     assert listed | {second.bulletin_id} == {*story, follow_up}
-    assert {o for _, o, _, _ in lead.sources} == {"outlet0.example", "outlet1.example",
+    assert {o for _, o, _ in lead.sources} == {"outlet0.example", "outlet1.example",
                                                    "outlet2.example"}  # fmt: skip
     assert lead.sources[0][0] == lead.bulletin_id  # the result's own outlet first
     html = hit_block(1, lead, "en", "hebdo_bot")

@@ -11,7 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Inli
 
 from bot.handlers.common import Command, Context, chat_language, edit_or_reply, is_admin
 from bot.i18n import Html, language_of, t
-from bot.render import MAX_OUTLETS, bulletin_link, esc, shorten
+from bot.render import esc, sources_line
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, Hit, QueryError, Results, search
 from storage.search import SearchSyntaxError
 
@@ -42,11 +42,7 @@ def hit_block(n: int, hit: Hit, language: str = "fr", bot_username: str | None =
         f"{n}. {marked(hit.snippet)}\n<i>{hit.published_at[:10]} · {esc(hit.bulletin_title)}</i>"
     )
     if hit.sources:
-        outlets = ", ".join(bulletin_link(b, shorten(outlet, 40), bot_username, link or None)
-                            for b, outlet, _, link in hit.sources[:MAX_OUTLETS])  # fmt: skip
-        more = " …" if len(hit.sources) > MAX_OUTLETS else ""
-        block += "\n" + t(language, "digest_sources", n=len(hit.sources),
-                          outlets=Html(outlets + more))  # fmt: skip
+        block += "\n" + sources_line(language, hit.sources, bot_username)
     return block
 
 
