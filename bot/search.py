@@ -10,7 +10,17 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from bot.passages import K1, B, Found, bulletin_bm25, gather, occurrences, passage, unit_weights
+from bot.passages import (
+    BULLETIN,
+    K1,
+    B,
+    Found,
+    bulletin_bm25,
+    gather,
+    occurrences,
+    passage,
+    unit_weights,
+)
 from bot.query import Query, QueryError, parse_query
 from bot.spelling import correction, surface
 from bot.text.analyze import Analyzer, fold, words
@@ -20,6 +30,7 @@ from storage.search import (
     MAX_CANDIDATES,
     Candidate,
     analysed_items,
+    average_items,
     bulletin_ranges,
     expand_prefix,
     item_count,
@@ -35,10 +46,8 @@ Source = tuple[int, str, str]  # a story's report: (bulletin, outlet, link or ""
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_END = "\ue001"
 RECENCY_WEIGHT = 0.3  # at most +30 % for an item published today
-HEADLINE_BOOST = 1.25
-READER_LANGUAGE_BOOST = 1.5  # a bulletin in the reader's language, among equal matches
+READER_LANGUAGE_BOOST = 1.5  # a bulletin in the reader's language
 DETAILED = 20  # bulletins scored sentence by sentence: the first 4 pages of 5
-EXACT_WEIGHT = 2.0  # a word found as typed (not only by its stem) adds twice its idf
 
 
 @dataclass(frozen=True)
@@ -193,26 +202,28 @@ def _bulletins(
     db: Database, query: Query, weights: list[float], entries: dict[int, Found],
     now: datetime, half_life_days: float, reader_language: str | None,
 ) -> list[Ranked]:  # fmt: skip
-    """One result per bulletin. Those holding every word first — in one sentence, then one
-    paragraph, then anywhere — then the others; in each group by the bulletin's BM25 (the
-    words it holds, rarer ones weighing more, and how often) plus its best sentence's, with
-    a mild recency boost, headline items and the reader's language first."""
+    """One result per bulletin, ranked by the bulletin's own BM25 over all the query's words
+    (the words it holds, rarer ones weighing more, and how often; holding more of them
+    scores more, so no order by completeness overrides it), where a word found as typed
+    counts once more than one found only by its stem or a variant. Two preferences that
+    need no data to explain scale it: the reader's language, and a mild recency. Among equal
+    scores: the words in one sentence, then in one paragraph; a headline item; the newest."""
     contenders = sorted(entries.values(), key=lambda f: (-f.weight, f.level, -f.bulletin_id))
     contenders = contenders[:MAX_CANDIDATES]
     ranges = bulletin_ranges(db, [f.bulletin_id for f in contenders])
     lengths = {b: n for b, (_, _, n) in ranges.items()}
-    average = sum(lengths.values()) / len(lengths) if lengths else 1.0
+    average = average_items(db)  # over the archive, as BM25 has it
 
-    def group(entry: Found) -> tuple[bool, int]:
-        complete = len(entry.units) == len(query.units)
-        return (not complete, entry.level if complete else 0)
+    def closeness(entry: Found) -> int:  # all the words in one sentence, paragraph, or not
+        return entry.level if len(entry.units) == len(query.units) else BULLETIN + 1
 
-    # a first order by the bulletins' own BM25; the best `DETAILED` are then scored in full
+    # a first order by the bulletins' own BM25; the best `DETAILED` get their typed forms
+    # counted, their passages and their preferences
     whole = {f.bulletin_id: bulletin_bm25(f, weights, lengths.get(f.bulletin_id, 1), average)
              for f in contenders if f.bulletin_id in lengths}  # fmt: skip
     contenders = sorted(
         (f for f in contenders if f.bulletin_id in whole),
-        key=lambda f: (group(f), -whole[f.bulletin_id], -f.bulletin_id),
+        key=lambda f: (-whole[f.bulletin_id], -f.bulletin_id),
     )
     detailed, rest = contenders[:DETAILED], contenders[DETAILED:]
     scored_items = {i for f in detailed for i in _best_items(f, weights)}
@@ -227,15 +238,12 @@ def _bulletins(
         if not mine or any(i not in details for i in shown):
             continue  # deleted meanwhile
         lead = details[shown[0]]
-        best = max(item_score.get(i, 0.0) for i in mine)
-        boost = HEADLINE_BOOST if lead.headline_rank is not None else 1.0
-        boost *= READER_LANGUAGE_BOOST if lead.language == reader_language else 1.0
         texts = [f"{details[i].heading} {details[i].text}" for i in {*mine, *shown}]
-        exact = EXACT_WEIGHT * _exact(query, weights, entry, texts)
-        score = (
-            (whole[entry.bulletin_id] + best + exact) * boost * _recency(lead, now, half_life_days)
-        )
-        key = (*group(entry), -score, lead.item_id)
+        exact = _exact(query, weights, entry, texts)
+        boost = READER_LANGUAGE_BOOST if lead.language == reader_language else 1.0
+        score = (whole[entry.bulletin_id] + exact) * boost * _recency(lead, now, half_life_days)
+        headline = lead.headline_rank is None
+        key = (-round(score, 9), closeness(entry), headline, -lead.item_id)
         ranked.append((key, (lead, score, shown, len(entry.items()) - len(shown),
                              len(entry.units))))  # fmt: skip
     ranked.sort(key=lambda pair: pair[0])

@@ -135,6 +135,13 @@ def item_count(db: Database) -> int:
     return int(db.execute("SELECT coalesce(max(id), 0) FROM items").fetchone()[0])
 
 
+def average_items(db: Database) -> float:
+    """About how many items a bulletin has (from the highest ids: fast, and close enough for
+    BM25's average document length)."""
+    bulletins = db.execute("SELECT coalesce(max(id), 0) FROM bulletins").fetchone()[0]
+    return max(item_count(db) / max(int(bulletins), 1), 1.0)
+
+
 def candidates(db: Database, scored: dict[int, float]) -> list[Candidate]:
     """Details of scored items (bulletins not deleted), best score first."""
     if not scored:

@@ -67,6 +67,29 @@ def test_rarer_words_weigh_more_among_partial_matches(db: Database, limits: Limi
     assert results.partial and results.hits[0].bulletin_title == "Revue Bravo"
 
 
+def test_the_bulletin_about_the_words_beats_one_holding_each_in_passing(
+    db: Database, limits: Limits
+) -> None:
+    """Ranked by the bulletin's own BM25 over all the words, not "every word first": a short
+    report about a crane falling in Berdiansk (two of the three words, each twice) comes
+    before long reviews that hold all three once each, in passing."""
+    about = (
+        "Revue Grue\n\nUne grue est tombée sur le quai de Berdiansk. La grue de Berdiansk gisait."
+    )
+    ingest(db, Submission("file", "2025-07-01-grue.txt", data=about.encode()), limits)
+    filler = " ".join(f"La ville numéro {n} a passé une nuit calme." for n in range(14))
+    for n in range(6):
+        text = (f"Revue longue {n}\n\n{filler} Une grue neuve au port. On a parlé de Berdiansk. "
+                "Le port reste ouvert.")  # fmt: skip
+        ingest(db, Submission("file", f"2025-07-{n + 2:02d}-long.txt", data=text.encode()), limits)
+    for n in range(8):  # "port" is a common word of the archive
+        text = f"Revue du port {n}\n\nLe port de la ville numéro {n} a rouvert."
+        ingest(db, Submission("file", f"2025-07-{n + 10}-port.txt", data=text.encode()), limits)
+    results = search(db, "Berdiansk grue port", analyzer_for(), now=NOW)
+    assert results.hits[0].bulletin_title == "Revue Grue" and results.hits[0].words == 2
+    assert {h.words for h in results.hits[1:]} == {3}  # the reviews follow, not gone
+
+
 def test_never_nothing_while_a_word_is_in_the_archive(archive: Database) -> None:  # noqa: F811
     for query in ("zzzqqq Kharkiv", "Kharkiv zzzqqq yyyxxx", "Kyiv wwwvvv"):
         results = search(archive, query, analyzer_for(), now=NOW)
