@@ -4,9 +4,9 @@ arrive and kept as they grow.
 A bulletin is described by its *signature*: its most distinctive analysed terms (the
 search index's forms, so `Kharkiv`, `Kharkov` and `Харків` are one term), each weighed by
 its rarity in the archive (idf), and by its *anchors*, the names and numbers among them.
-A new bulletin is compared only with the bulletins that share one of its rarest terms and
-were published within `WINDOW` of it (an inverted index: near-linear, never n × n), and
-joins the story of the most similar one when
+A new bulletin is compared only with the bulletins that share one of its most distinctive
+terms (the first of its signature, by tf × idf) and were published within `WINDOW` of it
+(an inverted index: near-linear, never n × n). It matches one when
 
 - in the same language, the larger share of either signature's weight (idf²) that the
   other holds is at least `SAME_LANGUAGE` (a teaser is wholly inside its article: a
@@ -14,15 +14,21 @@ joins the story of the most similar one when
 - in two languages, only names and numbers can meet: the same share of their weight is
   at least `CROSS_LANGUAGE`;
 
-and in both cases they share at least `MIN_SHARED` anchors or rare terms. Otherwise it
-starts a story of its own. The thresholds are round values read off the shape of the
-similarity distributions (bench/stories.py prints them), not fitted to a score.
+and in both cases they share at least `MIN_SHARED` terms. It joins the story whose reports
+(those within `WINDOW`) it matches in the largest share; a second story it matches in half
+its reports or more is merged in, when it matches half of the first too: the new report is
+about both, they were one event told apart. A report that merely shares words with one
+member of another story never links the two (single-link chaining made one story of 25
+unrelated reports on the dev week). Otherwise it starts a story of its own. The thresholds
+are round values read off the shape of the similarity distributions (bench/stories.py
+prints them), not fitted to a score.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,13 +41,13 @@ from sqlite_utils import Database
 from bot.text.analyze import Analyzer
 from storage.models import Terms
 from storage.search import item_count, term_docs
-from storage.stories import file_member, probe_hits, story_ids, unfiled
+from storage.stories import file_member, probe_hits, stories_near, story_ids, unfiled
 from storage.stories import signatures as stored_signatures
 from storage.tx import transaction
 
 WINDOW = timedelta(days=3)  # a story's next report comes within this of an earlier one
 SIGNATURE = 40  # the most distinctive terms kept of a bulletin
-PROBES = 12  # its rarest terms, used to find candidates
+PROBES = 12  # its most distinctive terms, used to find candidates
 MAX_POSTINGS = 100  # candidates one term may bring (its most recent bulletins)
 MAX_CANDIDATES = 30  # compared with, those sharing the most probes first
 SAME_LANGUAGE = 0.40
@@ -72,9 +78,10 @@ class Signature:
                 sum(self.weights[t] ** 2 for t in self.anchors))  # fmt: skip
 
     def probes(self) -> list[str]:
-        """Its rarest terms, rarest first."""
-        ranked = sorted(self.weights, key=lambda t: (-self.weights[t], t))
-        return ranked[:PROBES]
+        """The terms that describe it best (the first of its signature, by tf × idf): what
+        another report of its event most likely holds too. (Not its rarest terms: those are
+        the words no other document has — a typo, a name said once.)"""
+        return list(self.weights)[:PROBES]
 
 
 def text_terms(text: str, language: str, analyzer: Analyzer) -> Terms:
@@ -154,21 +161,28 @@ class Clusters:
     members: dict[int, list[int]] = field(default_factory=dict)  # story → bulletins
     _postings: dict[str, list[tuple[datetime, int]]] = field(default_factory=dict)
     _signatures: dict[int, Signature] = field(default_factory=dict)
+    _published: dict[int, datetime] = field(default_factory=dict)
 
     def add(
         self, bulletin_id: int, published: datetime, sig: Signature, alone: bool = False
     ) -> int:
         """File a bulletin; return its story."""
-        matches = [] if alone else self._matches(published, sig)
-        stories = sorted({self.story_of[m] for m in matches})
-        story = stories[0] if stories else bulletin_id
-        for other in stories[1:]:  # joined through this bulletin
+        found = [] if alone else self._matches(published, sig)
+        matched = Counter(self.story_of[m] for m in found)
+        near = {
+            s: sum(abs(self._published[m] - published) <= WINDOW for m in self.members[s])
+            for s in matched
+        }
+        stories = joined(matched, near)
+        story = min(stories) if stories else bulletin_id
+        for other in sorted(stories - {story}):  # one event told apart: merged
             for member in self.members.pop(other):
                 self.story_of[member] = story
                 self.members[story].append(member)
         self.story_of[bulletin_id] = story
         self.members.setdefault(story, []).append(bulletin_id)
         self._signatures[bulletin_id] = sig
+        self._published[bulletin_id] = published
         for term in sig.weights:
             self._postings.setdefault(term, []).append((published, bulletin_id))
         return story
@@ -191,6 +205,23 @@ def closest(hits: dict[int, int]) -> list[int]:
 def matches(sig: Signature, candidates: Iterable[tuple[int, Signature]]) -> list[int]:
     """The candidates that tell the same story by the rule."""
     return [other for other, theirs in candidates if same_story(sig, theirs)]
+
+
+def joined(matched: Mapping[int, int], near: Mapping[int, int]) -> set[int]:
+    """The stories a new report joins, given how many reports of each it matches
+    (`matched`) of how many each has within `WINDOW` of it (`near`): the one it matches in
+    the largest share (then the most reports, then the oldest story), and with it every
+    other it matches in half its reports or more — when it matches half of the first too."""
+    if not matched:
+        return set()
+
+    def share(story: int) -> float:
+        return matched[story] / max(near.get(story, 0), matched[story])
+
+    first = min(matched, key=lambda s: (-share(s), -matched[s], s))
+    if share(first) < 0.5:
+        return {first}
+    return {first} | {s for s in matched if share(s) >= 0.5}
 
 
 # -- in the database -----------------------------------------------------------------------
@@ -235,11 +266,13 @@ def file_story(
         chosen = closest(hits)
         stored = stored_signatures(db, chosen)
         found = matches(sig, ((c, _loaded(stored[c])) for c in chosen if c in stored))
-    stories = sorted(set(story_ids(db, found).values()))
-    story = stories[0] if stories else bulletin_id
+        matched = Counter(story_ids(db, found).values())
+        near = stories_near(db, list(matched), _iso(when - WINDOW), _iso(when + WINDOW))
+    stories = joined(matched, near) if found else set()
+    story = min(stories) if stories else bulletin_id
     with transaction(db):
         file_member(db, bulletin_id, story, outlet(source), published_at, _saved(sig),
-                    sig.weights, stories[1:])  # fmt: skip
+                    sig.weights, sorted(stories - {story}))  # fmt: skip
     return story
 
 

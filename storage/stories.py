@@ -56,6 +56,19 @@ def story_ids(db: Database, bulletin_ids: Sequence[int]) -> dict[int, int]:
     return {b: s for b, s in _rows_for(db, sql, bulletin_ids)}
 
 
+def stories_near(db: Database, story_ids: Sequence[int], since: str, until: str) -> dict[int, int]:
+    """How many reports each of these stories has published in [since, until]."""
+    if not story_ids:
+        return {}
+    marks = ",".join("?" * len(story_ids))
+    rows = db.execute(
+        f"SELECT story_id, count(*) FROM story_members WHERE story_id IN ({marks}) "
+        "AND published_at BETWEEN ? AND ? GROUP BY story_id",
+        [*story_ids, since, until],
+    ).fetchall()
+    return {int(s): int(n) for s, n in rows}
+
+
 def members_of(db: Database, bulletin_ids: Sequence[int]) -> dict[int, Member]:
     """Each of these bulletins' story and outlet (a bulletin not filed yet is absent)."""
     sql = ("SELECT bulletin_id, story_id, outlet FROM story_members "

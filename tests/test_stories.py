@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from bot.digest import edition_for
 from bot.ingest import Limits, Submission, ingest
 from bot.render import render_digest
-from bot.stories import outlet
+from bot.stories import Clusters, Signature, outlet
 from storage.stories import story_ids
 from tests.stories_week import (
     FR_EN,
@@ -155,3 +155,35 @@ def test_search_gives_a_story_once_with_its_sources(db: Database) -> None:
     assert "📰 3 sources: " in html and 'href="https://outlet2.example/a/' in html
     plain = search(db, "Lens Nantes", analyzer_for(), now=MONDAY + timedelta(days=3))
     assert len(plain.hits) == 1 and plain.hits[0].sources == ()
+
+
+def _report(*terms: str) -> Signature:
+    """A report's signature: these terms, equally rare."""
+    return Signature({t: 2.0 for t in terms}, frozenset(), "fr", frozenset(terms))
+
+
+def test_a_report_sharing_words_with_one_member_of_two_stories_does_not_link_them() -> None:
+    """Single-link chaining is what made one story of unrelated reports: a report like one
+    member of a story of three and one member of another of three joins one of them, it
+    does not make them one. A report about both as a whole (each a lone report, both
+    inside it: an article whose halves were filed first) does."""
+    when = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    flood, festival = [f"crue{n}" for n in range(8)], [f"jazz{n}" for n in range(8)]
+    clusters = Clusters()
+    clusters.add(1, when, _report(*flood, "gymnase", "arene", "lanvin"))
+    clusters.add(2, when, _report(*flood))
+    clusters.add(3, when, _report(*flood[:6]))
+    clusters.add(4, when, _report(*festival, "delmotte", "zaz", "scene"))
+    clusters.add(5, when, _report(*festival))
+    clusters.add(6, when, _report(*festival[:6]))
+    assert len({clusters.story_of[b] for b in (1, 2, 3)}) == 1 != clusters.story_of[4]
+    bridge = clusters.add(
+        7, when, _report("gymnase", "arene", "lanvin", "delmotte", "zaz", "scene")
+    )
+    assert clusters.story_of[1] != clusters.story_of[4]  # still two stories
+    assert bridge in (clusters.story_of[1], clusters.story_of[4])
+    # two halves filed apart, then the article holding both: one event, merged
+    clusters.add(8, when, _report(*[f"nord{n}" for n in range(6)]))
+    clusters.add(9, when, _report(*[f"sud{n}" for n in range(6)]))
+    whole = [f"nord{n}" for n in range(6)] + [f"sud{n}" for n in range(6)]
+    assert clusters.add(10, when, _report(*whole)) == clusters.story_of[8] == clusters.story_of[9]
