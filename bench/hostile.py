@@ -61,6 +61,12 @@ CASES: dict[str, tuple[str, Callable[[int], bytes]]] = {
     "abbreviations 'M. '": ("abbr.txt", lambda n: repeat("M. ", n)),
     "one huge word": ("word.txt", lambda n: b"Titre\n\n" + repeat("a", n)),
     "digits and names": ("names.txt", lambda n: repeat("Kyiv 741 Patriot OTAN Kharkiv ", n)),
+    "markdown heading lines '# h'": ("heads.md", lambda n: repeat("# h\n", n)),
+    "text heading lines 'Ab cd'": ("heads.txt", lambda n: repeat("Ab cd\n\n", n)),
+    "html '<h2>a b</h2>'": ("heads.html", lambda n: repeat("<h2>a b</h2>", n)),
+    "markdown '# a###…'": ("hashes.md", lambda n: b"# a" + repeat("#", n) + b"x\n\nTexte."),
+    "markdown rule '***…'": ("rule.md", lambda n: b"# T\n\nKyiv.\n\n" + repeat("*", n)),
+    "markdown rule '_ _ …'": ("rule2.md", lambda n: b"# T\n\nKyiv.\n\n" + repeat("_ ", n)),
 }  # fmt: skip
 
 

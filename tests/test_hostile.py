@@ -59,6 +59,9 @@ HOSTILE: dict[str, tuple[Callable[[Path], str], str]] = {
     "scripts only": (write("2025-07-03-js.html", b"<script>alert(1)</script>" * 50), "empty"),
     "unclosed tags": (write("2025-07-03-attrs.html", b"<p>" + b"<a b=" * 20_000), "empty"),
     "250,000 tiny paragraphs": (write("2025-07-03-tiny.txt", b"Ab cd.\n\n" * 120_000), "too many sentences"),
+    "200,000 headings": (write("2025-07-03-heads.md", b"# h\n" * 200_000), "too many headings"),
+    "80,000 html headings": (write("2025-07-03-h2.html", b"<h2>a b</h2>" * 80_000), "too many headings"),
+    "100,000 heading lines": (write("2025-07-03-heads.txt", b"Ab cd\n\n" * 100_000), "too many headings"),
 }  # fmt: skip
 
 # Inputs that took quadratic time: they are bulletins like any other now (about 100 KB each)
@@ -69,6 +72,9 @@ SLOW_ONCE = {
     "markdown '*'": b"# T\n\nKyiv. " + b"*a " * 30_000,
     "html comments": b"<p>Kyiv.</p>" + b"<!--" * 25_000,
     "abbreviations": b"Titre\n\n" + b"M. " * 30_000,
+    "markdown heading of '#'": b"# a" + b"#" * 100_000 + b"x\n\nKyiv. Texte.",
+    "markdown rule of '*'": b"# T\n\nKyiv.\n\n" + b"*" * 100_000 + b"\n\nOdesa.",
+    "markdown rule of '- '": b"# T\n\nKyiv.\n\n" + b"- " * 50_000 + b"\n\nOdesa.",
 }
 
 
@@ -187,3 +193,25 @@ def test_a_file_that_vanishes_mid_run(tmp_path: Path, db: Database) -> None:
     assert [o.status for o in report.outcomes] == ["rejected", "added"]
     assert "unreadable" in (report.outcomes[0].reason or "")
     assert (inbox / "done" / good.name).exists()
+
+
+def test_a_name_too_long_for_a_suffix_is_filed_under_a_short_one(
+    tmp_path: Path, db: Database
+) -> None:
+    """A 255-byte name leaves no room for `.reason.txt` nor for `.1`: the file is filed
+    under a short name of its own, its original name kept in the reason; a second file of
+    that name is filed too, nothing stays in the inbox to be read again at every poll."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    name = "2025-07-03-" + "x" * 240 + ".txt"  # 255 bytes
+    for round_ in range(2):
+        (inbox / name).write_bytes(b"")
+        (outcome,) = ingest_inbox(db, inbox, Limits()).outcomes
+        assert outcome.status == "rejected" and "empty" in outcome.reason
+        assert sorted(os.listdir(inbox)) == ["done", "rejected"], round_
+    filed = sorted(os.listdir(inbox / "rejected"))
+    reasons = [n for n in filed if n.endswith(".reason.txt")]
+    assert len(filed) == 4 and len(reasons) == 2
+    for reason in reasons:
+        text = (inbox / "rejected" / reason).read_text(encoding="utf-8")
+        assert "empty" in text and f"original name: {name}" in text

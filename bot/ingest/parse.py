@@ -10,7 +10,14 @@ from functools import cached_property
 from pathlib import PurePath
 
 from bot.ingest.errors import Rejected
-from bot.ingest.markup import Block, Format, looks_like_heading, to_blocks
+from bot.ingest.markup import (
+    MAX_SECTIONS,
+    Block,
+    Format,
+    looks_like_heading,
+    to_blocks,
+    too_many_headings,
+)
 from bot.text.clip import clip
 from bot.text.language import detect_language
 from bot.text.sentences import split_spans
@@ -144,6 +151,8 @@ def _layout(blocks: list[Block]) -> tuple[str, list[NewSection], list[NewItem]]:
         parts.append(block.text)
         pos = end
         if block.kind == "heading":
+            if len(sections) == MAX_SECTIONS:  # a given title above the text's own
+                raise too_many_headings()
             if sections:
                 sections[-1] = NewSection(sections[-1].heading, sections[-1].start, start - 2)
             sections.append(NewSection(block.text, start, end))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import logging
 import os
 import sqlite3
@@ -354,14 +355,35 @@ def _make_folder(folder: Path) -> None:
 def _file_away(path: Path, outcome: Outcome) -> None:
     folder = path.parent / ("rejected" if outcome.status == "rejected" else "done")
     try:
-        target = _free_name(folder / path.name)
+        name = _short_name(path.name)
+        target = _free_name(folder / name)
         os.rename(path, target)  # on one file system: the entry moves, a link stays a link
+        if name != path.name:
+            log.info("filed %s as %s/%s (its name leaves no room for a suffix)",
+                     printable(path.name), folder.name, target.name)  # fmt: skip
         if outcome.status == "rejected":
             reason = Path(f"{target}.reason.txt")
-            reason.write_text(f"{outcome.reason}\n", encoding="utf-8")
+            original = f"original name: {printable(path.name)}\n" if name != path.name else ""
+            reason.write_text(f"{outcome.reason}\n{original}", encoding="utf-8")
     except OSError as exc:
         log.warning("could not move %s to %s/: %s", printable(path.name), folder.name,
                     exc.strerror or exc)  # fmt: skip
+
+
+NAME_MAX = 255  # bytes of a file name on the usual file systems (ext4, xfs, btrfs, tmpfs)
+_ROOM = len(".reason.txt") + len(".99999")  # what filing may add to a name
+
+
+def _short_name(name: str) -> str:
+    """`name`, or, when it leaves no room for a counter and `.reason.txt` under
+    `NAME_MAX`, a short name of its own (`long-name-<digest><suffix>`): a 255-byte name
+    could be neither given a reason file nor moved beside an earlier one, and stayed in
+    the inbox, read again at every poll."""
+    raw = os.fsencode(name)
+    if len(raw) + _ROOM <= NAME_MAX:
+        return name
+    suffix = Path(name).suffix if len(os.fsencode(Path(name).suffix)) <= 16 else ""
+    return f"long-name-{hashlib.sha256(raw).hexdigest()[:16]}{suffix}"
 
 
 def _free_name(target: Path) -> Path:
