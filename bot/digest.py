@@ -38,9 +38,9 @@ from storage.digests import (
     source_items,
     window_bulletins,
 )
-from storage.stories import Member, members_of, story_ids
+from storage.stories import Member, members_of, story_ids, topics_of
 
-DIGEST_VERSION = 6  # bump when picking or the payload changes: new keys, new rows
+DIGEST_VERSION = 7  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
 ALL_ITEMS = 40  # `/digest all`: the week's stories, as many as this
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
@@ -256,35 +256,62 @@ def pick_items(
 
 @dataclass(frozen=True)
 class Story:
-    """The bulletins of a digest's window that tell one event, and who published them."""
+    """The reports of a digest's window that tell one event — bulletins, and round-ups'
+    sections (topics) — and who published them."""
 
     id: int
     bulletins: list[WindowBulletin]
     outlets: dict[str, int]  # outlet → its first bulletin here
+    topics: tuple[tuple[WindowBulletin, int], ...] = ()  # (round-up, section) telling it too
 
     @property
     def latest(self) -> str:
-        return max(b.published_at for b in self.bulletins)
+        return max(b.published_at for b in [*self.bulletins, *(b for b, _ in self.topics)])
+
+    @property
+    def reports(self) -> int:
+        return len(self.bulletins) + len(self.topics)
 
 
-def stories_of(sources: list[WindowBulletin], members: dict[int, Member]) -> list[Story]:
-    """The window's bulletins grouped by story (a bulletin not filed: a story alone)."""
-    grouped: dict[int, list[WindowBulletin]] = {}
+def stories_of(
+    sources: list[WindowBulletin],
+    members: dict[int, Member],
+    topics: dict[tuple[int, int], Member] | None = None,
+) -> list[Story]:
+    """The window's bulletins grouped by story (a bulletin not filed: a story alone). A
+    round-up's topic is in the story it was filed in when that story has another report
+    here (a bulletin, or another round-up's topic); else it is only part of its round-up."""
+    by_id = {b.id: b for b in sources}
+    grouped: dict[int | tuple[str, int], list[WindowBulletin]] = {}
     for b in sources:
-        grouped.setdefault(members[b.id].story_id if b.id in members else -b.id, []).append(b)
+        key = members[b.id].story_id if b.id in members else ("alone", b.id)
+        grouped.setdefault(key, []).append(b)
+    told: dict[int, list[tuple[WindowBulletin, int, str]]] = {}
+    for (bulletin_id, section), topic in sorted((topics or {}).items()):
+        if bulletin_id in by_id:
+            told.setdefault(topic.story_id, []).append((by_id[bulletin_id], section, topic.outlet))
+    for story_id, parts in told.items():
+        if story_id not in grouped and len({b.id for b, _, _ in parts}) < 2:
+            told[story_id] = []  # a topic alone: its round-up's
     stories = []
-    for story_id, bulletins in grouped.items():
+    for key in [*grouped, *(k for k in told if k not in grouped and told[k])]:
+        bulletins = grouped.get(key, [])
         outlets: dict[str, int] = {}
         for b in bulletins:
             outlets.setdefault(members[b.id].outlet if b.id in members else f"#{b.id}", b.id)
-        stories.append(Story(story_id, bulletins, outlets))
+        parts = told.get(key, []) if isinstance(key, int) else []
+        for b, _, outlet in parts:
+            outlets.setdefault(outlet, b.id)
+        story_id = key if isinstance(key, int) else -key[1]
+        stories.append(Story(story_id, bulletins, outlets,
+                             tuple((b, section) for b, section, _ in parts)))  # fmt: skip
     return stories
 
 
 def story_rank(story: Story) -> tuple[int, int, float, int]:
     """Most outlets first, then most reports, then the most recent (then the oldest id)."""
     latest = datetime.fromisoformat(story.latest).timestamp()
-    return (-len(story.outlets), -len(story.bulletins), -latest, story.id)
+    return (-len(story.outlets), -story.reports, -latest, story.id)
 
 
 def pick_story_items(
@@ -294,7 +321,9 @@ def pick_story_items(
     outlets (one editor's round-ups), the items are picked for coverage as always. Else
     each story told by two outlets or more gives one item, its best sentence, most-covered
     stories first; the rest of the `k` are picked for coverage among the others. Asked for
-    more than `MAX_ITEMS` (`/digest all`), every story gives one item, most-covered first."""
+    more than `MAX_ITEMS` (`/digest all`), every story gives one item, most-covered first.
+    A round-up's section that tells a story told here is that story's, not the round-up's:
+    never told twice."""
     if k > MAX_ITEMS:  # `/digest all`: every story once, most-covered first
         told = sorted(stories, key=story_rank)
     else:
@@ -302,22 +331,27 @@ def pick_story_items(
     if not told:
         return [(c, None) for c in pick_items(found, per_bulletin, k)], 0
     by_bulletin: dict[int, list[int]] = {}
+    by_section: dict[tuple[int, int], list[int]] = {}
     for i, c in enumerate(found):
         by_bulletin.setdefault(c.bulletin_id, []).append(i)
+        by_section.setdefault((c.bulletin_id, c.section), []).append(i)
+    carved = {(b.id, section): s.id for s in told[:k] for b, section in s.topics}
     chosen: list[tuple[SourceItem, Story | None]] = []
     for story in told[:k]:
-        own = [i for b in story.bulletins for i in by_bulletin.get(b.id, [])]
+        own = [i for b in story.bulletins for i in by_bulletin.get(b.id, [])
+               if (b.id, found[i].section) not in carved]  # fmt: skip
+        own += [i for b, section in story.topics for i in by_section.get((b.id, section), [])]
         best = pick_for_coverage(_picks([found[i] for i in own]), 1, fill=True)
         if best:
             chosen.append((found[own[best[0]]], story if len(story.outlets) >= 2 else None))
     alone = {b.id for s in stories if len(s.outlets) < 2 and s not in told for b in s.bulletins}
-    rest = [c for c in found if c.bulletin_id in alone]
+    rest = [c for c in found if c.bulletin_id in alone and (c.bulletin_id, c.section) not in carved]
     room = k - len(chosen)
     extra = pick_items(rest, per_bulletin, room) if room > 0 else []
     chosen += [(c, None) for c in extra]
-    picked = {c.bulletin_id for c, _ in chosen}
-    shown = sum(1 for s in stories if any(b.id in picked for b in s.bulletins))
-    return chosen, len(stories) - shown
+    story_of = {b.id: s.id for s in stories for b in s.bulletins}
+    shown = {carved.get((c.bulletin_id, c.section), story_of.get(c.bulletin_id)) for c, _ in chosen}
+    return chosen, len(stories) - len(shown)
 
 
 def build_digest(
@@ -334,10 +368,12 @@ def build_digest(
     """The digest of `sources` for readers of `language`: titled with the days of `span`
     (an edition: the days its bulletins were published), else with `week`; its items tell
     the stories most outlets told first (`pick_story_items`)."""
-    stories = stories_of(sources, members_of(db, [b.id for b in sources]))
+    ids = [b.id for b in sources]
+    stories = stories_of(sources, members_of(db, ids), topics_of(db, ids))
     found = source_items(db, [b.id for b in sources])
     chosen, left = pick_story_items(found, stories, per_bulletin, items)
     links = bulletin_links(db, [b for s, story in chosen if story for b in story.outlets.values()])
+    titles = {c.bulletin_id: c.bulletin_title for c in found}
     if span is None:
         year, number = parse_week(week)
         monday = date.fromisocalendar(year, number, 1)
@@ -362,7 +398,10 @@ def build_digest(
                 c.language,
                 c.link or "",
                 len(story.outlets) if story else 1,
-                [(b, outlet, links.get(b) or "") for outlet, b in story.outlets.items()]
+                [
+                    (b, outlet if "." in outlet else titles.get(b, outlet), links.get(b) or "")
+                    for outlet, b in story.outlets.items()
+                ]  # an inbox's or admin's: its title
                 if story
                 else [],
             )
@@ -406,7 +445,8 @@ def edition_for(
     week = titled_week(now, zone)
     covered = [b.id for b in window]
     span = edition_span(window, zone, now)
-    stories = story_ids(db, [b.id for b in sources])
+    stories = story_ids(db, [b.id for b in sources])  # and its round-ups' topics' (by report)
+    stories.update({t.bulletin_id: t.story_id for t in topics_of(db, list(stories)).values()})
     key = content_key(week, language, sources, covered, per_bulletin, span, stories, items)
     cache = built if built is not None else {}
     digest = cache.get(key)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -41,7 +41,15 @@ from sqlite_utils import Database
 from bot.text.analyze import Analyzer
 from storage.models import Terms
 from storage.search import item_count, term_docs
-from storage.stories import file_member, probe_hits, stories_near, story_ids, unfiled
+from storage.stories import (
+    file_member,
+    new_topic_id,
+    probe_hits,
+    section_spans,
+    stories_near,
+    story_ids,
+    unfiled,
+)
 from storage.stories import signatures as stored_signatures
 from storage.tx import transaction
 
@@ -249,30 +257,54 @@ def file_story(
     source: str,
     published_at: str,
     terms: Terms | None,
+    topics: Sequence[tuple[int, Terms]] = (),
 ) -> int:
-    """File a stored bulletin in its story (the rule above, against the bulletins of the
+    """File a stored bulletin in its story (the rule above, against the reports of the
     database published within `WINDOW`); return the story's id. A bulletin without
-    `terms` (a long round-up: several sections, several events) is a story alone."""
+    `terms` (a long round-up: several sections, several events) is a story alone, and
+    each of its `topics` (section index, terms) is filed as a report of its own: the
+    round-up's paragraph on an event joins the story other outlets tell of it."""
     if terms is None:
-        sig = Signature({}, frozenset(), "")
-        found: list[int] = []
+        report = _place(db, bulletin_id, Signature({}, frozenset(), ""), source, published_at)
     else:
-        total = max(1, item_count(db))
-        sig = weigh(terms, lambda wanted: term_docs(db, set(wanted)), total)
-        when = datetime.fromisoformat(published_at)
-        hits = probe_hits(db, sig.probes(), _iso(when - WINDOW), _iso(when + WINDOW),
-                          MAX_POSTINGS)  # fmt: skip
-        hits.pop(bulletin_id, None)
+        report = _place(db, bulletin_id, _weighed(db, terms), source, published_at)
+    for section, topic in topics:
+        _place(db, None, _weighed(db, topic), source, published_at, (bulletin_id, section))
+    return report
+
+
+def _weighed(db: Database, terms: Terms) -> Signature:
+    return weigh(terms, lambda wanted: term_docs(db, set(wanted)), max(1, item_count(db)))
+
+
+def _place(
+    db: Database,
+    report: int | None,
+    sig: Signature,
+    source: str,
+    published_at: str,
+    topic: tuple[int, int] | None = None,
+) -> int:
+    """File one report (a bulletin, or with `topic` a round-up's section under a new id)
+    by the rule; return its story."""
+    found: list[int] = []
+    when = datetime.fromisoformat(published_at)
+    since, until = _iso(when - WINDOW), _iso(when + WINDOW)
+    if sig.weights:
+        hits = probe_hits(db, sig.probes(), since, until, MAX_POSTINGS)
+        if report is not None:
+            hits.pop(report, None)
         chosen = closest(hits)
         stored = stored_signatures(db, chosen)
         found = matches(sig, ((c, _loaded(stored[c])) for c in chosen if c in stored))
-        matched = Counter(story_ids(db, found).values())
-        near = stories_near(db, list(matched), _iso(when - WINDOW), _iso(when + WINDOW))
-    stories = joined(matched, near) if found else set()
-    story = min(stories) if stories else bulletin_id
+    matched = Counter(story_ids(db, found).values())
+    stories = joined(matched, stories_near(db, list(matched), since, until))
     with transaction(db):
-        file_member(db, bulletin_id, story, outlet(source), published_at, _saved(sig),
-                    sig.weights, sorted(stories - {story}))  # fmt: skip
+        if report is None:
+            report = new_topic_id(db)
+        story = min(stories) if stories else report
+        file_member(db, report, story, outlet(source), published_at, _saved(sig), sig.weights,
+                    sorted(stories - {story}), topic)  # fmt: skip
     return story
 
 
@@ -281,13 +313,29 @@ def file_recent(db: Database, analyzer: Analyzer, now: datetime) -> int:
     bulletins stored while filing failed); return how many."""
     rows = unfiled(db, _iso(now - BACKFILL))
     for row in rows:
-        alone = row["sections"] >= LONG_ROUND_UP
-        terms = None if alone else text_terms(row["clean_text"], row["language"], analyzer)
+        text, language = row["clean_text"], row["language"]
+        terms = story_terms(text, language, row["sections"], analyzer)
+        topics = [] if terms is not None else topic_terms(
+            text, language, [(i, s, e) for i, s, e in section_spans(db, row["id"])], analyzer
+        )  # fmt: skip
         file_story(db, row["id"], source=row["source"], published_at=row["published_at"],
-                   terms=terms)  # fmt: skip
+                   terms=terms, topics=topics)  # fmt: skip
     return len(rows)
 
 
 def story_terms(text: str, language: str, sections: int, analyzer: Analyzer) -> Terms | None:
     """What a bulletin's story is found from: its terms, or None for a long round-up."""
     return None if sections >= LONG_ROUND_UP else text_terms(text, language, analyzer)
+
+
+MAX_TOPICS = 100  # a round-up's sections filed as topics (a round-up has tens)
+
+
+def topic_terms(
+    text: str, language: str, sections: Sequence[tuple[int, int, int]], analyzer: Analyzer
+) -> list[tuple[int, Terms]]:
+    """What a round-up's topics are found from: the terms (heading and text) of each of
+    its sections that tell something, given as (index, start, end in `text`); the first
+    `MAX_TOPICS`."""
+    return [(index, text_terms(text[start:end], language, analyzer))
+            for index, start, end in sections[:MAX_TOPICS]]  # fmt: skip

@@ -312,6 +312,17 @@ def _v13_stories(db: Database) -> None:
     )
 
 
+def _v14_story_topics(db: Database) -> None:
+    """A round-up's topics in stories: a section of a round-up is a report of its own,
+    filed under a negative id with the bulletin and section it belongs to."""
+    db.execute("ALTER TABLE story_members ADD COLUMN of_bulletin INTEGER")
+    db.execute("ALTER TABLE story_members ADD COLUMN section INTEGER")
+    db.execute(
+        "CREATE INDEX story_members_topics ON story_members (of_bulletin) "
+        "WHERE of_bulletin IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -327,4 +338,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v11_term_deletes,
     _v12_feeds_as_served,
     _v13_stories,
+    _v14_story_topics,
 ]

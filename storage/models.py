@@ -60,6 +60,7 @@ class NewBulletin:
     canonical_link: str | None = None  # `link` normalised: the same article from elsewhere
     body_hash: str | None = None  # the text without its title, for copies retitled
     story_terms: Terms | None = None  # what its story is found from (None: a story alone)
+    topic_terms: tuple[tuple[int, Terms], ...] = ()  # a round-up's: each section's (index, terms)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
-"""Stories in SQLite: each bulletin's story, outlet and signature, and the signatures' terms
-by date (the candidates of a new bulletin are found through them, never by a scan)."""
+"""Stories in SQLite: each report's story, outlet and signature, and the signatures' terms
+by date (the candidates of a new report are found through them, never by a scan).
+
+A report is a bulletin (filed under its own id) or a topic of a round-up: one of its
+sections, filed under a negative id of its own with `of_bulletin` and `section` saying
+whose it is. Report ids are what candidates, signatures and stories are kept by; a story's
+id is its first report's."""
 
 from __future__ import annotations
 
@@ -76,6 +81,20 @@ def members_of(db: Database, bulletin_ids: Sequence[int]) -> dict[int, Member]:
     return {row[0]: Member(*row) for row in _rows_for(db, sql, bulletin_ids)}
 
 
+def topics_of(db: Database, bulletin_ids: Sequence[int]) -> dict[tuple[int, int], Member]:
+    """The filed topics of these round-ups: (bulletin, section) → the topic's report id (as
+    `bulletin_id`), story and outlet."""
+    sql = ("SELECT of_bulletin, section, bulletin_id, story_id, outlet FROM story_members "
+           "WHERE of_bulletin IN ({marks})")  # fmt: skip
+    return {(r[0], r[1]): Member(*r[2:]) for r in _rows_for(db, sql, bulletin_ids)}
+
+
+def new_topic_id(db: Database) -> int:
+    """A report id for a new topic: below every id used (bulletins' are positive)."""
+    return int(db.execute("SELECT min(0, coalesce(min(bulletin_id), 0)) - 1 FROM story_members")
+               .fetchone()[0])  # fmt: skip
+
+
 def file_member(
     db: Database,
     bulletin_id: int,
@@ -85,19 +104,35 @@ def file_member(
     signature: dict[str, Any],
     postings: Iterable[str],
     merged: Sequence[int] = (),
+    topic: tuple[int, int] | None = None,
 ) -> None:
-    """File a bulletin in its story (stories it links are merged into that one)."""
+    """File a report (a bulletin; or, with `topic` = (its bulletin, section), a round-up's
+    topic under a `new_topic_id`) in its story; stories it links are merged into that one."""
     for other in merged:
         db.execute("UPDATE story_members SET story_id = ? WHERE story_id = ?", [story_id, other])
+    of_bulletin, section = topic or (None, None)
     db.execute(
         "INSERT OR REPLACE INTO story_members (bulletin_id, story_id, outlet, published_at, "
-        "signature) VALUES (?, ?, ?, ?, ?)",
-        [bulletin_id, story_id, outlet, published_at, json.dumps(signature, ensure_ascii=False)],
-    )
+        "signature, of_bulletin, section) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [bulletin_id, story_id, outlet, published_at, json.dumps(signature, ensure_ascii=False),
+         of_bulletin, section],
+    )  # fmt: skip
     db.conn.executemany(
         "INSERT OR IGNORE INTO story_postings (term, published_at, bulletin_id) VALUES (?, ?, ?)",
         [(term, published_at, bulletin_id) for term in postings],
     )
+
+
+def section_spans(db: Database, bulletin_id: int) -> list[tuple[int, int, int]]:
+    """A bulletin's sections that hold sentences (not a heading alone): (index, start, end)
+    in its clean text."""
+    rows = db.execute(
+        'SELECT s.idx, s.start, s."end" FROM sections s WHERE s.bulletin_id = ? AND EXISTS '
+        "(SELECT 1 FROM items i WHERE i.bulletin_id = s.bulletin_id AND i.section = s.idx) "
+        "ORDER BY s.idx",
+        [bulletin_id],
+    ).fetchall()
+    return [(int(i), int(s), int(e)) for i, s, e in rows]
 
 
 def unfiled(db: Database, since: str) -> list[dict[str, Any]]:

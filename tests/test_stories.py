@@ -12,8 +12,9 @@ from sqlite_utils import Database
 from bot.digest import edition_for
 from bot.ingest import Limits, Submission, ingest
 from bot.render import render_digest
-from bot.stories import Clusters, Signature, outlet
-from storage.stories import story_ids
+from bot.stories import Clusters, Signature, file_recent, outlet
+from bot.text.analyze import analyzer_for
+from storage.stories import story_ids, topics_of
 from tests.stories_week import (
     FR_EN,
     KHARKIV_CONCERT,
@@ -187,3 +188,49 @@ def test_a_report_sharing_words_with_one_member_of_two_stories_does_not_link_the
     clusters.add(9, when, _report(*[f"sud{n}" for n in range(6)]))
     whole = [f"nord{n}" for n in range(6)] + [f"sud{n}" for n in range(6)]
     assert clusters.add(10, when, _report(*whole)) == clusters.story_of[8] == clusters.story_of[9]
+
+
+ROUND_UP = (
+    "Bilan de la semaine\n\n"
+    "Énergie en Ukraine\n\n{story}\n\n"
+    "Sport du week-end\n\nLe club de Brest a gagné son derby face à Guingamp devant 15 000 "
+    "spectateurs.\n\n"
+    "Culture et musées\n\nLe château de Chambord rouvre son escalier à double révolution "
+    "après deux ans de restauration.\n\n"
+    "Économie et marchés\n\nLe port du Havre a battu son record de conteneurs traités en octobre."
+)
+
+
+def test_a_round_ups_topic_joins_the_story_other_outlets_tell(db: Database) -> None:
+    """A round-up is a story alone, but its section on an event is a report of that event:
+    it finds the article published before it, a later article finds it, and the digest tells
+    the story once, with the round-up among its sources, its section not again."""
+    for n, text in enumerate(UNRELATED[:30]):
+        add(db, text, f"site{n % 7}.example", MONDAY + timedelta(hours=3 * n), f"Article {n}")
+    before = add(db, STORY_THREE[0], "outlet0.example", MONDAY + timedelta(days=1))
+    text = ROUND_UP.format(story=STORY_THREE[2]).encode()
+    out = ingest(db, Submission("file", "2026-11-25-bilan.txt", data=text,
+                                published=MONDAY + timedelta(days=2)), Limits())  # fmt: skip
+    assert out.status == "added" and out.bulletin_id is not None
+    after = add(db, STORY_THREE[1], "outlet1.example", MONDAY + timedelta(days=3))
+    stories = story_ids(db, [before, after, out.bulletin_id])
+    assert stories[before] == stories[after] != stories[out.bulletin_id]  # the round-up: alone
+    (topic,) = [
+        t for t in topics_of(db, [out.bulletin_id]).values() if t.story_id == stories[before]
+    ]
+    digest = edition_for(db, None, "fr", PARIS, MONDAY + timedelta(days=6)).digest
+    first, *rest = digest.items
+    assert first.sources == 3 and first.bulletin_id in (before, after, out.bulletin_id)
+    assert [o for _, o, _ in first.others if "." not in o] == ["Bilan de la semaine"]
+    told = [i.text for i in digest.items if "Krementchouk" in i.text or "Poltava" in i.text]
+    assert len(told) == 1  # the round-up's section is not told again
+    assert any(i.bulletin_id == out.bulletin_id for i in rest)  # its other topics still are
+    assert topic.bulletin_id < 0  # a topic's report id is its own
+    # an archive from before stories (or filed while filing failed): filed again at start
+    with db.conn:
+        db.execute("DELETE FROM story_members")
+        db.execute("DELETE FROM story_postings")
+    assert file_recent(db, analyzer_for(), MONDAY + timedelta(days=6)) == 33
+    again = story_ids(db, [before, after, out.bulletin_id])
+    assert again[before] == again[after] != again[out.bulletin_id]
+    assert again[before] in {t.story_id for t in topics_of(db, [out.bulletin_id]).values()}

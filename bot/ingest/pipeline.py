@@ -22,11 +22,11 @@ from bot.ingest.errors import Rejected
 from bot.ingest.markup import Format, guess_format
 from bot.ingest.parse import content_hash, parse_text, published_at
 from bot.ingest.urls import canonical_link
-from bot.stories import file_story, story_terms
+from bot.stories import file_story, story_terms, topic_terms
 from bot.summarize import SUMMARY_VERSION
 from bot.text.analyze import Analyzer, analyzer_for
 from storage.bulletins import DuplicateBulletin, insert_bulletin
-from storage.models import NewBulletin, NewItem
+from storage.models import NewBulletin, NewItem, Terms
 from storage.store import Writes, writes_to
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,12 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
     sections = [
         replace(s, search_text=analyse(s.heading, parsed.language)) for s in parsed.sections
     ]
+    terms = story_terms(parsed.clean_text, parsed.language, len(parsed.sections), limits.analyzer)
+    topics: tuple[tuple[int, Terms], ...] = ()
+    if terms is None:  # a round-up: its topics are found from its sections that tell something
+        told = {item.section for item in parsed.items}
+        spans = [(i, s.start, s.end) for i, s in enumerate(parsed.sections) if i in told]
+        topics = tuple(topic_terms(parsed.clean_text, parsed.language, spans, limits.analyzer))
     return NewBulletin(
         source=sub.source,
         source_ref=sub.source_ref,
@@ -154,9 +160,8 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         link=sub.link,
         canonical_link=canonical_link(sub.link),
         body_hash=body_hash(parsed.items) if sub.source.startswith("feed:") else None,
-        story_terms=story_terms(
-            parsed.clean_text, parsed.language, len(parsed.sections), limits.analyzer
-        ),
+        story_terms=terms,
+        topic_terms=topics,
     )
 
 
@@ -184,7 +189,7 @@ def store(db: Database, bulletin: NewBulletin, name: str) -> Outcome:
         return Outcome(name, "duplicate", dup.existing_id, bulletin.title, merged=dup.merged)
     log.info("added bulletin %d %r (%s)", bulletin_id, bulletin.title, bulletin.language)
     file_story(db, bulletin_id, source=bulletin.source, published_at=bulletin.published_at,
-               terms=bulletin.story_terms)  # fmt: skip
+               terms=bulletin.story_terms, topics=bulletin.topic_terms)  # fmt: skip
     return Outcome(name, "added", bulletin_id, bulletin.title)
 
 
