@@ -48,6 +48,7 @@ class Settings:
     summary_items: int | None = None  # None: as the topics and facts call for, up to 10
     variants_file: Path = Path("data/variants.txt")
     send_rate: float = 29.4  # messages/s overall: Telegram's 30, less 2 % for network jitter
+    send_concurrency: int = 32  # requests in flight at once (what a crash may send twice)
     catch_up_hours: float = 6.0  # a digest slot missed by less than this is still sent
     empty_digest_notice: bool = False  # a week with nothing new: a short note instead of silence
     alert_chat_id: int | None = None  # a chat (or user) told of failures, grouped
@@ -213,6 +214,8 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["search_half_life_days"] = _positive_float("SEARCH_HALF_LIFE_DAYS", raw, 36_500)
     if (raw := get("SEND_RATE")) is not None:
         kwargs["send_rate"] = _positive_float("SEND_RATE", raw, 1000)
+    if (raw := get("SEND_CONCURRENCY")) is not None:
+        kwargs["send_concurrency"] = _int("SEND_CONCURRENCY", raw, 1, 256)
     if (raw := get("CATCH_UP_HOURS")) is not None:
         kwargs["catch_up_hours"] = _positive_float("CATCH_UP_HOURS", raw, 24 * 7)
     if (raw := get("ALERT_CHAT_ID")) is not None:

@@ -420,6 +420,41 @@ async def test_sigkill_and_restart(
     assert statuses == {"sent"}
 
 
+async def test_a_kill_loop_repeats_at_most_what_was_in_flight(
+    archive: Database, fake: FakeBotApi, tmp_path: Path, settings_path: Path
+) -> None:
+    """N SIGKILLs of a sender at 300/s: at most N × SEND_CONCURRENCY messages twice. Each
+    accepted message is written before its slot sends another (outcomes once waited up to
+    0.1 s for a batched write: about 25 repeats a kill at this rate, with any concurrency)."""
+    chats = list(range(1, 1201))
+    queue_digest(archive, chats)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
+           "VARIANTS_FILE": str(tmp_path / "none.txt"), "SEND_CONCURRENCY": "4"}  # fmt: skip
+    at = (SAT_9 + timedelta(minutes=1)).isoformat()
+    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "300",
+               "--now", at]  # fmt: skip
+    kills = 4
+    for _ in range(kills):
+        reached = len(fake.calls("sendMessage"))
+        worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            await fake.wait_calls("sendMessage", reached + 150, timeout=60)
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=30)
+        assert worker.returncode == -signal.SIGKILL
+    assert sum(copies(fake).values()) < len(chats)  # every kill was mid-run
+    again = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert again.returncode == 0, again.stderr
+    counted = copies(fake)
+    assert set(counted) == set(chats)
+    assert sum(n - 1 for n in counted.values()) <= kills * 4
+    assert {s for (s,) in archive.execute("SELECT status FROM outbox")} == {"sent"}
+
+
 @pytest.fixture
 def settings_path(db_path: Path) -> Path:
     return db_path

@@ -2,7 +2,10 @@
 
 Pacing: at most `rate` messages/s overall, 1/s per private chat, 20/min per group or
 channel. Many requests are in flight at once (Telegram answers in ~100 ms), each started
-by the pacer. Outcomes are written in small batches, one transaction each.
+by the pacer. Outcomes are written in small batches, one transaction each; a message
+Telegram accepted is written before its slot (one of `concurrency`) sends anything else —
+the requests finishing meanwhile share that write — so a SIGKILL can repeat only the
+requests in flight, at most `concurrency`.
 
 Every read and write of the outbox goes through the store (the bot's writer thread, or
 the `send` command's own), so the event loop never waits for SQLite.
@@ -245,16 +248,21 @@ class Sender:
             self.outcomes.append(RowResult(d, "failed", error=f"render: {parts}"))
             return
         ids = list(d.message_ids)
+        if len(ids) >= len(parts):  # every part went out before an interruption
+            self.outcomes.append(RowResult(d, "sent", ids, at=self.now().isoformat()))
+            return
         for part in parts[len(ids) :]:
             await self._chat_turn(d.chat_id)  # waiting for this chat holds no one else's slot
             async with self.concurrency:
                 outcome = await self._send_part(d, part, ids)
-            if outcome is not None:
-                self.outcomes.append(outcome)
-                return
-            if len(ids) < len(parts):
-                self.outcomes.append(RowResult(d, "progress", list(ids)))
-        self.outcomes.append(RowResult(d, "sent", ids, at=self.now().isoformat()))
+                if outcome is None:  # accepted: recorded before this slot sends anything else
+                    if len(ids) == len(parts):
+                        outcome = RowResult(d, "sent", ids, at=self.now().isoformat())
+                    self.outcomes.append(outcome or RowResult(d, "progress", list(ids)))
+                    await self.flush_all()
+                    continue
+            self.outcomes.append(outcome)
+            return
 
     def _render_all(self, db: Database, rows: list[Delivery]) -> dict[int, list[str] | Exception]:
         """Each claimed row's message parts, or why it cannot be rendered (on a reader

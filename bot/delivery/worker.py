@@ -15,8 +15,6 @@ from bot.delivery.transport import AiohttpRequest
 from bot.text.analyze import analyzer_for
 from storage.store import Store
 
-CONCURRENCY = 32
-
 
 def clock_from(start: datetime) -> Callable[[], datetime]:
     """A clock that reads `start` now and runs on from it at the pace of real time."""
@@ -30,7 +28,7 @@ def sender_bot(settings: Settings) -> Bot:
         settings.telegram_bot_token or "",
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
-        request=AiohttpRequest(CONCURRENCY),
+        request=AiohttpRequest(settings.send_concurrency),
     )
 
 
@@ -44,8 +42,9 @@ def make_sender(
     rate: float | None = None,
 ) -> Sender:
     """The outbox sender as the bot and `send` both run it."""
-    return Sender(store, bot, rate=rate or settings.send_rate, concurrency=CONCURRENCY,
-                  bot_username=bot_username, now=now)  # fmt: skip
+    return Sender(store, bot, rate=rate or settings.send_rate,
+                  concurrency=settings.send_concurrency, bot_username=bot_username,
+                  now=now)  # fmt: skip
 
 
 async def send_pending(
