@@ -58,13 +58,18 @@ def cmd_send(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         return 2
     from bot.delivery.worker import send_pending
 
-    counts: dict[str, int] = {}
+    done: list[tuple[dict[str, int], tuple[str, str] | None]] = []
     code = _telegram(
-        lambda: counts.update(asyncio.run(send_pending(settings, rate=args.rate, now=args.now))),
+        lambda: done.append(asyncio.run(send_pending(settings, rate=args.rate, now=args.now))),
         settings,
     )
     if code == 0:
-        print(", ".join(f"{k} {v}" for k, v in counts.items()))
+        counts, held = done[0]
+        if held is not None:  # Telegram's limit is per bot: one sender at a time
+            print(f"nothing sent: {held[0]} is sending this database's outbox (its lease runs "
+                  f"until {held[1]}); it will send what is due")  # fmt: skip
+        else:
+            print(", ".join(f"{k} {v}" for k, v in counts.items()))
     return code
 
 

@@ -4,6 +4,7 @@ report, and the outbox sender's start and stop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from telegram.error import TelegramError
@@ -88,5 +89,7 @@ async def stop_sender(data: BotData) -> None:
         data.sender_task = None
     if data.sender is not None:
         await data.sender.flush()
+        with contextlib.suppress(Exception):  # the store may be closed: the lease then runs out
+            await data.sender.release()
         await data.sender.bot.shutdown()
         data.sender = None

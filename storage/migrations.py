@@ -323,6 +323,14 @@ def _v14_story_topics(db: Database) -> None:
     )
 
 
+def _v15_sender_lease(db: Database) -> None:
+    """One sender at a time per database: Telegram's rate limit is per bot, not per process."""
+    db.execute(
+        "CREATE TABLE sender_lease (id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL, "
+        "until TEXT NOT NULL)"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -339,4 +347,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v12_feeds_as_served,
     _v13_stories,
     _v14_story_topics,
+    _v15_sender_lease,
 ]

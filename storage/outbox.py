@@ -199,6 +199,29 @@ def claim(db: Database, now: str, lease_until: str, sender: str, limit: int) -> 
     return sorted((_row(r) for r in rows), key=lambda d: d.id)
 
 
+def hold_sender_lease(
+    db: Database, holder: str, now: str, until: str, gone: Callable[[str], bool]
+) -> tuple[str, str] | None:
+    """Take or renew the database's one sender lease for `holder` until `until`; None when
+    it is ours, else (who holds it, until when). A lease run out, or whose holder is `gone`
+    (a dead process on this host), is taken over."""
+    with transaction(db):
+        row = db.execute("SELECT holder, until FROM sender_lease WHERE id = 1").fetchone()
+        if row is not None and row[0] != holder and row[1] > now and not gone(row[0]):
+            return str(row[0]), str(row[1])
+        db.execute(
+            "INSERT INTO sender_lease (id, holder, until) VALUES (1, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET holder = excluded.holder, until = excluded.until",
+            [holder, until],
+        )
+    return None
+
+
+def drop_sender_lease(db: Database, holder: str) -> None:
+    """Give the lease up (another sender may start at once), if `holder` has it."""
+    db.execute("DELETE FROM sender_lease WHERE id = 1 AND holder = ?", [holder])
+
+
 def next_due_at(db: Database) -> str | None:
     """When the next pending row becomes due."""
     row = db.execute("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'").fetchone()

@@ -455,6 +455,60 @@ async def test_a_kill_loop_repeats_at_most_what_was_in_flight(
     assert {s for (s,) in archive.execute("SELECT status FROM outbox")} == {"sent"}
 
 
+async def test_two_senders_never_exceed_the_bots_rate(
+    archive: Database, fake: FakeBotApi, tmp_path: Path, settings_path: Path
+) -> None:
+    """Telegram's limit is per bot: a second `send` beside a running one (a cron job beside
+    the bot) finds the outbox held, says by whom, and sends nothing. Two senders each paced
+    at 150/s against a 200/s limit once drew 429s (each one's pace was its own)."""
+    fake.rate_limit = 200
+    chats = list(range(1, 801))
+    queue_digest(archive, chats)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
+           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
+           "VARIANTS_FILE": str(tmp_path / "none.txt")}  # fmt: skip
+    at = (SAT_9 + timedelta(minutes=1)).isoformat()
+    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "150",
+               "--now", at]  # fmt: skip
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)  # fmt: skip
+    try:
+        await fake.wait_calls("sendMessage", 30, timeout=60)
+        second = await asyncio.to_thread(
+            subprocess.run, command, env=env, capture_output=True, text=True, timeout=120
+        )
+        _, err = await asyncio.to_thread(first.communicate, timeout=120)
+    finally:
+        first.kill()
+    assert second.returncode == 0 and first.returncode == 0, (second.stderr, err)
+    assert "nothing sent" in second.stdout and f":{first.pid}:" in second.stdout
+    assert fake.rejected == 0  # one rate for the bot
+    assert copies(fake) == {c: 1 for c in chats}
+    lease = archive.execute("SELECT count(*) FROM sender_lease").fetchone()[0]
+    assert lease == 0  # given up when done: the next sender starts at once
+
+
+async def test_the_bots_sender_waits_while_another_holds_the_outbox(
+    archive: Database, fake: FakeBotApi, bot: Bot
+) -> None:
+    queue_digest(archive, [1, 2, 3])
+    clock = Clock(SAT_9)
+    until = (SAT_9 + timedelta(minutes=10)).isoformat()
+    with archive.conn:  # a `send` on another machine holds it
+        archive.execute("INSERT INTO sender_lease (id, holder, until) VALUES (1, ?, ?)",
+                        ["elsewhere:4242:cafe", until])  # fmt: skip
+    sender = make_sender(archive, bot, clock)
+    assert await sender.drain_once() == 0 and sender.held_by == ("elsewhere:4242:cafe", until)
+    assert fake.calls("sendMessage") == []
+    clock.now += timedelta(minutes=11)  # its lease ran out: taken over
+    assert await sender.drain_once() == 3 and sender.held_by is None
+    assert copies(fake) == {1: 1, 2: 1, 3: 1}
+    holder = archive.execute("SELECT holder FROM sender_lease").fetchone()[0]
+    assert holder == sender.name
+    await sender.release()
+    assert archive.execute("SELECT count(*) FROM sender_lease").fetchone()[0] == 0
+
+
 @pytest.fixture
 def settings_path(db_path: Path) -> Path:
     return db_path

@@ -10,6 +10,11 @@ requests in flight, at most `concurrency`.
 Every read and write of the outbox goes through the store (the bot's writer thread, or
 the `send` command's own), so the event loop never waits for SQLite.
 
+One sender per database: Telegram's rate limit is per bot, so a sender holds the
+outbox's lease (renewed at each claim, `LEASE`) and a second one — a cron `send` beside
+the running bot — finds it held, says by whom, and sends nothing (the bot's sender looks
+again every `HELD_PAUSE` seconds). A lease whose holder died on this host is taken over.
+
 Errors: `RetryAfter` → everything pauses as told and the row is tried again; timeouts,
 network errors and 5xx → exponential back-off, `failed` after `MAX_ATTEMPTS`; `Forbidden`
 or "chat not found" → the chat is marked inactive and the row `skipped`; "can't parse
@@ -51,6 +56,8 @@ from bot.delivery.pacing import (
 from storage.outbox import (
     Delivery,
     claim,
+    drop_sender_lease,
+    hold_sender_lease,
     mark_final,
     mark_retry,
     mark_sent,
@@ -68,6 +75,7 @@ log = logging.getLogger(__name__)
 FLUSH_EVERY = 0.1  # seconds between two writes of outcomes
 LEASE = timedelta(minutes=10)  # a claimed row another sender may take back after this
 ERROR_PAUSE = 30
+HELD_PAUSE = 30  # seconds between two looks at an outbox another process sends
 
 
 @dataclass
@@ -111,6 +119,7 @@ class Sender:
         self.wake = asyncio.Event()
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
         self.last_sent_at: datetime | None = None  # the last message Telegram accepted
+        self.held_by: tuple[str, str] | None = None  # (sender, until) holding the outbox
         self.name = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         # a claim is sent well within its lease, even at a slow SEND_RATE
         self.claim_size = max(1, min(concurrency * 4, int(rate * LEASE.total_seconds() / 4)))
@@ -154,7 +163,10 @@ class Sender:
         while True:
             try:
                 await self.drain_once()
-                await self._sleep_until_due()
+                if self.held_by is not None:  # another process sends: look again later
+                    await self._sleep(HELD_PAUSE)
+                else:
+                    await self._sleep_until_due()
             except StoreClosed:  # shutting down: what is left to write is kept for the flush
                 log.info("sender: the database is closed; the sender stops")
                 return
@@ -170,8 +182,18 @@ class Sender:
         handled = 0
         while True:
             now = self.now()
-            rows = await self.store.write(claim, now.isoformat(), (now + LEASE).isoformat(),
-                                          self.name, self.claim_size)  # fmt: skip
+            until = (now + LEASE).isoformat()
+            held = await self.store.write(hold_sender_lease, self.name, now.isoformat(), until,
+                                          self._is_gone)  # fmt: skip
+            if held is not None:
+                if self.held_by is None:
+                    log.info("sender: %s sends this database's outbox (its lease runs until "
+                             "%s); this one waits", *held)  # fmt: skip
+                self.held_by = held
+                break
+            self.held_by = None
+            rows = await self.store.write(claim, now.isoformat(), until, self.name,
+                                          self.claim_size)  # fmt: skip
             if not rows:
                 break
             rendered = await self.store.read(self._render_all, rows)  # one read a claim
@@ -187,14 +209,22 @@ class Sender:
         self.rendered.clear()  # digests are immutable, but deletions and memory are not
         return handled
 
+    async def release(self) -> None:
+        """Give up the outbox (another process's sender may start at once)."""
+        await self.store.write(drop_sender_lease, self.name)
+
     async def _sleep_until_due(self) -> None:
         upcoming = await self.store.read(next_due_at)
         delay = 60.0
         if upcoming is not None:
             delay = (datetime.fromisoformat(upcoming) - self.now()).total_seconds()
+        await self._sleep(min(max(delay, 0.05), 60.0))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Until `seconds` have passed or the sender is woken (something was queued)."""
         self.wake.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wake.wait(), timeout=min(max(delay, 0.05), 60.0))
+            await asyncio.wait_for(self.wake.wait(), timeout=seconds)
 
     async def _flush_periodically(self, done: asyncio.Event) -> None:
         while not done.is_set():

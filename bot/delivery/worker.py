@@ -49,8 +49,9 @@ def make_sender(
 
 async def send_pending(
     settings: Settings, *, rate: float | None = None, now: datetime | None = None
-) -> dict[str, int]:
-    """Queue what is due, then send until nothing is due; return outcome counts.
+) -> tuple[dict[str, int], tuple[str, str] | None]:
+    """Queue what is due, then send until nothing is due; return outcome counts, and who
+    held the outbox if another sender did (this run then sent nothing).
 
     `now` (default: the wall clock) is the moment the run acts at; the sender's clock
     starts there, so a run can be replayed (and tested) at any date."""
@@ -63,7 +64,10 @@ async def send_pending(
             sender = make_sender(store, bot, settings, now=clock, bot_username=bot.username,
                                  rate=rate)  # fmt: skip
             await sender.recover()
-            await sender.drain_once()
+            try:
+                await sender.drain_once()
+            finally:
+                await sender.release()
     finally:
         store.close()
-    return sender.stats
+    return sender.stats, sender.held_by
