@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -82,3 +83,15 @@ def table_counts(db: Database) -> dict[str, int]:
         name: int(db.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
         for name in ("bulletins", "sections", "items", "search_fts")
     }
+
+
+async def settled(db: Database) -> None:
+    """Until the sender has written the outcome of every queued row (a few ms)."""
+    for _ in range(1000):
+        waiting = db.execute(
+            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+        ).fetchone()[0]
+        if not waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise TimeoutError("the sender did not finish")

@@ -31,7 +31,7 @@ from bot.running import start_app, stop_app
 from devtools.fakeapi import FakeBotApi
 from devtools.telegram_rules import Sent
 from storage import open_db
-from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
+from tests.conftest import ROOT, SAMPLE_FR, SAMPLES, settled
 
 TOKEN = "123456:TEST-token-never-logged-abcdefghij"
 # The bot's "now" in these tests: Friday 18 July 2025, 22:00 in Paris — after the third sample
@@ -731,6 +731,7 @@ async def test_tick_delivers_the_weekly_digest_and_pushes(
         "🆕",
         "Commandes",
     ]
+    await settled(db)  # the outcome of a message is written within a few ms of its answer
     statuses = db.execute("SELECT kind, chat_id, status FROM outbox ORDER BY id").fetchall()
     assert statuses == [("digest", USER, "sent"), ("bulletin", OTHER, "sent")]
 

@@ -4,7 +4,6 @@ comes, never a bulletin twice, nothing when there is nothing new; /preview is wh
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from devtools.fakeapi import FakeBotApi
 from devtools.telegram_rules import Sent
 from storage.people import update_settings
 from tests import test_bot as kit
+from tests.conftest import settled
 from tests.test_bot import ADMIN, OTHER, USER, say, tap
 
 # the bot over the fake Bot API, as in test_bot.py
@@ -50,18 +50,6 @@ def rows(db: Database, chat: int) -> list[tuple[str, str | None]]:
             [chat],
         ).fetchall()
     ]
-
-
-async def settled(db: Database) -> None:
-    """Until the sender has written the outcome of every queued row (a few ms)."""
-    for _ in range(1000):
-        waiting = db.execute(
-            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
-        ).fetchone()[0]
-        if not waiting:
-            return
-        await asyncio.sleep(0.01)
-    raise TimeoutError("the sender did not finish")
 
 
 async def tick(app: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -73,6 +73,7 @@ from storage.tx import transaction
 log = logging.getLogger(__name__)
 
 FLUSH_EVERY = 0.1  # seconds between two writes of outcomes
+COMMIT_EVERY = 0.01  # seconds a slot waits at most for others to share its write
 LEASE = timedelta(minutes=10)  # a claimed row another sender may take back after this
 ERROR_PAUSE = 30
 HELD_PAUSE = 30  # seconds between two looks at an outbox another process sends
@@ -116,6 +117,8 @@ class Sender:
         self.rendered: dict[int, list[str]] = {}  # digest → its parts, for all its chats
         self.outcomes: list[RowResult] = []  # sent or given up, not yet written
         self._flushing = asyncio.Lock()  # one batch of outcomes written at a time
+        self._next_commit: asyncio.Future[None] | None = None  # the write slots wait for
+        self._committer: asyncio.Task[None] | None = None
         self.wake = asyncio.Event()
         self.stats = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
         self.last_sent_at: datetime | None = None  # the last message Telegram accepted
@@ -260,6 +263,27 @@ class Sender:
                             o.delivery.chat_id, o.error)  # fmt: skip
         return True
 
+    async def _recorded(self) -> None:
+        """Until the outcomes listed so far are written: the slots waiting share one write
+        every `COMMIT_EVERY` (a group commit; a write a message cost twice the CPU)."""
+        if self._next_commit is None:
+            self._next_commit = asyncio.get_running_loop().create_future()
+            self._committer = asyncio.create_task(self._commit(self._next_commit))
+        await asyncio.shield(self._next_commit)
+
+    async def _commit(self, waiting: asyncio.Future[None]) -> None:
+        try:
+            await asyncio.sleep(COMMIT_EVERY)  # real time: what completes meanwhile joins
+            self._next_commit = None  # outcomes listed from now on wait for the next write
+            await self.flush_all()
+        except asyncio.CancelledError:
+            waiting.cancel()
+            raise
+        except Exception as exc:  # the store closed: every waiting slot hears of it
+            waiting.set_exception(exc)
+            return
+        waiting.set_result(None)
+
     async def flush_all(self) -> None:
         """Flush until every outcome is written (the sends happened: they must be recorded)."""
         delay = FLUSH_EVERY
@@ -289,7 +313,7 @@ class Sender:
                     if len(ids) == len(parts):
                         outcome = RowResult(d, "sent", ids, at=self.now().isoformat())
                     self.outcomes.append(outcome or RowResult(d, "progress", list(ids)))
-                    await self.flush_all()
+                    await self._recorded()
                     continue
             self.outcomes.append(outcome)
             return
@@ -326,12 +350,9 @@ class Sender:
             await self.pacer.wait()
             try:
                 if as_plain:
-                    message = await self.bot.send_message(d.chat_id, plain(text))
+                    ids.append(await send_text(self.bot, d.chat_id, plain(text)))
                 else:
-                    message = await self.bot.send_message(
-                        d.chat_id, text, parse_mode=ParseMode.HTML
-                    )
-                ids.append(message.message_id)
+                    ids.append(await send_text(self.bot, d.chat_id, text, ParseMode.HTML))
                 return None
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
@@ -360,6 +381,18 @@ class Sender:
         if attempts >= MAX_ATTEMPTS:
             return RowResult(d, "failed", list(ids), f"gave up after {attempts} attempts: {error}")
         return RowResult(d, "retry", list(ids), error, self.now() + backoff(attempts))
+
+
+async def send_text(bot: Bot, chat_id: int, text: str, parse_mode: str | None = None) -> int:
+    """`sendMessage`, its answer's message id. The same request, answer and errors as
+    `Bot.send_message` (its `_post` checks the answer and raises `RetryAfter`, `Forbidden`,
+    `BadRequest`…), without building a `telegram.Message` from the answer: about 170
+    attribute writes a message, half the sender's CPU at 1,000 messages/s."""
+    data: dict[str, Any] = {"chat_id": chat_id, "text": text}
+    if parse_mode is not None:
+        data["parse_mode"] = parse_mode
+    answer = await bot._post("sendMessage", data)  # the documented endpoint, its raw answer
+    return int(answer["message_id"])
 
 
 def _release_stranded(db: Database, now: str, is_gone: Callable[[str | None], bool]) -> int:
