@@ -387,18 +387,26 @@ async def test_cancelled_mid_run_then_restarted(
     assert {r[1] for r in rows(archive)} == {"sent"}
 
 
+def send_process(
+    fake: FakeBotApi, tmp_path: Path, database: Path, rate: int, **env: str
+) -> tuple[list[str], dict[str, str]]:
+    """The command and environment of a `python -m bot send` on the test's database and fake
+    API, acting at the test's moment (never at the wall clock's)."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(database),
+                   "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
+                   "VARIANTS_FILE": str(tmp_path / "none.txt"), **env}  # fmt: skip
+    at = (SAT_9 + timedelta(minutes=1)).isoformat()
+    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate",
+               str(rate), "--now", at]  # fmt: skip
+    return command, environment
+
+
 async def test_sigkill_and_restart(
     archive: Database, fake: FakeBotApi, tmp_path: Path, settings_path: Path
 ) -> None:
     chats = list(range(1, 401))
     queue_digest(archive, chats)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
-           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
-           "VARIANTS_FILE": str(tmp_path / "none.txt")}  # fmt: skip
-    # the send process acts at the test's moment, never at the wall clock's
-    at = (SAT_9 + timedelta(minutes=1)).isoformat()
-    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "200",
-               "--now", at]  # fmt: skip
+    command, env = send_process(fake, tmp_path, settings_path, 200)
     worker = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         await fake.wait_calls("sendMessage", 80, timeout=60)
@@ -428,12 +436,7 @@ async def test_a_kill_loop_repeats_at_most_what_was_in_flight(
     0.1 s for a batched write: about 25 repeats a kill at this rate, with any concurrency)."""
     chats = list(range(1, 1201))
     queue_digest(archive, chats)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
-           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
-           "VARIANTS_FILE": str(tmp_path / "none.txt"), "SEND_CONCURRENCY": "4"}  # fmt: skip
-    at = (SAT_9 + timedelta(minutes=1)).isoformat()
-    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "300",
-               "--now", at]  # fmt: skip
+    command, env = send_process(fake, tmp_path, settings_path, 300, SEND_CONCURRENCY="4")
     kills = 4
     for _ in range(kills):
         reached = len(fake.calls("sendMessage"))
@@ -464,12 +467,7 @@ async def test_two_senders_never_exceed_the_bots_rate(
     fake.rate_limit = 200
     chats = list(range(1, 801))
     queue_digest(archive, chats)
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_PATH": str(settings_path),
-           "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": f"{fake.url}/bot",
-           "VARIANTS_FILE": str(tmp_path / "none.txt")}  # fmt: skip
-    at = (SAT_9 + timedelta(minutes=1)).isoformat()
-    command = [sys.executable, "-m", "bot", "--env-file", "/dev/null", "send", "--rate", "150",
-               "--now", at]  # fmt: skip
+    command, env = send_process(fake, tmp_path, settings_path, 150)
     first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)  # fmt: skip
     try:
