@@ -335,7 +335,7 @@ def pick_story_items(
     for i, c in enumerate(found):
         by_bulletin.setdefault(c.bulletin_id, []).append(i)
         by_section.setdefault((c.bulletin_id, c.section), []).append(i)
-    carved = {(b.id, section): s.id for s in told[:k] for b, section in s.topics}
+    carved = {(b.id, section): id(s) for s in told[:k] for b, section in s.topics}
     chosen: list[tuple[SourceItem, Story | None]] = []
     for story in told[:k]:
         own = [i for b in story.bulletins for i in by_bulletin.get(b.id, [])
@@ -349,7 +349,7 @@ def pick_story_items(
     room = k - len(chosen)
     extra = pick_items(rest, per_bulletin, room) if room > 0 else []
     chosen += [(c, None) for c in extra]
-    story_of = {b.id: s.id for s in stories for b in s.bulletins}
+    story_of = {b.id: id(s) for s in stories for b in s.bulletins}  # by object: ids may repeat
     shown = {carved.get((c.bulletin_id, c.section), story_of.get(c.bulletin_id)) for c, _ in chosen}
     return chosen, len(stories) - len(shown)
 
