@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from pathlib import Path
 
 from bot.cli_archive import (
     cmd_bulletins,
@@ -29,13 +31,36 @@ from bot.cli_service import (
 )
 from bot.cli_trend import add_parser as add_trend_parser
 from bot.cli_trend import cmd_trend
-from bot.config import LANGUAGES, ConfigError, load_settings
+from bot.config import LANGUAGES, ConfigError, Settings, load_settings
 from bot.logs import setup_logging
 from bot.maintenance import prepare_database
 from storage import open_db
 from storage.db import StorageError
 
 log = logging.getLogger("bot")
+
+
+def count(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high` (else a usage line, exit 2)."""
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"from {low} to {high}, not {value}")
+        return value
+
+    parse.__name__ = "number"  # argparse's message: "invalid number value"
+    return parse
+
+
+def output_file(text: str) -> Path:
+    """An argparse type: a file to write, in a folder that exists, not a folder itself."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name in it")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {path.parent} to write {path.name} in")
+    return path
 
 
 def moment(text: str) -> datetime:
@@ -49,7 +74,8 @@ def moment(text: str) -> datetime:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, with one sub-command per action."""
     parser = argparse.ArgumentParser(prog="hebdo", description="Hebdo news-digest bot")
-    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    parser.add_argument("--env-file", default=None,
+                        help="settings file (default: .env, if there is one)")  # fmt: skip
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
@@ -65,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("bulletins", help="list bulletins")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=count(1, 1000), default=20)
+    p.add_argument("--offset", type=count(0, 10**9), default=0)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("show", help="show one bulletin")
@@ -75,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summarize", help="pick a file's headline items (no database)")
     p.add_argument("file")
-    p.add_argument("--items", type=int, default=None, help="how many (default: by length)")
+    p.add_argument("--items", type=count(1, 20), default=None,
+                   help="how many, 1 to 20 (default: by length)")  # fmt: skip
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("digest", help="show a digest (stores nothing)")
@@ -97,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(replays and tests; default: the clock)")  # fmt: skip
 
     p = sub.add_parser("backup", help="copy the database consistently (the bot may run)")
-    p.add_argument("path", metavar="PATH")
+    p.add_argument("path", metavar="PATH", type=output_file)
 
     sub.add_parser("check", help="integrity and search-index consistency of the database")
 
@@ -107,13 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="search the archive")
     p.add_argument("query", nargs="+")
-    p.add_argument("--limit", type=int, default=10, help="results per page")
-    p.add_argument("--page", type=int, default=0, help="page number, from 0")
+    p.add_argument("--limit", type=count(1, 100), default=10, help="results per page (1-100)")
+    p.add_argument("--page", type=count(0, 10**6), default=0, help="page number, from 0")
     p.add_argument("--bulletin", type=int, default=None, metavar="ID",
                    help="every match within this bulletin, item by item")  # fmt: skip
     p.add_argument("--json", action="store_true")
 
-    add_trend_parser(sub, moment)
+    add_trend_parser(sub, moment, output_file)
     return parser
 
 
@@ -135,11 +162,23 @@ _DB_COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments, load settings, dispatch."""
     args = build_parser().parse_args(argv)
+    if args.env_file is not None and not Path(args.env_file).exists():
+        print(f"--env-file {args.env_file}: no such file", file=sys.stderr)
+        return 2
     try:
-        settings = load_settings(args.env_file)
+        settings = load_settings(args.env_file if args.env_file is not None else ".env")
     except ConfigError as exc:
         print(f"Configuration error: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _dispatch(args, settings)
+    except BrokenPipeError:  # `… | head`: the reader left; end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     level = settings.log_level if args.command == "run" else "WARNING"
     setup_logging(level, secrets=[settings.telegram_bot_token, settings.webhook_secret],
                   json_format=settings.log_format == "json")  # fmt: skip

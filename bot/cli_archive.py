@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -61,7 +62,13 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, db: Database) -> in
     progress = _Progress(
         len(paths), args.progress or (args.progress is None and sys.stderr.isatty())
     )
-    report = ingest_paths(db, paths, limits_for(settings), on_done=progress)
+    quiet = logging.getLogger("bot.ingest")  # each rejection is printed below: not twice
+    level, quiet.level = quiet.level, logging.ERROR
+    try:
+        report = ingest_paths(db, paths, limits_for(settings), on_done=progress,
+                              known_suffix=True)  # fmt: skip
+    finally:
+        quiet.setLevel(level)
     if args.json:
         _print_json(
             {
@@ -119,7 +126,9 @@ def cmd_bulletins(args: argparse.Namespace, settings: Settings, db: Database) ->
     if args.json:
         _print_json([{**_bulletin_json(b), "items": b.item_count} for b in rows])
         return 0
-    if not rows:
+    if not rows and args.offset:
+        print(f"No bulletins from offset {args.offset}: there are fewer.")
+    elif not rows:
         print("No bulletins yet. Add some with: python -m bot ingest PATH")
     for b in rows:
         print(f"#{b.id:<5} {b.published_at[:10]}  {b.language}  {b.title}  ({b.item_count} items)")
@@ -221,7 +230,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
             }
         )
         return 0
-    if not results.hits:
+    if not results.hits and results.total:
+        last = (results.total - 1) // results.per_page
+        print(f"Page {results.page} is past the last one ({last}): {results.total} result(s).")
+    elif not results.hits:
         print(f"Nothing found for {query!r}.")
     for typed, shown in results.corrections:
         print(f"(results for {shown!r} instead of {typed!r})")

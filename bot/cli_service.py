@@ -105,7 +105,7 @@ def cmd_health(args: argparse.Namespace, settings: Settings) -> int:
 
     if settings.http_port is None:
         print("HTTP_PORT is not set: the bot serves no /healthz.", file=sys.stderr)
-        return 2
+        return 1
     url = f"http://127.0.0.1:{settings.http_port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=4) as response:
@@ -178,7 +178,17 @@ def cmd_opml(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         urls = polled_feeds(db, settings.feed_urls)
         document = export_opml(urls)
         if args.path:
-            Path(args.path).write_text(document, encoding="utf-8")
+            target = Path(args.path)
+            if target.is_dir() or not target.parent.is_dir():
+                where = "is a folder" if target.is_dir() else f"has no folder {target.parent}"
+                print(f"Usage: python -m bot opml export FILE — {args.path} {where}",
+                      file=sys.stderr)  # fmt: skip
+                return 2
+            try:
+                target.write_text(document, encoding="utf-8")
+            except OSError as exc:
+                print(f"{args.path}: {exc.strerror or exc}", file=sys.stderr)
+                return 1
             print(f"exported {len(urls)} feed(s) to {args.path}")
         else:
             print(document, end="")

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from bot.cli_archive import query_or_usage
-from bot.config import Settings
+from bot.config import LANGUAGES, Settings
 from bot.delivery.pacing import plain
 from bot.text.analyze import analyzer_for
 from bot.trend import caption, trend
@@ -20,16 +20,23 @@ from bot.trend import caption, trend
 USAGE = "Example: python -m bot trend drones, missiles, Patriot --weeks 26 --png trend.png"
 
 
-def add_parser(sub: argparse._SubParsersAction, moment: Callable[[str], datetime]) -> None:  # type: ignore[type-arg]
-    """The `trend` sub-command's arguments (`moment` reads `--now`)."""
+def add_parser(
+    sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+    moment: Callable[[str], datetime],
+    output_file: Callable[[str], Path],
+) -> None:
+    """The `trend` sub-command's arguments (`moment` reads `--now`, `output_file` a file to
+    write)."""
     p = sub.add_parser("trend", help="a topic week by week (up to 3, separated by commas)")
     p.add_argument("words", nargs="+", metavar="WORDS")
     p.add_argument("--weeks", type=int, default=26,
                    help="weeks up to this one (0: the whole archive; default 26)")  # fmt: skip
     p.add_argument("--items", action="store_true",
                    help="count sentences, not bulletins (text and picture)")  # fmt: skip
-    p.add_argument("--png", type=Path, default=None, metavar="FILE", help="draw the chart there")
-    p.add_argument("--lang", default=None, help="labels' language (default: DEFAULT_LANGUAGE)")
+    p.add_argument("--png", type=output_file, default=None, metavar="FILE",
+                   help="draw the chart there")  # fmt: skip
+    p.add_argument("--lang", choices=LANGUAGES, default=None,
+                   help="labels' language (default: DEFAULT_LANGUAGE)")  # fmt: skip
     p.add_argument("--now", type=moment, default=None, metavar="ISO",
                    help="count up to the week of this moment (default: the clock)")  # fmt: skip
     p.add_argument("--json", action="store_true")
@@ -55,7 +62,11 @@ def cmd_trend(args: argparse.Namespace, settings: Settings, db: Database) -> int
             return 1
         from bot.chart import render  # matplotlib: only when a picture is asked for
 
-        args.png.write_bytes(render(found, mode, language))
+        try:
+            args.png.write_bytes(render(found, mode, language))
+        except OSError as exc:
+            print(f"{args.png}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     if args.json:
         print(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
         return 0

@@ -257,10 +257,21 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
     return Settings(**kwargs)  # type: ignore[arg-type]
 
 
+def _check_utf8(path: Path) -> None:
+    """A settings file must be UTF-8: else a ConfigError naming it and its first bad line."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(str(path), f"line {line} is not UTF-8; save the file as UTF-8") from None
+
+
 def load_settings(env_file: str | Path | None = ".env") -> Settings:
     """Read `.env` (if present) under the process environment, which wins."""
     merged: dict[str, str] = {}
     if env_file is not None and Path(env_file).is_file():
+        _check_utf8(Path(env_file))
         merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     merged.update(os.environ)
     return from_mapping(merged)

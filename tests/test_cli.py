@@ -227,6 +227,7 @@ def test_newer_schema_and_read_only_database_are_one_line(
 
 def test_backup_and_check_commands(capsys: pytest.CaptureFixture[str], env: Path) -> None:
     assert main(["ingest", str(SAMPLE_FR)]) == 0
+    (env / "copies").mkdir()  # a missing folder is refused, never made (BAD_INPUT)
     code, out, _ = run(capsys, "backup", str(env / "copies" / "hebdo.db"))
     assert code == 0 and "backed up" in out
     code, out, _ = run(capsys, "check")
@@ -278,3 +279,68 @@ def test_json_logs_one_object_a_line(env: Path) -> None:
     records = [json.loads(line) for line in proc.stderr.strip().splitlines()]
     assert records and {"time", "level", "logger", "message"} <= set(records[-1])
     assert any("feed http://127.0.0.1:9/feed.xml failed" in r["message"] for r in records)
+
+
+BAD_INPUT = {  # argv → (exit code, what stderr or stdout says)
+    "search --limit -1": (["search", "Patriot", "--limit", "-1"], 2, "from 1 to 100"),
+    "search --limit 0": (["search", "Patriot", "--limit", "0"], 2, "from 1 to 100"),
+    "search --page -1": (["search", "Patriot", "--page", "-1"], 2, "from 0 to"),
+    "search --page 999": (["search", "Patriot", "--page", "999"], 0, "past the last one"),
+    "summarize --items 0": (["summarize", str(SAMPLE_FR), "--items", "0"], 2, "from 1 to 20"),
+    "summarize --items 100": (["summarize", str(SAMPLE_FR), "--items", "100"], 2, "from 1 to 20"),
+    "trend --lang xx": (["trend", "drones", "--lang", "xx"], 2, "invalid choice"),
+    "trend --png in no folder": (["trend", "drones", "--png", "/nonexistent/dir/x.png"], 2,
+                                 "no folder /nonexistent/dir"),
+    "trend --png a folder": (["trend", "drones", "--png", "."], 2, "is a folder"),
+    "bulletins --offset 99": (["bulletins", "--offset", "99"], 0, "from offset 99"),
+    "bulletins --limit 0": (["bulletins", "--limit", "0"], 2, "from 1 to 1000"),
+    "backup in no folder": (["backup", "/nonexistent/dir/b.db"], 2, "no folder /nonexistent"),
+    "backup to a folder": (["backup", "."], 2, "is a folder"),
+    "opml export in no folder": (["opml", "export", "/nonexistent/dir/f.opml"], 2, "no folder"),
+    "opml export to a folder": (["opml", "export", "."], 2, "is a folder"),
+    "--env-file missing": (["--env-file", "/nonexistent.env", "bulletins"], 2, "no such file"),
+    "health without HTTP_PORT": (["health"], 1, "HTTP_PORT is not set"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT), ids=list(BAD_INPUT))
+def test_bad_input_is_one_line_and_the_documented_exit_code(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    monkeypatch.delenv("HTTP_PORT", raising=False)
+    assert run(capsys, "ingest", str(SAMPLES))[0] == 0
+    argv, expected, says = BAD_INPUT[case]
+    try:
+        code, out, err = run(capsys, *argv)
+    except SystemExit as exit_:  # argparse's usage line
+        code, (out, err) = int(exit_.code or 0), capsys.readouterr()
+    assert code == expected, (out, err)
+    assert "Traceback" not in err
+    assert says in (err or out).strip().splitlines()[-1]  # one line says it (after a usage)
+
+
+def test_a_latin1_env_file_is_one_line_naming_it(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
+    (env / "latin.env").write_bytes(b"# r\xe9glages\nDEFAULT_LANGUAGE=fr\n")
+    code, _, err = run(capsys, "--env-file", "latin.env", "bulletins")
+    assert code == 2 and "latin.env: line 1 is not UTF-8" in err
+
+
+def test_ingest_refuses_unknown_types_and_reports_a_rejection_once(
+    capsys: pytest.CaptureFixture[str], env: Path
+) -> None:
+    (env / "x.pdf").write_text("Plain text inside a PDF name.\n\nA sentence.", encoding="utf-8")
+    code, out, err = run(capsys, "ingest", str(env / "x.pdf"))
+    assert code == 1 and "rejected  x.pdf: unsupported file type .pdf" in out
+    assert "x.pdf" not in err  # said once, on stdout
+
+
+def test_a_closed_pipe_ends_quietly(env: Path) -> None:
+    env_vars = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "bot", "ingest", str(SAMPLES)], env=env_vars,
+                   capture_output=True, check=True, cwd=env)  # fmt: skip
+    shell = f"{sys.executable} -m bot bulletins --limit 1000 | head -c 1"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", shell], env=env_vars, cwd=env,
+                          capture_output=True, text=True)  # fmt: skip
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
