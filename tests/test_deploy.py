@@ -187,6 +187,85 @@ def test_settings_for_a_container_are_read_from_the_environment() -> None:
     assert replace(settings, http_port=None).serves_http is False
 
 
+def docker_env_file(text: str) -> dict[str, str]:
+    """An env file as `docker run --env-file` reads it: `KEY=VALUE` taken as it is (no
+    quotes removed; an empty value is a value), `#` lines and blank lines skipped, a bare
+    `KEY` taken from the host (absent here), the later line winning."""
+    values: dict[str, str] = {}
+    for raw in text.splitlines():
+        line = raw.lstrip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.split("=", 1)
+        values[key.strip()] = value
+    return values
+
+
+def dockerfile_env(text: str) -> dict[str, str]:
+    """The `ENV KEY=VALUE …` instructions of a Dockerfile (continued lines joined)."""
+    joined = re.sub(r"\\\n", " ", text)
+    values: dict[str, str] = {}
+    for instruction in re.findall(r"^ENV\s+(.*)$", joined, re.M):
+        values.update(re.findall(r"(\w+)=(\S+)", instruction))
+    return values
+
+
+def compose_environment(text: str) -> dict[str, str]:
+    """The `environment:` mapping of compose.yaml's service (`KEY: value` lines)."""
+    block = re.search(r"^(\s+)environment:\n((?:\1\s+.*\n)+)", text, re.M)
+    assert block is not None
+    pairs = re.findall(r"^\s+(\w+):\s*\"?([^\"\n]*?)\"?\s*$", block.group(2), re.M)
+    return dict(pairs)
+
+
+def assert_on_the_volume_and_served(env: dict[str, str]) -> None:
+    from bot.config import from_mapping
+
+    settings = from_mapping({**env, "TELEGRAM_BOT_TOKEN": TOKEN})
+    assert settings.database_path == Path("/data/hebdo.db")
+    assert settings.inbox_dir == Path("/data/inbox")
+    assert settings.variants_file == Path("/data/variants.txt")
+    assert settings.console_database_path == Path("/data/console.db")
+    assert settings.http_port == 8080 and settings.serves_http  # the health check's /healthz
+
+
+def test_the_readme_docker_run_with_the_example_env_file_keeps_the_images_settings() -> None:
+    """`cp .env.example .env` then `docker run --env-file .env …`, replayed as Docker reads
+    them: the image's ENV, then the env file over it (an empty `HTTP_PORT=` used to blank
+    the image's 8080: no /healthz, the container unhealthy for ever; relative paths put the
+    database off the volume)."""
+    image = dockerfile_env((ROOT / "Dockerfile").read_text())
+    example = docker_env_file((ROOT / ".env.example").read_text())
+    assert_on_the_volume_and_served({**image, **example})
+    assert "docker run -d --name hebdo --env-file .env" in (ROOT / "README.md").read_text()
+
+
+def test_compose_keeps_the_volume_and_the_port_whatever_the_env_file_says() -> None:
+    """compose: the image's ENV, then `env_file`, then `environment`, which wins — even over
+    an .env whose every line was uncommented with the example's own values."""
+    image = dockerfile_env((ROOT / "Dockerfile").read_text())
+    compose = compose_environment((ROOT / "compose.yaml").read_text())
+    example = (ROOT / ".env.example").read_text()
+    for env_file in (example, re.sub(r"^# ([A-Z_]+=)", r"\1", example, flags=re.M)):
+        assert_on_the_volume_and_served({**image, **docker_env_file(env_file), **compose})
+
+
+def test_the_systemd_steps_make_what_the_unit_needs() -> None:
+    """The unit starts on a fresh install that follows its steps: the data folder it may
+    write is made and owned by the service user, and `.env` is optional."""
+    unit = (ROOT / "deploy" / "hebdo.service").read_text()
+    steps = [line[1:].strip() for line in unit.splitlines() if line.startswith("#")]
+    assert any("mkdir -p data" in s and "chown hebdo:hebdo data" in s for s in steps)
+    assert re.search(r"^EnvironmentFile=-/opt/hebdo/\.env$", unit, re.M)  # optional
+    assert re.search(r"^ReadWritePaths=-?/opt/hebdo/data$", unit, re.M)
+    assert re.search(r"^WorkingDirectory=/opt/hebdo$", unit, re.M)
+    from bot.config import from_mapping
+
+    settings = from_mapping({"TELEGRAM_BOT_TOKEN": TOKEN})  # no .env: the code's defaults
+    for written in (settings.database_path, settings.inbox_dir, settings.variants_file):
+        assert written.parts[0] == "data", written  # under the one writable folder
+
+
 def test_the_wheel_the_container_installs_carries_the_data_files(tmp_path: Path) -> None:
     """`pip install .` (the container, systemd) builds a wheel: the catalogues and the
     variants list must be in it, or the installed bot cannot speak or search by variants."""
