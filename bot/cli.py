@@ -79,7 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("run", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)")
-    sub.add_parser("console", help="chat with the bot offline, in this terminal (own database)")
+    p = sub.add_parser("console", help="chat with the bot offline, in this terminal (own database)")
+    p.add_argument("--now", type=moment, default=None, metavar="ISO",
+                   help="the console's clock starts there (default: the day after the "
+                   "newest bulletin)")  # fmt: skip
     sub.add_parser("health", help="ask the running bot's /healthz (HTTP_PORT); exit 0 if healthy")
 
     p = sub.add_parser("ingest", help="ingest bulletin files or folders")

@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -23,6 +24,7 @@ from bot.ingest.opml import MAX_OPML_BYTES, OpmlError, export_opml, import_feeds
 from bot.logs import redact
 from bot.maintenance import prepare_database
 from storage import open_db
+from storage.bulletins import newest_published
 from storage.db import StorageError, backup, check_writable, problems, single_instance
 
 
@@ -155,20 +157,37 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger().setLevel(logging.WARNING)  # the conversation, not the logs
     own = replace(settings, database_path=settings.console_database_path)
     try:
-        db = open_db(own.database_path)
+        start = prepare_console(own, settings.console_samples, args.now)
     except StorageError as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    run_console(own, start)
+    return 0
+
+
+def prepare_console(
+    settings: Settings, samples: Path | None, now: datetime | None
+) -> datetime | None:
+    """Open the console's database, load the sample bulletins (a missing folder is one
+    line), and choose the console's clock: `now` if given, else the day after the newest
+    bulletin — samples from July 2025 would otherwise be "nothing new" on any later day —
+    else the wall clock (None)."""
+    db = open_db(settings.database_path)
     try:
-        prepare_database(db, own)
-        samples = settings.console_samples
         if samples is not None and samples.is_dir():
-            report = ingest_paths(db, list(expand_paths([samples])), limits_for(own))
+            report = ingest_paths(db, list(expand_paths([samples])), limits_for(settings))
             print(f"Sample bulletins from {samples}: {report.summary()}", file=sys.stderr)
+        elif samples is not None:
+            print(f"CONSOLE_SAMPLES={samples}: no such folder; no sample bulletins loaded",
+                  file=sys.stderr)  # fmt: skip
+        newest = newest_published(db)
+        start = now
+        if start is None and newest is not None:
+            start = datetime.fromisoformat(newest) + timedelta(days=1)
+        prepare_database(db, settings, start)
     finally:
         db.close()
-    run_console(own)
-    return 0
+    return start
 
 
 def cmd_opml(args: argparse.Namespace, settings: Settings, db: Database) -> int:

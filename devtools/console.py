@@ -28,6 +28,7 @@ from telegram.ext import TypeHandler
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.delivery.worker import clock_from
 from bot.running import start_app, stop_app
 from devtools.fakeapi import FakeBotApi
 from devtools.telegram_rules import Sent
@@ -39,6 +40,11 @@ BANNER = (
     "<b>Hebdo offline console</b> — type as a Telegram user "
     "(try /start, /search patriot, /latest, /digest); "
     "/as admin, /as user, /tap N, /inline WORDS, /file PATH, /quit"
+)
+CLOCK = (
+    "<i>The console's clock reads {} (unless --now said otherwise: the day after the newest "
+    "bulletin, so that /digest and /trend show them; python -m bot console --now ISO to "
+    "start elsewhere).</i>"
 )
 TIMEOUT = 30.0  # seconds to wait for the bot to finish with one update
 
@@ -184,6 +190,9 @@ class Console:
             app.bot_data.clock = self.clock
         await start_app(app, poll_timeout=5)
         self._print(to_terminal(BANNER, self.color))
+        if self.clock is not None:
+            self._print(to_terminal(CLOCK.format(self.clock().strftime("%A %d %B %Y, %H:%M UTC")),
+                                    self.color))  # fmt: skip
         self.fake.sent.clear()
         try:
             async for line in lines:
@@ -205,8 +214,9 @@ async def stdin_lines(prompt: str = "you> ") -> AsyncIterator[str]:
         yield line
 
 
-def run_console(settings: Settings) -> None:
-    """`python -m bot console`."""
-    console = Console(settings, color=sys.stdout.isatty())
+def run_console(settings: Settings, start: datetime | None = None) -> None:
+    """`python -m bot console`; its clock starts at `start` (None: the wall clock)."""
+    clock = clock_from(start) if start is not None else None
+    console = Console(settings, color=sys.stdout.isatty(), clock=clock)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(console.run(stdin_lines()))

@@ -27,6 +27,12 @@ class DuplicateBulletin(Exception):
         self.merged = merged
 
 
+def newest_published(db: Database) -> str | None:
+    """When the newest live bulletin was published (UTC ISO), or None for an empty archive."""
+    row = db.execute("SELECT max(published_at) FROM bulletins WHERE deleted_at IS NULL").fetchone()
+    return row[0] if row else None
+
+
 def now_iso() -> str:
     """The current UTC time as ISO 8601 with seconds."""
     return datetime.now(UTC).isoformat(timespec="seconds")

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.config import Settings
 from bot.ingest import Limits, expand_paths, ingest_paths
 from devtools.console import Console, to_terminal
@@ -81,3 +83,29 @@ def test_html_to_terminal() -> None:
         == "Gras & it lien"
     )
     assert "\033[1m" in to_terminal("<b>x</b>")
+
+
+async def test_the_first_run_shows_a_digest_results_and_a_chart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What `make run` does without a token, on a fresh database: the samples are from July
+    2025, whatever today is; the console's clock starts the day after the newest one, so a
+    new reader's /digest has items and /trend a non-zero series."""
+    from bot.cli_service import prepare_console
+    from bot.delivery.worker import clock_from
+
+    settings = Settings(database_path=tmp_path / "c.db", variants_file=tmp_path / "v.txt")
+    start = prepare_console(settings, SAMPLES, None)
+    assert start is not None and start.date().isoformat() == "2025-07-19"
+    out = io.StringIO()
+    console = Console(settings, out=out, color=False, clock=clock_from(start))
+    await console.run(lines("/digest", "patriot", "/trend drones"))
+    text = out.getvalue()
+    assert "The console's clock reads Saturday 19 July 2025" in text
+    assert "\n1. " in text and "rien de nouveau" not in text.lower()  # a digest with items
+    assert "🔎 patriot" in text  # search results
+    assert "drones : 3 bulletins en 26 semaines" in text  # the chart's caption: non-zero
+    assert sorted(tmp_path.glob("console-picture-*.png"))
+    # a samples folder that is not there: one line, and the console still starts
+    assert prepare_console(settings, tmp_path / "nowhere", None) == start
+    assert f"CONSOLE_SAMPLES={tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
