@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from bot.config import Settings
 from bot.digest import BadWeek, Digest, chat_zone, edition_for, parse_week, week_digest
+from bot.i18n import t
 from bot.ingest import (
     Outcome,
     Rejected,
@@ -316,7 +317,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> in
 
 
 def _print_digest(digest: Digest, week: str | None) -> None:
-    print(f"{digest.title} — {digest.bulletin_count} bulletin(s)\n")
+    print(f"{digest.title} — {t(digest.language, 'digest_count', n=digest.bulletin_count)}\n")
     for n, item in enumerate(digest.items, start=1):
         print(f"{n}. {item.text}\n   #{item.bulletin_id} {item.bulletin_title}")
     if not digest.items:

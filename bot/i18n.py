@@ -2,6 +2,11 @@
 
 `t(lang, key, **values)` returns the text with `values` already HTML-escaped, so callers
 can put user-provided strings in safely. Markup lives only in the catalogue.
+
+A message that names a count can be a table of plural forms, CLDR's categories for the
+language (`one`, `few`, `many`, `other`): `t` picks the form for `n`. French: one for 0
+and 1; English: one for 1; Ukrainian: one for 1, 21, 31… (not 11), few for 2–4, 22–24…
+(not 12–14), many for the rest.
 """
 
 from __future__ import annotations
@@ -16,16 +21,37 @@ from bot.languages import FALLBACK, LANGUAGES
 LOCALES = Path(__file__).resolve().parent / "locales"
 
 
-def _load() -> dict[str, dict[str, str]]:
+Message = str | dict[str, str]  # a text, or its plural forms by category
+
+
+def _load() -> dict[str, dict[str, Message]]:
     """The catalogues, one TOML file a language (`bot/locales/fr.toml`…)."""
-    catalogues = {}
+    catalogues: dict[str, dict[str, Message]] = {}
     for path in sorted(LOCALES.glob("*.toml")):
         with path.open("rb") as f:
-            catalogues[path.stem] = {str(k): str(v) for k, v in tomllib.load(f).items()}
+            catalogues[path.stem] = {
+                str(k): {str(f): str(x) for f, x in v.items()} if isinstance(v, dict) else str(v)
+                for k, v in tomllib.load(f).items()
+            }
     return catalogues
 
 
-CATALOGUES: dict[str, dict[str, str]] = _load()
+CATALOGUES: dict[str, dict[str, Message]] = _load()
+
+
+def plural(lang: str, n: int) -> str:
+    """CLDR's plural category of the whole number `n` in `lang`."""
+    n = abs(n)
+    if lang == "uk":
+        if n % 10 == 1 and n % 100 != 11:
+            return "one"
+        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+            return "few"
+        return "many"
+    if lang == "fr":
+        return "one" if n in (0, 1) else "other"
+    return "one" if n == 1 else "other"
+
 
 LANGUAGE_NAMES = {code: lang.name for code, lang in LANGUAGES.items()}
 
@@ -45,8 +71,11 @@ class Html(str):
 
 def t(lang: str, key: str, /, **values: Any) -> str:
     """The message `key` in language `lang` (French if missing), values escaped unless `Html`."""
-    template = CATALOGUES.get(lang, CATALOGUES[FALLBACK]).get(key) or CATALOGUES[FALLBACK][key]
-    return template.format(
+    message = CATALOGUES.get(lang, CATALOGUES[FALLBACK]).get(key) or CATALOGUES[FALLBACK][key]
+    if isinstance(message, dict):  # the form for `n` (its language's, else French's)
+        language = lang if key in CATALOGUES.get(lang, {}) else FALLBACK
+        message = message.get(plural(language, int(values.get("n", 0))), message["other"])
+    return message.format(
         **{
             k: v if isinstance(v, Html) else html.escape(str(v), quote=False)
             for k, v in values.items()

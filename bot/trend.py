@@ -289,13 +289,13 @@ def caption(trend_: Trend, mode: str, range_code: str, language: str) -> str:
     """The chart in words, a line a topic: `drones : 14 bulletins en 26 semaines, au plus 4
     la semaine du 7 juillet`."""
     span = span_words(trend_, range_code, language)
-    unit = t(language, f"trend_unit_{mode}")
     lines = []
     for s in trend_.topics:
         peak = s.peak(mode)
         if peak is None:
             lines.append(t(language, "trend_line_none", topic=s.query, span=Html(span)))
             continue
+        unit = t(language, f"trend_unit_{mode}", n=s.total(mode))  # 1 bulletin, 3 bulletins
         lines.append(t(language, "trend_line", topic=s.query, n=s.total(mode), unit=unit,
                        span=Html(span), peak=peak.value(mode),
                        date=day_month(peak.monday, language)))  # fmt: skip

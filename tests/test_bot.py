@@ -193,7 +193,7 @@ async def test_latest_and_paragraph(fake: FakeBotApi, app: Application) -> None:
 
 async def test_digest_and_deep_link(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     digest = await say(fake, USER, "/digest")
-    assert digest.text.startswith("18 juillet 2025\n1 bulletin(s)")  # its bulletin's day
+    assert digest.text.startswith("18 juillet 2025\n1 bulletin\n")  # its bulletin's day
     assert 'href="https://t.me/hebdo_test_bot?start=b3"' in digest.html
     opened = await say(fake, USER, "/start b1")
     assert opened.text.startswith("Bilan de la semaine. 1230-1234")

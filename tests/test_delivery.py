@@ -244,7 +244,7 @@ async def test_sends_each_digest_once(archive: Database, fake: FakeBotApi, bot: 
     assert await sender.drain_once() == len(chats)
     assert copies(fake) == Counter({c: 1 for c in chats})
     assert {r[1] for r in rows(archive)} == {"sent"}
-    assert fake.sent[0].text.startswith("11 juillet 2025\n1 bulletin(s)")  # its bulletin's day
+    assert fake.sent[0].text.startswith("11 juillet 2025\n1 bulletin\n")  # its bulletin's day
     ids = archive.execute("SELECT message_ids FROM outbox WHERE chat_id = 1").fetchone()[0]
     assert ids == f"[{fake.messages_to(1)[0].message_id}]"
     assert await sender.drain_once() == 0  # nothing twice

@@ -91,8 +91,37 @@ def test_the_scan_catches_prose(tmp_path: Path) -> None:
         sample.unlink()
 
 
-def placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+def placeholders(text: str | dict[str, str]) -> set[str]:
+    forms = text.values() if isinstance(text, dict) else [text]
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name}
+
+
+NEEDED = {"fr": {"one", "other"}, "en": {"one", "other"}, "uk": {"one", "few", "many", "other"}}
+
+
+def test_plural_tables_have_their_languages_forms() -> None:
+    for language, catalogue in CATALOGUES.items():
+        for key, message in catalogue.items():
+            if isinstance(message, dict):
+                assert set(message) == NEEDED[language], (language, key)
+                assert all(placeholders(f) == placeholders(message) for f in message.values())
+
+
+@pytest.mark.parametrize(
+    ("language", "n", "expected"),
+    [
+        ("fr", 0, "0 bulletin en 0 semaine"), ("fr", 1, "1 bulletin en 1 semaine"),
+        ("fr", 2, "2 bulletins en 2 semaines"), ("en", 1, "1 bulletin in 1 week"),
+        ("en", 0, "0 bulletins in 0 weeks"), ("en", 21, "21 bulletins in 21 weeks"),
+        ("uk", 1, "1 бюлетень за 1 тиждень"), ("uk", 2, "2 бюлетені за 2 тижні"),
+        ("uk", 5, "5 бюлетенів за 5 тижнів"), ("uk", 11, "11 бюлетенів за 11 тижнів"),
+        ("uk", 12, "12 бюлетенів за 12 тижнів"), ("uk", 21, "21 бюлетень за 21 тиждень"),
+        ("uk", 22, "22 бюлетені за 22 тижні"), ("uk", 111, "111 бюлетенів за 111 тижнів"),
+    ],
+)  # fmt: skip
+def test_counts_take_their_languages_plural(language: str, n: int, expected: str) -> None:
+    said = f"{n} {t(language, 'trend_unit_b', n=n)} {t(language, 'trend_span', n=n)}"
+    assert said == expected
 
 
 def test_every_language_has_every_key_with_the_same_placeholders() -> None:

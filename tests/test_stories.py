@@ -59,7 +59,7 @@ def test_sixty_unrelated_articles_and_one_story_told_three_times(db: Database) -
     assert len(digest.items) == 10 and digest.more_stories == 61 - 10
     html = render_digest(digest, "hebdo_bot")[0]
     assert "📰 3 sources : " in html and 'href="https://outlet1.example/a/' in html
-    assert "… et 51 autre(s) sujet(s) dans ces bulletins : /digest all" in html
+    assert "… et 51 autres sujets dans ces bulletins : /digest all" in html
 
 
 def test_a_story_told_in_french_and_english_is_one(db: Database) -> None:

@@ -263,7 +263,7 @@ def test_captions_in_each_language(archive: Database) -> None:
                      french)  # fmt: skip
     assert "<b>zzzyzx</b> : aucune mention en 26 semaines" in french
     assert "sentences in 26 weeks" in caption(found, "i", "6m", "en")
-    assert "тиж." in caption(found, "b", "6m", "uk")
+    assert "за 26 тижнів" in caption(found, "b", "6m", "uk")
     assert caption(found, "b", "all", "fr").count("depuis le") == 2
 
 
@@ -322,7 +322,7 @@ async def test_a_ukrainian_chat_gets_ukrainian_words(fake: FakeBotApi, db: Datab
     card = await say(fake, USER, "/settings")
     await tap(fake, USER, card, "setv:lang:uk")
     text, picture, buttons = await chart(fake, USER, "/trend Харків")
-    assert text.startswith("Харків: ") and "за 26 тиж." in text
+    assert text.startswith("Харків: 3 бюлетені") and "за 26 тижнів" in text
     assert "• 6 місяців" in buttons and "• Бюлетені" in buttons
     assert png_size(picture) == (1280, 720)
 
