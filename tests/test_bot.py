@@ -813,9 +813,11 @@ async def test_channel_subscribes_with_a_post(fake: FakeBotApi, db: Database) ->
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("/start b99999999999999999999", "Aucun bulletin"),
-        ("/start b²", "Aucun bulletin"),
-        ("/start b٣", "Aucun bulletin"),
+        ("/start b99999999999999999999", "Utilisation : /start b12"),  # as /delete answers
+        ("/start b²", "Utilisation : /start b12"),
+        ("/start b٣", "Utilisation : /start b12"),
+        ("/start bxyz", "Utilisation : /start b12"),
+        ("/start b999", "Pas de bulletin n° 999."),
         ("/search kyiv until:9999", "Utilisation"),
         ("/search kyiv since:0000-13", "Utilisation"),
     ],

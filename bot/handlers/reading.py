@@ -41,8 +41,8 @@ async def show_bulletin(update: Update, context: Context, bulletin_id: int) -> N
     _, store = context.bot_data.ready
     language = chat_language(update, context)
     detail = await store.read(get_bulletin, bulletin_id)
-    if detail is None or detail.bulletin.deleted_at:
-        await reply(update, context, t(language, "no_bulletin"))
+    if detail is None or detail.bulletin.deleted_at:  # as /delete says it
+        await reply(update, context, t(language, "adm_no_such_bulletin", id=bulletin_id))
         return
     picks = detail.headlines
     lines = [f"{n}. {esc(shorten(i.text))}" for n, i in enumerate(picks, start=1)]

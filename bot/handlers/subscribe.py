@@ -95,8 +95,8 @@ async def cmd_start(update: Update, context: Context) -> None:
         from bot.handlers.reading import show_bulletin
 
         bulletin_id = parse_id(context.args[0][1:])
-        if bulletin_id is None:
-            await reply(update, context, t(chat_language(update, context), "no_bulletin"))
+        if bulletin_id is None:  # as /delete answers a non-number: the usage line
+            await reply(update, context, t(chat_language(update, context), "open_usage"))
             return
         await show_bulletin(update, context, bulletin_id)
         return
