@@ -364,6 +364,30 @@ async def test_admin_post_date_line_and_untitled_post(fake: FakeBotApi, db: Data
     assert title.startswith("La Rada a nommé") and title != "Post" and day == "2025-07-18"
 
 
+async def test_a_files_date_line_dates_it_and_a_duplicate_is_said_in_the_preview(
+    fake: FakeBotApi, db: Database
+) -> None:
+    """A posted file's `date:` first line is read as its date, never published as its first
+    headline item; a file already in the archive says so in the preview, before Publish;
+    a `date:` that is no calendar date is one line, the draft still open."""
+    await say(fake, ADMIN, "/post")
+    count = len(fake.messages_to(ADMIN))
+    text = "date: 2026-12-01\n" + SAMPLE_FR.read_text(encoding="utf-8")  # in the archive
+    fake.document(ADMIN, "bilan.txt", text.encode("utf-8"))
+    preview = await fake.reply(ADMIN, count)
+    assert "Date : 2026-12-01" in preview.text and "date:" not in preview.text
+    assert "Déjà publié sous le n° 1 : Publier n’ajoutera rien." in preview.text
+    await say(fake, ADMIN, "/post")
+    bad = await say(fake, ADMIN, "date: 2025-13-45\nUn texte.")
+    assert bad.text == ("La première ligne « date: 2025-13-45 » n’est pas une date du "
+                        "calendrier (AAAA-MM-JJ).")  # fmt: skip
+    count = len(fake.messages_to(ADMIN))
+    fake.document(ADMIN, "new.txt", b"date: 2026-12-02\nRevue neuve\n\nUn fait nouveau du jour.")
+    fresh = await fake.reply(ADMIN, count)
+    assert "Date : 2026-12-02" in fresh.text and "Déjà publié" not in fresh.text
+    assert "date:" not in fresh.text and "Un fait nouveau du jour." in fresh.text
+
+
 async def test_admin_rejected_uploads(fake: FakeBotApi, db: Database) -> None:
     await say(fake, ADMIN, "/post")
     count = len(fake.messages_to(ADMIN))

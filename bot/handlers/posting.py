@@ -50,6 +50,7 @@ from bot.i18n import Html, t
 from bot.ingest import Rejected, Submission, limits_for, prepare, store
 from bot.ingest.pipeline import SUFFIXES
 from bot.render import esc, shorten
+from storage.bulletins import find_duplicate
 from storage.models import NewBulletin
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,24 @@ COMMANDS = [
 
 DRAFT_MINUTES = 30  # a post left unfinished this long is dropped
 _DATE_LINE = re.compile(r"\s*date\s*:\s*(\d{4}-\d{2}-\d{2})\s*(?:\n|$)", re.IGNORECASE)
+# the same first line in a file's bytes (after a UTF-8 byte order mark, if any)
+_DATE_BYTES = re.compile(rb"(?:\xef\xbb\xbf)?\s*date\s*:\s*(\d{4}-\d{2}-\d{2})[ \t]*(?:\r?\n|\Z)",
+                         re.IGNORECASE)  # fmt: skip
+
+
+class BadDate(ValueError):
+    """A `date:` first line that is no calendar date."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def _dated(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(hour=12, tzinfo=UTC)
+    except ValueError:
+        raise BadDate(text) from None
 
 
 @dataclass
@@ -88,18 +107,23 @@ class Draft:
         return time.monotonic() - self.started > DRAFT_MINUTES * 60
 
     def submission(self, user_id: int) -> Submission:
-        """What ingestion receives: a file keeps its name (its date, if it holds one); a
-        text's `date: 2025-07-18` first line dates it, else it is dated now; an edited title
-        replaces the text's own first heading; an untitled text takes its first sentence."""
+        """What ingestion receives: a text's or a file's `date: 2025-07-18` first line dates
+        it and is not published (else a file keeps its name, and its date if it holds one;
+        a text is dated now); an edited title replaces the text's own first heading; an
+        untitled text takes its first sentence. Raises `BadDate`."""
         source = f"admin:{user_id}"
         if self.data is not None:
             name = self.file_name or "post.txt"
-            return Submission(source, name, data=self.data, title=self.title, retitle=True)
+            data, published = self.data, None
+            if found_bytes := _DATE_BYTES.match(data):
+                data, published = data[found_bytes.end() :], _dated(found_bytes[1].decode())
+            return Submission(source, name, data=data, title=self.title, retitle=True,
+                              published=published)  # fmt: skip
         text = "\n\n".join(self.parts)
         published = None
         if found := _DATE_LINE.match(text):
             text = text[found.end() :]
-            published = datetime.strptime(found[1], "%Y-%m-%d").replace(hour=12, tzinfo=UTC)
+            published = _dated(found[1])
         return Submission(source, "", text=text, title=self.title, published=published,
                           retitle=True)  # fmt: skip
 
@@ -158,15 +182,21 @@ async def _preview(update: Update, context: Context, draft: Draft) -> int:
     """Show the draft as it would be published, with its buttons; the next state."""
     try:
         bulletin = await _prepare(update, context, draft)
-    except Rejected as exc:
+    except (Rejected, BadDate) as exc:
         if draft.data is not None:
             draft.data = draft.file_name = None
-        await reply(update, context, tr(update, context, "adm_post_rejected", reason=exc.reason))
+        said = (tr(update, context, "adm_post_bad_date", date=exc.text) if isinstance(exc, BadDate)
+                else tr(update, context, "adm_post_rejected", reason=exc.reason))  # fmt: skip
+        await reply(update, context, said)
         draft.awaiting = "text"
         return TEXT
     draft.awaiting = None  # from here on, plain text is a search again
     language = chat_language(update, context)
-    await reply(update, context, preview_text(bulletin, language), [
+    _, store = context.bot_data.ready
+    text = preview_text(bulletin, language)
+    if (dup := await store.read(find_duplicate, bulletin)) is not None:
+        text += "\n\n" + t(language, "adm_preview_duplicate", id=dup.existing_id)
+    await reply(update, context, text, [
         [(t(language, "adm_btn_publish"), "ad:pub"), (t(language, "adm_btn_title"), "ad:title")],
         [(t(language, "adm_btn_add"), "ad:more"), (t(language, "adm_btn_cancel"), "ad:cancel")],
     ])  # fmt: skip
