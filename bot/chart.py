@@ -34,8 +34,11 @@ from zoneinfo import ZoneInfo
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.patches import Patch
+from matplotlib.text import Annotation
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from bot.digest import week_of
 from bot.i18n import Html, t
@@ -84,6 +87,7 @@ def draw(trend: Trend, mode: str, language: str) -> Figure:
     weeks = trend.topics[0].weeks
     xs = list(range(len(weeks)))
     highest = 0
+    labels_drawn = []
     for n, series in enumerate(trend.topics):
         values = [w.value(mode) for w in series.weeks]
         ys = [math.nan if v is None else v for v in values]
@@ -96,21 +100,23 @@ def draw(trend: Trend, mode: str, language: str) -> Figure:
         peak = series.peak(mode)
         if peak is not None:
             at = series.weeks.index(peak)
-            axes.annotate(f"{peak.value(mode)} · {day_month(peak.monday, language)}",
-                          xy=(at, peak.value(mode) or 0), xytext=(0, 14 + 24 * n),
-                          textcoords="offset points", ha=_side(at, len(weeks)),
-                          color=color, fontweight="bold", fontsize=16)  # fmt: skip
+            labels_drawn.append(axes.annotate(
+                f"{peak.value(mode)} · {day_month(peak.monday, language)}",
+                xy=(at, peak.value(mode) or 0), xytext=(0, 14), textcoords="offset points",
+                ha=_side(at, len(weeks)), color=color, fontweight="bold", fontsize=16,
+            ))  # fmt: skip
     handles, labels = axes.get_legend_handles_labels()
     for start, end in _runs([i for i, w in enumerate(weeks) if w.bulletins is None]):
         axes.axvspan(start - 0.5, end + 0.5, color=GAP_COLOR, zorder=0, linewidth=0)
     if trend.gaps:
         handles.append(Patch(facecolor=GAP_COLOR, edgecolor="#adb5bd"))
         labels.append(t(language, "trend_gap_label"))
-    # on white, so that the lines and the gaps' swatch show over a shaded week too
-    axes.legend(handles, labels, loc="upper left", frameon=True, facecolor="white",
-                edgecolor="none", framealpha=0.9)  # fmt: skip
     axes.set_xlim(-0.6, len(xs) - 0.2)
     axes.set_ylim(0, highest * 1.35 + 1)
+    # on white, so that the lines and the gaps' swatch show over a shaded week too
+    legend = axes.legend(handles, labels, loc="upper left", frameon=True, facecolor="white",
+                         edgecolor="none", framealpha=0.9)  # fmt: skip
+    _clear(figure, legend, labels_drawn)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel(t(language, f"trend_axis_{mode}"))
     axes.grid(axis="y", alpha=0.35)
@@ -128,6 +134,30 @@ def draw(trend: Trend, mode: str, language: str) -> Figure:
     figure.subplots_adjust(left=0.075, right=0.93 if long_range else 0.95, top=0.9,
                            bottom=0.09)  # fmt: skip
     return figure
+
+
+def _clear(figure: Figure, legend: Legend, labels: list[Annotation]) -> None:
+    """Peak labels clear of each other and of the legend: each label, lowest peak first, is
+    raised above any label it would cover (two peaks in one week used to draw their labels
+    on top of each other); then the legend goes to the first corner that covers no label."""
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    points = 72 / figure.dpi  # pixels → points
+    placed: list[Bbox] = []
+    for label in sorted(labels, key=lambda a: a.xy[1]):
+        for _ in range(len(labels) + 1):
+            box = label.get_window_extent(renderer)
+            hit = next((p for p in placed if box.overlaps(p)), None)
+            if hit is None:
+                break
+            x, y = label.xyann
+            label.xyann = (x, y + (hit.y1 - box.y0 + 4) * points)
+        placed.append(label.get_window_extent(renderer))
+    for corner in ("upper left", "upper right", "upper center", "center left", "center right",
+                   "lower right", "lower left"):  # fmt: skip
+        legend.set_loc(corner)
+        box = legend.get_window_extent(renderer)
+        if not any(box.overlaps(p) for p in placed):
+            return
 
 
 def _short(topic: str, width: int = 32) -> str:

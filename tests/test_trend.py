@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.ingest import Limits, expand_paths, ingest_paths
 from bot.query import QueryError
 from bot.text.analyze import analyzer_for
-from bot.trend import caption, split_topics, trend
+from bot.trend import Series, Trend, Week, caption, split_topics, trend
 from devtools.fakeapi import FakeBotApi
 from devtools.telegram_rules import Sent
 from storage.bulletins import set_deleted
@@ -238,6 +238,43 @@ def test_every_label_is_on_the_canvas_and_clear_of_the_others(
             box = peak.get_window_extent(renderer)
             for other in axis_side:
                 assert not box.overlaps(other.get_window_extent(renderer)), (peak, other)
+
+
+def _weeks(values: list[int]) -> list[Week]:
+    monday = date(2025, 1, 6)
+    return [Week(f"2025-W{n + 2:02d}", monday + timedelta(weeks=n), v, v)
+            for n, v in enumerate(values)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [
+        [[1, 2, 9, 3, 1, 0, 2, 1], [0, 1, 8, 2, 0, 1, 1, 0]],  # two peaks in one week
+        [[1, 2, 9, 3, 1, 0, 2, 1], [0, 1, 9, 2, 0, 1, 1, 0], [2, 1, 9, 1, 0, 0, 0, 1]],
+        [[9, 2, 1, 3, 1, 0, 2, 1], [8, 1, 1, 2, 0, 1, 1, 0]],  # peaks under the legend
+        [[1] * 25 + [9], [0] * 25 + [9]],  # at the right edge, a long range
+    ],
+)
+def test_peak_labels_never_cover_each_other_or_the_legend(shapes: list[list[int]]) -> None:
+    from matplotlib import rc_context
+
+    from bot.chart import STYLE, draw
+
+    found = Trend([Series(f"sujet {n}", _weeks(v)) for n, v in enumerate(shapes)],
+                  weeks=len(shapes[0]))  # fmt: skip
+    with rc_context(STYLE):  # type: ignore[arg-type]
+        figure = draw(found, "b", "fr")
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+        axes = figure.axes[0]
+        peaks = [x.get_window_extent(renderer) for x in axes.texts if " · " in x.get_text()]
+        legend = axes.get_legend().get_window_extent(renderer)
+    assert len(peaks) == len(shapes)
+    for n, box in enumerate(peaks):
+        assert not box.overlaps(legend), n
+        assert box.y1 <= HEIGHT + 1 and box.x0 >= -1 and box.x1 <= WIDTH + 1, n
+        for other in peaks[n + 1 :]:
+            assert not box.overlaps(other), (box, other)
 
 
 def test_the_missing_glyph_check_can_fail() -> None:
