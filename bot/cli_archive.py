@@ -64,7 +64,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, db: Database) -> in
         len(paths), args.progress or (args.progress is None and sys.stderr.isatty())
     )
     quiet = logging.getLogger("bot.ingest")  # each rejection is printed below: not twice
-    level, quiet.level = quiet.level, logging.ERROR
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # (setLevel: the children's cached levels are cleared)
     try:
         report = ingest_paths(db, paths, limits_for(settings), on_done=progress,
                               known_suffix=True)  # fmt: skip
