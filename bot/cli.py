@@ -19,6 +19,7 @@ from bot.cli_archive import (
     cmd_search,
     cmd_show,
     cmd_summarize,
+    output_file,
 )
 from bot.cli_service import (
     cmd_backup,
@@ -51,16 +52,6 @@ def count(low: int, high: int) -> Callable[[str], int]:
 
     parse.__name__ = "number"  # argparse's message: "invalid number value"
     return parse
-
-
-def output_file(text: str) -> Path:
-    """An argparse type: a file to write, in a folder that exists, not a folder itself."""
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name in it")
-    if not path.parent.is_dir():
-        raise argparse.ArgumentTypeError(f"no folder {path.parent} to write {path.name} in")
-    return path
 
 
 def moment(text: str) -> datetime:

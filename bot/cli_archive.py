@@ -57,6 +57,16 @@ class _Progress:
                 print(file=sys.stderr)
 
 
+def output_file(text: str) -> Path:
+    """An argparse type: a file to write, in a folder that exists, not a folder itself."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a folder; give a file name in it")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no folder {path.parent} to write {path.name} in")
+    return path
+
+
 def cmd_ingest(args: argparse.Namespace, settings: Settings, db: Database) -> int:
     """Ingest files and folders; print a summary of added, duplicate and rejected."""
     paths = list(expand_paths(Path(p) for p in args.paths))

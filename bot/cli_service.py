@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from bot.cli_archive import output_file
 from bot.config import Settings
 from bot.ingest import (
     expand_paths,
@@ -197,11 +198,10 @@ def cmd_opml(args: argparse.Namespace, settings: Settings, db: Database) -> int:
         urls = polled_feeds(db, settings.feed_urls)
         document = export_opml(urls)
         if args.path:
-            target = Path(args.path)
-            if target.is_dir() or not target.parent.is_dir():
-                where = "is a folder" if target.is_dir() else f"has no folder {target.parent}"
-                print(f"Usage: python -m bot opml export FILE — {args.path} {where}",
-                      file=sys.stderr)  # fmt: skip
+            try:
+                target = output_file(args.path)  # the check `--png` and `backup` get
+            except argparse.ArgumentTypeError as exc:
+                print(f"Usage: python -m bot opml export FILE — {exc}", file=sys.stderr)
                 return 2
             try:
                 target.write_text(document, encoding="utf-8")
