@@ -4,12 +4,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test lint typecheck pytest pytest-dates bench clean lock
+.PHONY: run test lint typecheck pytest bench clean lock
 
-# The suite again at frozen wall-clock moments: a Saturday afternoon, a Sunday night and a
-# Monday morning (Paris), and both DST change nights. Nothing may depend on today's date.
-FROZEN_DATES := 2026-11-28T15:00:00+00:00 2026-11-29T22:30:00+00:00 2026-11-30T06:30:00+00:00 \
-	2026-03-29T01:30:00+00:00 2026-10-25T00:30:00+00:00
+# pytest's workers (pytest-xdist); tests marked `timing` then run alone, on an idle machine.
+JOBS ?= 2
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,16 +40,13 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy bot storage devtools bench
 
+# One run: every test, the `wall_clock` ones at the real clock and at five frozen moments
+# (tests/conftest.py: FROZEN), the others each at one frozen moment of their own.
 pytest: $(VENV)/.installed-dev
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) -m "not timing"
+	$(VENV)/bin/pytest -p no:cacheprovider -m timing
 
-pytest-dates: $(VENV)/.installed-dev
-	@for moment in $(FROZEN_DATES); do \
-		echo "pytest at $$moment"; \
-		$(VENV)/bin/pytest -p no:cacheprovider -x --now "$$moment" || exit 1; \
-	done
-
-test: lint typecheck pytest pytest-dates
+test: lint typecheck pytest
 
 # requirements.txt: the runtime dependencies pinned, from a fresh virtualenv (needs the registry)
 lock:

@@ -41,6 +41,7 @@ class FakeBotApi(BotApiMethods):
     chat_admins: dict[int, set[int]] = field(default_factory=dict)
     delay: float = 0.0
     rate_limit: float | None = None  # messages/s before answering 429
+    burst: float = 0.05  # seconds' worth of `rate_limit` tolerated at once (the bucket's size)
     stalls: int = 0  # the next N sendMessage calls hang without being delivered
     stall_seconds: float = 5.0
 
@@ -51,7 +52,7 @@ class FakeBotApi(BotApiMethods):
         self._new_update = asyncio.Event()
         self._sent_event = asyncio.Event()
         self._runner: web.AppRunner | None = None
-        self._tokens = max(2.0, (self.rate_limit or 0) * 0.05)
+        self._tokens = max(2.0, (self.rate_limit or 0) * self.burst)
         self._refilled = time.monotonic()
         self.arrivals: list[float] = []
         self.rejected = 0
@@ -311,9 +312,9 @@ class FakeBotApi(BotApiMethods):
             failure.count -= 1
             raise ApiError(failure.code, failure.description, failure.retry_after)
         if self.rate_limit and method in ("sendMessage", "editMessageText"):
-            # a token bucket: `rate_limit` a second on average, bursts of 5 % tolerated
+            # a token bucket: `rate_limit` a second on average, bursts of `burst` s tolerated
             now = time.monotonic()
-            capacity = max(2.0, self.rate_limit * 0.05)
+            capacity = max(2.0, self.rate_limit * self.burst)
             self._tokens = min(capacity, self._tokens + (now - self._refilled) * self.rate_limit)
             self._refilled = now
             if self._tokens < 1.0:

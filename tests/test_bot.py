@@ -203,6 +203,7 @@ async def test_digest_and_deep_link(fake: FakeBotApi, app: Application) -> None:
 # ---- search ----------------------------------------------------------------------------------
 
 
+@pytest.mark.wall_clock
 async def test_a_misspelt_search_says_how_it_was_read(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     answer = await say(fake, USER, "Harkiv")
     assert answer.text.splitlines()[1] == "Résultats pour Kharkiv (au lieu de Harkiv)"
@@ -213,6 +214,7 @@ async def test_a_misspelt_search_says_how_it_was_read(fake: FakeBotApi, app: App
     assert "au lieu de" not in exact.text
 
 
+@pytest.mark.wall_clock
 async def test_search_pages_and_paragraphs(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     first = await say(fake, USER, "/search ukraine")
     assert first.text.startswith("🔎 ukraine — 1–3 sur 3")  # one result per bulletin
@@ -233,6 +235,7 @@ async def test_search_pages_and_paragraphs(fake: FakeBotApi, app: Application) -
     assert await tap_answer(fake, USER, first, "sp:00000000:1") == "Ce bouton a expiré."
 
 
+@pytest.mark.wall_clock
 async def test_search_with_a_missing_word_says_how_many_it_found(
     fake: FakeBotApi, app: Application
 ) -> None:  # type: ignore[type-arg]
@@ -245,6 +248,7 @@ async def test_search_with_a_missing_word_says_how_many_it_found(
     assert "Weekly review" in english.text.split("\n\n")[1]  # the reader's language first
 
 
+@pytest.mark.wall_clock
 async def test_plain_text_is_a_question(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     answer = await say(fake, USER, "frappes Kharkov")
     assert "🔎 frappes Kharkov" in answer.text
@@ -256,6 +260,7 @@ async def test_plain_text_is_a_question(fake: FakeBotApi, app: Application) -> N
 @pytest.mark.parametrize(
     "query", ['"', "AND(", "*", "x" * 5000, "🙂🇺🇦", "NEAR(", "-", "' OR 1=1 --", "<b>", "&amp;"]
 )
+@pytest.mark.wall_clock
 async def test_hostile_search_text(fake: FakeBotApi, app: Application, query: str) -> None:  # type: ignore[type-arg]
     answer = await say(fake, USER, f"/search {query}")
     assert "erreur" not in answer.text
@@ -263,6 +268,7 @@ async def test_hostile_search_text(fake: FakeBotApi, app: Application, query: st
     assert (await say(fake, USER, "/help")).text.startswith("Commandes")
 
 
+@pytest.mark.wall_clock
 async def test_inline_mode(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     fake.inline(USER, "patriot")
     await fake.wait_calls("answerInlineQuery", 1)
@@ -324,6 +330,7 @@ async def test_admin_posts_a_document(fake: FakeBotApi, db: Database) -> None:
     )
 
 
+@pytest.mark.wall_clock
 async def test_admin_posts_text_edits_title_and_cancels(fake: FakeBotApi, db: Database) -> None:
     await say(fake, ADMIN, "/post")
     first = await say(
@@ -388,6 +395,7 @@ async def test_a_files_date_line_dates_it_and_a_duplicate_is_said_in_the_preview
     assert "date:" not in fresh.text and "Un fait nouveau du jour." in fresh.text
 
 
+@pytest.mark.wall_clock
 async def test_admin_rejected_uploads(fake: FakeBotApi, db: Database) -> None:
     await say(fake, ADMIN, "/post")
     count = len(fake.messages_to(ADMIN))
@@ -446,6 +454,7 @@ async def test_admin_sources(fake: FakeBotApi, db: Database) -> None:
     assert "Retiré" in (await say(fake, ADMIN, "/sources remove https://example.org/feed.xml")).text
 
 
+@pytest.mark.wall_clock
 async def test_admin_adds_a_site_and_sees_what_became_of_its_feeds(
     fake: FakeBotApi, db: Database
 ) -> None:
@@ -676,6 +685,7 @@ async def test_bad_html_answer_is_reported_not_fatal(
     assert (await say(fake, OTHER, "/help")).text.startswith("Commandes")
 
 
+@pytest.mark.wall_clock
 async def test_token_never_logged(
     fake: FakeBotApi, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -721,6 +731,7 @@ def test_fake_api_validates_html() -> None:
             parse_html(bad)
 
 
+@pytest.mark.wall_clock
 async def test_tick_delivers_the_weekly_digest_and_pushes(
     fake: FakeBotApi, app: Application, db: Database
 ) -> None:  # type: ignore[type-arg]
@@ -760,6 +771,7 @@ async def test_tick_delivers_the_weekly_digest_and_pushes(
     assert statuses == [("digest", USER, "sent"), ("bulletin", OTHER, "sent")]
 
 
+@pytest.mark.wall_clock
 async def test_no_sql_on_the_event_loop_and_every_write_on_the_writer(
     fake: FakeBotApi, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -886,6 +898,7 @@ async def test_channel_readers_cannot_change_the_channel(fake: FakeBotApi, db: D
     ).fetchone() == (0,)
 
 
+@pytest.mark.wall_clock
 async def test_one_user_cannot_starve_the_others(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     before = len(fake.messages_to(USER))
     for _ in range(60):
@@ -922,6 +935,7 @@ async def test_a_huge_paragraph_is_read_a_message_at_a_time(
     assert second.text != first.text and "mot" in second.text
 
 
+@pytest.mark.timing
 async def test_the_bot_answers_while_a_2_mb_file_is_ingested(
     fake: FakeBotApi,
     app: Application,
@@ -944,6 +958,7 @@ async def test_the_bot_answers_while_a_2_mb_file_is_ingested(
     assert (settings.inbox_dir / "done" / "2025-07-19-big.txt").exists()
 
 
+@pytest.mark.wall_clock
 async def test_a_pending_time_zone_question_ends(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     """After "Other…", a wrong name asks again (or /cancel); /cancel, or any command, ends the
     question and says so; then plain text is a search again. /cancel with nothing pending
@@ -981,6 +996,7 @@ async def test_start_up_waits_for_telegram_one_line_per_attempt(
     assert all(TOKEN not in line for line in lines)
 
 
+@pytest.mark.wall_clock
 async def test_post_is_a_conversation_that_restarts_and_times_out(
     fake: FakeBotApi, app: Application
 ) -> None:  # type: ignore[type-arg]
@@ -1007,6 +1023,7 @@ async def test_post_is_a_conversation_that_restarts_and_times_out(
     assert app.user_data[ADMIN].draft is None
 
 
+@pytest.mark.wall_clock
 async def test_another_command_ends_what_a_post_waits_for(
     fake: FakeBotApi, app: Application
 ) -> None:  # type: ignore[type-arg]
@@ -1027,6 +1044,7 @@ async def test_another_command_ends_what_a_post_waits_for(
     assert "Publié" in (await tap(fake, ADMIN, preview, "ad:pub")).text
 
 
+@pytest.mark.wall_clock
 async def test_an_unfinished_post_expires_and_says_so(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     await say(fake, ADMIN, "/post")
     preview = await say(fake, ADMIN, "Bilan\n\nKyiv a tenu face à 40 drones.")
@@ -1036,6 +1054,7 @@ async def test_an_unfinished_post_expires_and_says_so(fake: FakeBotApi, app: App
     assert (await say(fake, ADMIN, "Kyiv")).text.startswith("🔎 Kyiv")  # a search, no draft
 
 
+@pytest.mark.wall_clock
 async def test_failures_reach_the_alert_chat_grouped(
     fake: FakeBotApi, settings: Settings, tmp_path: Path
 ) -> None:

@@ -32,6 +32,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@pytest.mark.wall_clock
 def test_ingest_twice_then_search(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "ingest", str(SAMPLES))
     assert code == 0
@@ -92,6 +93,7 @@ def test_bulletins_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "No bulletin #999" in err
 
 
+@pytest.mark.wall_clock
 @pytest.mark.parametrize("query", ['"', "AND(", "*", "-", "🙂", "NEAR(", "x" * 5000, "' OR 1=1 --"])
 def test_search_hostile_queries(capsys: pytest.CaptureFixture[str], query: str) -> None:
     run(capsys, "ingest", str(SAMPLES))
@@ -303,6 +305,7 @@ BAD_INPUT = {  # argv → (exit code, what stderr or stdout says)
 }  # fmt: skip
 
 
+@pytest.mark.wall_clock
 @pytest.mark.parametrize("case", list(BAD_INPUT), ids=list(BAD_INPUT))
 def test_bad_input_is_one_line_and_the_documented_exit_code(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: str

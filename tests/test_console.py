@@ -21,6 +21,7 @@ async def lines(*typed: str) -> AsyncIterator[str]:
         yield line
 
 
+@pytest.mark.wall_clock
 async def test_scripted_session(tmp_path: Path) -> None:
     settings = Settings(database_path=tmp_path / "c.db", variants_file=tmp_path / "v.txt")
     db = open_db(settings.database_path)
@@ -85,6 +86,7 @@ def test_html_to_terminal() -> None:
     assert "\033[1m" in to_terminal("<b>x</b>")
 
 
+@pytest.mark.wall_clock
 async def test_the_first_run_shows_a_digest_results_and_a_chart(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -90,6 +90,7 @@ async def health(port: int | None) -> tuple[int, str, str]:
     return int(process.returncode or 0), out.decode(), err.decode()
 
 
+@pytest.mark.wall_clock
 async def test_the_health_command_asks_the_running_bot(fake: FakeBotApi, tmp_path: Path) -> None:
     port = free_port()
     settings = Settings(

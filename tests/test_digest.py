@@ -224,6 +224,7 @@ def test_split_counts_utf16_units() -> None:
     assert all(utf16_len(m) <= LIMIT for m in split_blocks([long_line]))
 
 
+@pytest.mark.wall_clock
 def test_cli_digest(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

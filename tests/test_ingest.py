@@ -55,6 +55,7 @@ def test_sample_structure(db: Database, limits: Limits) -> None:
     assert any("741 moyens" in i.text for i in detail.items)
 
 
+@pytest.mark.wall_clock
 def test_languages_detected(db: Database, limits: Limits) -> None:
     ingest_paths(db, list(expand_paths([SAMPLES])), limits)
     langs = {b.title: b.language for b in list_bulletins(db)}
@@ -64,6 +65,7 @@ def test_languages_detected(db: Database, limits: Limits) -> None:
     assert detail is not None and detail.bulletin.language == "uk"
 
 
+@pytest.mark.wall_clock
 def test_whitespace_and_case_changes_are_duplicates(db: Database, limits: Limits) -> None:
     ingest(db, Submission("file", "a.txt", data=FRENCH.encode()), limits)
     variant = FRENCH.replace("\n\n", "\r\n\r\n  ").replace("Les frappes", "LES FRAPPES")
@@ -75,6 +77,7 @@ def test_whitespace_and_case_changes_are_duplicates(db: Database, limits: Limits
 @pytest.mark.parametrize(
     "encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"]
 )
+@pytest.mark.wall_clock
 def test_french_encodings(db: Database, limits: Limits, encoding: str) -> None:
     text = FRENCH if encoding != "latin-1" else FRENCH.replace("’", "'")
     out = ingest(db, Submission("file", "x.txt", data=text.encode(encoding)), limits)
@@ -86,6 +89,7 @@ def test_french_encodings(db: Database, limits: Limits, encoding: str) -> None:
     assert "supplémentaires" in detail.clean_text
 
 
+@pytest.mark.wall_clock
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "cp1251", "koi8-u"])
 def test_ukrainian_encodings(db: Database, limits: Limits, encoding: str) -> None:
     out = ingest(db, Submission("file", "x.txt", data=UKRAINIAN.encode(encoding)), limits)
@@ -96,6 +100,7 @@ def test_ukrainian_encodings(db: Database, limits: Limits, encoding: str) -> Non
     assert detail.bulletin.language == "uk"
 
 
+@pytest.mark.wall_clock
 def test_nfc_normalisation(db: Database, limits: Limits) -> None:
     decomposed = "Bilan\n\nLe ministre a été reçu à Kyiv. Il a parlé.".replace("é", "e\u0301")
     out = ingest(db, Submission("file", "x.txt", data=decomposed.encode()), limits)
@@ -154,6 +159,7 @@ def test_unreadable_file(db: Database, limits: Limits, tmp_path: Path) -> None:
     assert table_counts(db)["bulletins"] == 0
 
 
+@pytest.mark.wall_clock
 def test_hostile_html_becomes_clean_text(db: Database, limits: Limits) -> None:
     page = (
         "<html><head><title>Bilan &amp; perspectives</title><script>steal()</script>"
@@ -176,6 +182,7 @@ def test_hostile_html_becomes_clean_text(db: Database, limits: Limits) -> None:
     assert "<script>alert(2)</script> est du texte." in text  # text, not markup
 
 
+@pytest.mark.wall_clock
 def test_markdown(db: Database, limits: Limits) -> None:
     md = "# Titre du bilan\n\nLes **frappes** continuent [ici](http://x).\n\n## Suite\n\n* un\n* deux\n"
     out = ingest(db, Submission("file", "b.md", data=md.encode()), limits)
@@ -186,6 +193,7 @@ def test_markdown(db: Database, limits: Limits) -> None:
     assert "**" not in detail.clean_text and "http://x" not in detail.clean_text
 
 
+@pytest.mark.wall_clock
 def test_one_line_bulletin(db: Database, limits: Limits) -> None:
     out = ingest(db, Submission("admin:1", "post", text="Kharkiv sous les frappes"), limits)
     assert out.status == "added"
@@ -193,6 +201,7 @@ def test_one_line_bulletin(db: Database, limits: Limits) -> None:
     assert detail is not None and len(detail.items) == 1
 
 
+@pytest.mark.wall_clock
 def test_inbox_moves_files(db: Database, limits: Limits, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -215,6 +224,7 @@ def test_inbox_moves_files(db: Database, limits: Limits, tmp_path: Path) -> None
     assert ingest_inbox(db, inbox, limits).outcomes == []
 
 
+@pytest.mark.wall_clock
 def test_failed_insert_leaves_nothing(db: Database, limits: Limits) -> None:
     """A write that fails half-way (an item violating a constraint) rolls back whole."""
     from dataclasses import replace

@@ -175,6 +175,7 @@ def test_snippet_highlights_words_not_stems(archive: Database) -> None:
     assert f"{HIGHLIGHT_START}frappe{HIGHLIGHT_END}" in hit.snippet
 
 
+@pytest.mark.wall_clock
 def test_long_item_snippet_is_cut_around_the_match(db: Database, limits: Limits) -> None:
     long = (
         "Bilan\n\n"
@@ -214,6 +215,7 @@ def test_pages(archive: Database) -> None:
     assert not {h.item_id for h in inside.hits} & {h.item_id for h in after.hits}
 
 
+@pytest.mark.wall_clock
 def test_variants_file_change_rebuilds_index(db: Database, limits: Limits, tmp_path: Path) -> None:
     ingest(db, Submission("file", "x.txt", data=b"Bilan\n\nLes drones visent Marioupol."), limits)
     variants = tmp_path / "variants.txt"

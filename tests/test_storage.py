@@ -44,6 +44,7 @@ def test_not_a_database(tmp_path: Path) -> None:
     assert path.read_bytes() == b"this is not sqlite" * 100
 
 
+@pytest.mark.wall_clock
 def test_concurrent_writer_does_not_lose_a_bulletin(db_path: Path) -> None:
     """Another connection writes while we are between our duplicate check and our insert:
     it waits for our write lock (BEGIN IMMEDIATE) instead of invalidating our read, and
@@ -187,6 +188,7 @@ def test_a_copy_is_taken_before_migrating(db_path: Path) -> None:
     assert len(list(db_path.parent.glob("*.bak"))) == 1 <= BACKUPS_KEPT
 
 
+@pytest.mark.wall_clock
 def test_check_finds_an_index_out_of_step(db_path: Path) -> None:
     from bot.ingest import Limits, Submission, ingest
     from storage.db import problems

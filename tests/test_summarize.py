@@ -58,6 +58,7 @@ def test_picks_are_never_near_duplicates() -> None:
         assert (sims < REDUNDANT).all(), path.name
 
 
+@pytest.mark.wall_clock
 def test_repeated_sentence_picked_once() -> None:
     text = (
         "Bilan de la semaine\n\n"
@@ -100,6 +101,7 @@ SEVEN_FACTS = (
 )
 
 
+@pytest.mark.wall_clock
 def test_count_follows_the_facts_not_the_sentences() -> None:
     bulletin = prepare(Submission("admin:1", "x", text=SEVEN_FACTS), Limits())
     chosen = picks(bulletin)
@@ -107,6 +109,7 @@ def test_count_follows_the_facts_not_the_sentences() -> None:
     assert not any(p.startswith(("La semaine", "Pour rappel", "Les combats")) for p in chosen)
 
 
+@pytest.mark.wall_clock
 def test_every_topic_before_a_second_item() -> None:
     # four paragraphs; the first holds three strong facts, the others one each
     text = (
@@ -177,6 +180,7 @@ def test_deterministic() -> None:
         ),
     ],
 )
+@pytest.mark.wall_clock
 def test_other_languages(text: str, language: str) -> None:
     bulletin = prepare(Submission("admin:1", "x", text=text), Limits())
     assert bulletin.language == language

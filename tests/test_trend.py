@@ -387,6 +387,7 @@ async def test_a_cached_chart_is_not_drawn_again(
     assert drawn == ["b", "b"] and third[1] != first[1]
 
 
+@pytest.mark.wall_clock
 async def test_search_results_chart_their_query(fake: FakeBotApi, db: Database) -> None:
     results = await say(fake, USER, "/search Patriot")
     buttons = {b["text"]: b["callback_data"]
@@ -435,6 +436,7 @@ async def test_hostile_trend_text(fake: FakeBotApi, db: Database, query: str) ->
 # ---- the command line ------------------------------------------------------------------------
 
 
+@pytest.mark.wall_clock
 def test_cli_json_and_png(
     archive: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

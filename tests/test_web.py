@@ -105,6 +105,7 @@ async def test_healthz_in_webhook_mode(
     assert report["database"] == "ok" and report["last_update"] == NOW.isoformat()
 
 
+@pytest.mark.wall_clock
 async def test_healthz_in_polling_mode_and_a_broken_database(
     fake: FakeBotApi, settings: Settings
 ) -> None:
@@ -128,6 +129,7 @@ async def test_healthz_in_polling_mode_and_a_broken_database(
         await stop_app(application)
 
 
+@pytest.mark.wall_clock
 async def test_serve_runs_until_told_to_stop(fake: FakeBotApi, settings: Settings) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(serve(settings, stop))

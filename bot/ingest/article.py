@@ -39,8 +39,11 @@ def extract_article(page: bytes, url: str) -> str | None:
         log.info("article %s: more than %d tags, not read", url[:200], MAX_TAGS)
         return None
     try:
+        # not `deduplicate`: it counts paragraphs process-wide and drops those seen more than
+        # twice, so the same article read a third time (re-published, in several feeds, a
+        # bot up for weeks) lost its text
         text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False,
-                                   favor_precision=True, deduplicate=True)  # fmt: skip
+                                   favor_precision=True, deduplicate=False)  # fmt: skip
     except Exception as exc:  # the library's failure on one page is that page's outcome
         log.info("article %s: extraction failed (%s)", url[:200], type(exc).__name__)
         return None
