@@ -29,7 +29,7 @@ async def poll(data: BotData, *, force: bool = False) -> Report:
     settings, store = data.ready
     async with data.polling:
         report = await asyncio.to_thread(poll_sources, store.blocking_write, settings,
-                                         force=force)  # fmt: skip
+                                         force=force, now=data.clock())  # fmt: skip
     data.last_poll_at = data.clock()
     return report
 

@@ -203,7 +203,6 @@ async def test_digest_and_deep_link(fake: FakeBotApi, app: Application) -> None:
 # ---- search ----------------------------------------------------------------------------------
 
 
-@pytest.mark.wall_clock
 async def test_a_misspelt_search_says_how_it_was_read(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     answer = await say(fake, USER, "Harkiv")
     assert answer.text.splitlines()[1] == "Résultats pour Kharkiv (au lieu de Harkiv)"
@@ -214,7 +213,6 @@ async def test_a_misspelt_search_says_how_it_was_read(fake: FakeBotApi, app: App
     assert "au lieu de" not in exact.text
 
 
-@pytest.mark.wall_clock
 async def test_search_pages_and_paragraphs(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     first = await say(fake, USER, "/search ukraine")
     assert first.text.startswith("🔎 ukraine — 1–3 sur 3")  # one result per bulletin
@@ -235,7 +233,6 @@ async def test_search_pages_and_paragraphs(fake: FakeBotApi, app: Application) -
     assert await tap_answer(fake, USER, first, "sp:00000000:1") == "Ce bouton a expiré."
 
 
-@pytest.mark.wall_clock
 async def test_search_with_a_missing_word_says_how_many_it_found(
     fake: FakeBotApi, app: Application
 ) -> None:  # type: ignore[type-arg]
@@ -248,7 +245,6 @@ async def test_search_with_a_missing_word_says_how_many_it_found(
     assert "Weekly review" in english.text.split("\n\n")[1]  # the reader's language first
 
 
-@pytest.mark.wall_clock
 async def test_plain_text_is_a_question(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     answer = await say(fake, USER, "frappes Kharkov")
     assert "🔎 frappes Kharkov" in answer.text
@@ -260,7 +256,6 @@ async def test_plain_text_is_a_question(fake: FakeBotApi, app: Application) -> N
 @pytest.mark.parametrize(
     "query", ['"', "AND(", "*", "x" * 5000, "🙂🇺🇦", "NEAR(", "-", "' OR 1=1 --", "<b>", "&amp;"]
 )
-@pytest.mark.wall_clock
 async def test_hostile_search_text(fake: FakeBotApi, app: Application, query: str) -> None:  # type: ignore[type-arg]
     answer = await say(fake, USER, f"/search {query}")
     assert "erreur" not in answer.text
@@ -268,7 +263,6 @@ async def test_hostile_search_text(fake: FakeBotApi, app: Application, query: st
     assert (await say(fake, USER, "/help")).text.startswith("Commandes")
 
 
-@pytest.mark.wall_clock
 async def test_inline_mode(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     fake.inline(USER, "patriot")
     await fake.wait_calls("answerInlineQuery", 1)
@@ -454,7 +448,6 @@ async def test_admin_sources(fake: FakeBotApi, db: Database) -> None:
     assert "Retiré" in (await say(fake, ADMIN, "/sources remove https://example.org/feed.xml")).text
 
 
-@pytest.mark.wall_clock
 async def test_admin_adds_a_site_and_sees_what_became_of_its_feeds(
     fake: FakeBotApi, db: Database
 ) -> None:
@@ -898,7 +891,6 @@ async def test_channel_readers_cannot_change_the_channel(fake: FakeBotApi, db: D
     ).fetchone() == (0,)
 
 
-@pytest.mark.wall_clock
 async def test_one_user_cannot_starve_the_others(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     before = len(fake.messages_to(USER))
     for _ in range(60):
@@ -958,7 +950,6 @@ async def test_the_bot_answers_while_a_2_mb_file_is_ingested(
     assert (settings.inbox_dir / "done" / "2025-07-19-big.txt").exists()
 
 
-@pytest.mark.wall_clock
 async def test_a_pending_time_zone_question_ends(fake: FakeBotApi, app: Application) -> None:  # type: ignore[type-arg]
     """After "Other…", a wrong name asks again (or /cancel); /cancel, or any command, ends the
     question and says so; then plain text is a search again. /cancel with nothing pending

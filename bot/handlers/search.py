@@ -53,8 +53,8 @@ async def _run(
     settings, store = context.bot_data.ready
     return await store.read(
         search, query, context.bot_data.analyzer, page=page, per_page=PER_PAGE, admin=admin,
-        half_life_days=settings.search_half_life_days, bulletin=bulletin,
-        reader_language=language,
+        now=context.bot_data.clock(), half_life_days=settings.search_half_life_days,
+        bulletin=bulletin, reader_language=language,
     )  # fmt: skip
 
 
@@ -160,9 +160,10 @@ async def on_inline(update: Update, context: Context) -> None:
     articles = []
     if inline.query.strip():
         try:
-            _, store = context.bot_data.ready
+            settings, store = context.bot_data.ready
             results = await store.read(
                 search, inline.query, context.bot_data.analyzer, per_page=10,
+                now=context.bot_data.clock(), half_life_days=settings.search_half_life_days,
                 reader_language=language_of(inline.from_user.language_code),
             )  # fmt: skip
         except QueryError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlite_utils import Database
 
 from bot.config import Settings
@@ -50,10 +52,14 @@ def limits_for(settings: Settings) -> Limits:
     )
 
 
-def poll_sources(target: Database | Writes, settings: Settings, *, force: bool = False) -> Report:
-    """What the scheduler runs: the inbox folder, then every feed that is due. Reading,
-    fetching and parsing happen in the calling thread; the stored results go where `target`
-    writes (the bot's writer thread, or a command's own connection)."""
+def poll_sources(
+    target: Database | Writes, settings: Settings, *, force: bool = False,
+    now: datetime | None = None,
+) -> Report:  # fmt: skip
+    """What the scheduler runs: the inbox folder, then every feed that is due (at `now`,
+    default the wall clock). Reading, fetching and parsing happen in the calling thread; the
+    stored results go where `target` writes (the bot's writer thread, or a command's own
+    connection)."""
     limits = limits_for(settings)
     write = writes_to(target)
     report = ingest_inbox(write, settings.inbox_dir, limits)
@@ -65,6 +71,7 @@ def poll_sources(target: Database | Writes, settings: Settings, *, force: bool =
         poll_minutes=settings.poll_minutes,
         timeout=settings.feed_timeout_seconds,
         force=force,
+        now=now,
     )
     report.outcomes += feeds.outcomes
     return report

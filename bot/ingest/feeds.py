@@ -344,7 +344,7 @@ class _Poll:
     async def _store(self, state: FeedState, parsed: Parsed) -> Report:
         """Skip what is stored already, complete teasers, store the rest in order."""
         source = f"feed:{state.url}"
-        subs = parsed.submissions
+        subs = [replace(s, received=self.now) for s in parsed.submissions]  # the poll's moment
         refs = [s.source_ref for s in subs if s.source_ref]
         links = [c for s in subs if (c := canonical_link(s.link))]
         seen_refs, seen_links = self.write(known_entries, source, refs, links)

@@ -59,6 +59,7 @@ class Submission:
     published: datetime | None = None
     retitle: bool = False  # `title` replaces the text's own first heading (an admin's edit)
     link: str | None = None  # the original (a feed entry's link)
+    received: datetime | None = None  # when it came in: dates it when nothing else does
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ def prepare(sub: Submission, limits: Limits) -> NewBulletin:
         source=sub.source,
         source_ref=sub.source_ref,
         title=parsed.title,
-        published_at=published_at(sub.name, sub.published),
+        published_at=published_at(sub.name, sub.published, sub.received),
         language=parsed.language,
         raw_text=raw,
         clean_text=parsed.clean_text,
