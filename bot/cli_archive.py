@@ -328,8 +328,11 @@ def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> in
 
 
 def _print_digest(digest: Digest, week: str | None) -> None:
+    """The digest as the reader would read it, in its language; or, when there is none, the
+    command's own one line, in English like every other line of the command line's."""
+    if not digest.items:
+        print(f"Nothing published in {week}." if week else "Nothing new: no digest would be sent.")
+        return
     print(f"{digest.title} — {t(digest.language, 'digest_count', n=digest.bulletin_count)}\n")
     for n, item in enumerate(digest.items, start=1):
         print(f"{n}. {item.text}\n   #{item.bulletin_id} {item.bulletin_title}")
-    if not digest.items:
-        print(f"Nothing published in {week}." if week else "Nothing new: no digest would be sent.")

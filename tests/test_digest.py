@@ -251,7 +251,9 @@ def test_cli_digest(
     assert main(["digest", "--week", "2025-W99"]) == 2
     assert capsys.readouterr().err.startswith("Usage:")
     assert main(["digest", "--week", "2020-W01"]) == 0
-    assert "Nothing published in 2020-W01." in capsys.readouterr().out
+    assert capsys.readouterr().out == "Nothing published in 2020-W01.\n"  # one language
+    assert main(["digest", "--now", "2031-01-04T12:00:00+00:00"]) == 0  # nothing that recent
+    assert capsys.readouterr().out == "Nothing new: no digest would be sent.\n"
 
 
 WEEKS = json.loads((FIXTURES / "week_facts.json").read_text(encoding="utf-8"))["weeks"]
