@@ -602,9 +602,9 @@ async def test_help_lists_every_registered_command(fake: FakeBotApi, app: Applic
     for command in commands:
         assert f"/{command} " in for_admin.text
     assert "/post" not in for_user.text and "/search" in for_user.text
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "readers.md").read_text(encoding="utf-8")
     for command in commands:
-        assert f"`/{command}" in readme, command
+        assert f"`/{command}" in guide, command
     menus = fake.calls("setMyCommands")
     published = menus[0]["commands"]
     assert {c["command"] for c in published} == {c for c in commands if f"/{c} " in for_user.text}

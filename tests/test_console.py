@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +17,7 @@ from bot.config import Settings
 from bot.ingest import Limits, expand_paths, ingest_paths
 from devtools.console import Console, to_terminal
 from storage import open_db
-from tests.conftest import SAMPLE_FR, SAMPLES
+from tests.conftest import ROOT, SAMPLE_FR, SAMPLES
 
 
 async def lines(*typed: str) -> AsyncIterator[str]:
@@ -111,3 +115,27 @@ async def test_the_first_run_shows_a_digest_results_and_a_chart(
     # a samples folder that is not there: one line, and the console still starts
     assert prepare_console(settings, tmp_path / "nowhere", None) == start
     assert f"CONSOLE_SAMPLES={tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
+
+
+def test_the_readmes_first_run_is_what_the_console_prints(tmp_path: Path) -> None:
+    """The README's console session, typed into `python -m bot console` as `make run` starts
+    it on a fresh clone (its own `data/console.db`, the samples): every line the README
+    shows is printed (`…` marks a cut)."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    session = readme.split("```console\n", 1)[1].split("```", 1)[0].splitlines()
+    typed = [line[len("you> ") :] for line in session if line.startswith("you> ")]
+    shown = [line for line in session[1:] if not line.startswith("you> ")]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CONSOLE_SAMPLES": str(SAMPLES)}
+    env.pop("CONSOLE_DATABASE_PATH", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--env-file", "/dev/null", "console"],
+        input="\n".join([*typed, "/quit"]) + "\n", capture_output=True, text=True, env=env,
+        cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    printed = (done.stdout + done.stderr).replace(str(SAMPLES), "../shared/data/bulletins")
+    for line in shown:
+        pieces = [p.strip() for p in line.split("…") if p.strip()]
+        pattern = ".*".join(re.escape(p) for p in pieces)
+        assert re.search(pattern, printed), line
+    assert (tmp_path / "data" / "console.db").exists()
