@@ -1068,7 +1068,7 @@ async def test_failures_reach_the_alert_chat_grouped(
         before = len(fake.messages_to(ADMIN))
         await alert_job(CallbackContext(application))
         report = await fake.reply(ADMIN, before)
-        assert report.text.startswith("⚠️ Hebdo : 4 problème(s) ces 5 dernières minutes")
+        assert report.text.startswith("⚠️ Hebdo : 4 problèmes ces 5 dernières minutes")
         assert (
             "3× WARNING rejected" in report.text
             and "feed http://127.0.0.1:9/feed.xml" in report.text

@@ -165,7 +165,7 @@ async def test_preview_is_what_send_digest_delivers_and_new_readers_get_current_
     await subscribe(fake, db, OTHER, 6)
     before = len(fake.messages_to(OTHER))
     confirm = await say(fake, ADMIN, "/send_digest")
-    assert "<b>1</b> abonné(s) hebdomadaire(s)" in confirm.html
+    assert "<b>1</b> abonné hebdomadaire" in confirm.html
     await tap(fake, ADMIN, confirm, "ad:send:2025-W29")
     fresh: Sent = await fake.reply(OTHER, before)
     assert "Kamychine" in fresh.text and "1235-1241" in fresh.text
@@ -206,7 +206,7 @@ async def test_send_digest_reaches_a_chat_whose_slot_found_nothing_new(
     clock.now = datetime(2026, 12, 2, 12, tzinfo=UTC)  # Wednesday
     before = len(fake.messages_to(A))
     confirm = await say(fake, ADMIN, "/send_digest")
-    assert "<b>1</b> abonné(s) hebdomadaire(s)" in confirm.html
+    assert "<b>1</b> abonné hebdomadaire" in confirm.html
     done = await tap(fake, ADMIN, confirm, "ad:send:2026-W49")
     assert "1 résumé(s) en file d’envoi" in done.text
     digest = await fake.reply(A, before)

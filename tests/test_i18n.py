@@ -161,3 +161,15 @@ def test_admin_texts_read_in_the_chat_language(language: str) -> None:
     text = t(language, "adm_bulletins_page", first=1, last=3, total=3)
     expected = {"fr": "Bulletins 1–3 sur 3", "en": "Bulletins 1–3 of 3", "uk": "Бюлетені 1–3 з 3"}
     assert re.sub(r"<[^>]+>", "", text) == expected[language]
+
+
+@pytest.mark.parametrize("key", ["adm_preview", "adm_send_ask", "adm_opml_export", "alert_report",
+                                 "alert_more"])  # fmt: skip
+def test_a_message_with_one_count_agrees_with_it(key: str) -> None:
+    """No "(s)" where the count is one number: "1 problème", "4 problèmes"."""
+    for language in ("fr", "en", "uk"):
+        for n in (0, 1, 2, 5, 21):
+            said = t(language, key, n=n, language="fr", minutes=5)
+            assert "(s)" not in said, (language, n, said)
+    assert "1 problème ces" in t("fr", "alert_report", n=1, minutes=5)
+    assert "4 problems in" in t("en", "alert_report", n=4, minutes=5)
