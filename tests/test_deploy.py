@@ -28,7 +28,7 @@ from bot.running import start_app, stop_app
 from devtools.fakeapi import FakeBotApi
 from storage.db import StorageError, single_instance
 from tests.conftest import ROOT
-from tests.test_bot import TOKEN
+from tests.test_bot import NOW, TOKEN
 from tests.test_web import free_port
 
 
@@ -90,7 +90,6 @@ async def health(port: int | None) -> tuple[int, str, str]:
     return int(process.returncode or 0), out.decode(), err.decode()
 
 
-@pytest.mark.wall_clock
 async def test_the_health_command_asks_the_running_bot(fake: FakeBotApi, tmp_path: Path) -> None:
     port = free_port()
     settings = Settings(
@@ -99,6 +98,7 @@ async def test_the_health_command_asks_the_running_bot(fake: FakeBotApi, tmp_pat
         http_listen="127.0.0.1", http_port=port,
     )  # fmt: skip
     application = build_application(settings)
+    application.bot_data.clock = lambda: NOW  # its poll and its updates are dated by it
     await start_app(application, poll_timeout=5)
     try:
         code, out, _ = await health(port)
