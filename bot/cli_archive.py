@@ -15,7 +15,15 @@ from typing import Any, TypeVar
 from sqlite_utils import Database
 
 from bot.config import Settings
-from bot.digest import BadWeek, Digest, chat_zone, edition_for, parse_week, week_digest
+from bot.digest import (
+    BadWeek,
+    Digest,
+    chat_zone,
+    edition_for,
+    items_for,
+    parse_week,
+    week_digest,
+)
 from bot.i18n import t
 from bot.ingest import (
     Outcome,
@@ -318,8 +326,9 @@ def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> in
             return 1
         zone = chat_zone(chat.timezone, settings.tz) if chat else settings.tz
         language = args.lang or (chat.language if chat else language)
+        items = items_for(chat.digest_length if chat else None, settings.digest_length)
         digest = edition_for(db, args.chat, language, zone, now,
-                             per_bulletin=settings.summary_items).digest  # fmt: skip
+                             per_bulletin=settings.summary_items, items=items).digest  # fmt: skip
     if args.json:
         _print_json(digest.to_json())
         return 0

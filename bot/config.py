@@ -51,6 +51,7 @@ class Settings:
     send_concurrency: int = 32  # requests in flight at once (what a crash may send twice)
     catch_up_hours: float = 6.0  # a digest slot missed by less than this is still sent
     empty_digest_notice: bool = False  # a week with nothing new: a short note instead of silence
+    digest_length: str = "normal"  # short (5 stories), normal (10), long (20): a chat may change it
     alert_chat_id: int | None = None  # a chat (or user) told of failures, grouped
     console_database_path: Path = Path("data/console.db")  # the offline console's own file
     console_samples: Path | None = None  # a folder of bulletins the console loads at start
@@ -206,6 +207,10 @@ def from_mapping(env: Mapping[str, str]) -> Settings:
         kwargs["max_bulletin_bytes"] = _int("MAX_BULLETIN_BYTES", raw, 1)
     if (raw := get("FEED_TIMEOUT_SECONDS")) is not None:
         kwargs["feed_timeout_seconds"] = _positive_float("FEED_TIMEOUT_SECONDS", raw, 300)
+    if (raw := get("DIGEST_LENGTH")) is not None:
+        if raw.strip().lower() not in ("short", "normal", "long"):
+            raise ConfigError("DIGEST_LENGTH", "expected short, normal or long")
+        kwargs["digest_length"] = raw.strip().lower()
     if (raw := get("SUMMARY_ITEMS")) is not None and raw.strip().lower() != "auto":
         kwargs["summary_items"] = _int("SUMMARY_ITEMS", raw, 1, 20)
     if (raw := get("VARIANTS_FILE")) is not None:

@@ -42,6 +42,14 @@ from storage.stories import Member, members_of, story_ids, topics_of
 
 DIGEST_VERSION = 7  # bump when picking or the payload changes: new keys, new rows
 MAX_ITEMS = 10
+LENGTH_ITEMS = {"short": 5, "normal": MAX_ITEMS, "long": 20}  # a chat's digest length: stories
+
+
+def items_for(length: str | None, default: str) -> int:
+    """The stories a digest tells for a chat's length (None: the operator's `default`)."""
+    return LENGTH_ITEMS.get(length or default, LENGTH_ITEMS.get(default, MAX_ITEMS))
+
+
 ALL_ITEMS = 40  # `/digest all`: the week's stories, as many as this
 MAX_SOURCES = 200  # newest bulletins an edition is built from (all in its window are covered)
 LOOKBACK = timedelta(days=7)  # a new reader's first digest; late arrivals before the last one
@@ -321,10 +329,13 @@ def pick_story_items(
     outlets (one editor's round-ups), the items are picked for coverage as always. Else
     each story told by two outlets or more gives one item, its best sentence, most-covered
     stories first; the rest of the `k` are picked for coverage among the others. Asked for
-    more than `MAX_ITEMS` (`/digest all`), every story gives one item, most-covered first.
+    `ALL_ITEMS` (`/digest all`), every story gives one item first, most-covered first, and
+    the room left goes to the one-outlet bulletins' other items (a week of one editor's
+    round-ups is more than one item). A long digest (20) is a normal one with more room.
     A round-up's section that tells a story told here is that story's, not the round-up's:
     never told twice."""
-    if k > MAX_ITEMS:  # `/digest all`: every story once, most-covered first
+    every = k >= ALL_ITEMS
+    if every:  # `/digest all`: every story once, most-covered first
         told = sorted(stories, key=story_rank)
     else:
         told = sorted((s for s in stories if len(s.outlets) >= 2), key=story_rank)
@@ -344,8 +355,11 @@ def pick_story_items(
         best = pick_for_coverage(_picks([found[i] for i in own]), 1, fill=True)
         if best:
             chosen.append((found[own[best[0]]], story if len(story.outlets) >= 2 else None))
-    alone = {b.id for s in stories if len(s.outlets) < 2 and s not in told for b in s.bulletins}
-    rest = [c for c in found if c.bulletin_id in alone and (c.bulletin_id, c.section) not in carved]
+    alone = {b.id for s in stories if len(s.outlets) < 2 and (every or s not in told)
+             for b in s.bulletins}  # fmt: skip
+    taken = {c.item_id for c, _ in chosen}
+    rest = [c for c in found if c.bulletin_id in alone and (c.bulletin_id, c.section) not in carved
+            and c.item_id not in taken]  # fmt: skip
     room = k - len(chosen)
     extra = pick_items(rest, per_bulletin, room) if room > 0 else []
     chosen += [(c, None) for c in extra]

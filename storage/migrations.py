@@ -331,6 +331,11 @@ def _v15_sender_lease(db: Database) -> None:
     )
 
 
+def _v16_digest_length(db: Database) -> None:
+    """Each chat's digest length (short, normal, long); NULL: the operator's default."""
+    db.execute("ALTER TABLE subscribers ADD COLUMN digest_length TEXT")
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -348,4 +353,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v13_stories,
     _v14_story_topics,
     _v15_sender_lease,
+    _v16_digest_length,
 ]

@@ -11,7 +11,8 @@ from sqlite_utils import Database
 from storage.bulletins import now_iso
 from storage.tx import transaction
 
-SETTINGS_COLUMNS = ("language", "timezone", "digest_day", "digest_time", "mode")
+SETTINGS_COLUMNS = ("language", "timezone", "digest_day", "digest_time", "mode", "digest_length")
+LENGTHS = ("short", "normal", "long")  # a digest's length, a chat's choice (NULL: the default)
 MODES = ("weekly", "every", "both")
 
 
@@ -30,11 +31,12 @@ class Subscriber:
     active: bool
     subscribed: bool
     inactive_reason: str | None
+    digest_length: str | None = None  # one of LENGTHS; None: the operator's DIGEST_LENGTH
 
 
 _COLUMNS = (
     "chat_id, chat_type, title, language, timezone, digest_day, digest_time, mode, active, "
-    "subscribed, inactive_reason"
+    "subscribed, inactive_reason, digest_length"
 )
 
 
@@ -137,13 +139,15 @@ def subscribe(db: Database, chat_id: int, subscribed: bool) -> tuple[bool, Subsc
 
 
 def update_settings(db: Database, chat_id: int, **values: Any) -> Subscriber | None:
-    """Change delivery settings (language, timezone, digest_day, digest_time, mode); the
-    chat's row as it now is."""
+    """Change delivery settings (language, timezone, digest_day, digest_time, mode,
+    digest_length); the chat's row as it now is."""
     unknown = set(values) - set(SETTINGS_COLUMNS)
     if unknown:
         raise ValueError(f"not a setting: {', '.join(sorted(unknown))}")
     if "mode" in values and values["mode"] not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
+    if values.get("digest_length") not in (None, *LENGTHS):
+        raise ValueError(f"digest_length must be one of {LENGTHS}")
     assignments = ", ".join(f"{k} = ?" for k in values)
     db.execute(
         f"UPDATE subscribers SET {assignments}, updated_at = ? WHERE chat_id = ?",

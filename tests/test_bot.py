@@ -107,6 +107,66 @@ def buttons(sent: Sent) -> dict[str, str]:
 # ---- subscribers -------------------------------------------------------------------------
 
 
+async def digest_items(fake: FakeBotApi, user: int) -> list[str]:
+    """Ask for /digest and return its numbered items, every part of it (a chat's updates are
+    answered in order: the digest's last part comes before the answer to /help)."""
+    before = len(fake.messages_to(user))
+    await say(fake, user, "/digest")
+    fake.message(user, "/help", chat_id=user, chat_type="private", language="fr")
+    seen = before
+    while not (await fake.reply(user, seen)).text.startswith("Commandes"):
+        seen += 1
+    texts = [m.text for m in fake.messages_to(user)[before:seen]]
+    return [line for text in texts for line in text.splitlines() if re.match(r"\d+\. ", line)]
+
+
+async def test_each_reader_chooses_the_length_of_their_digest(
+    fake: FakeBotApi, app: Application, db: Database
+) -> None:  # type: ignore[type-arg]
+    """Short, normal, long: 5, 10, 20 stories (or all there are), chosen with buttons in
+    /settings, honoured by /digest and by the weekly send; the operator's DIGEST_LENGTH for
+    a chat that chose none."""
+    from telegram.ext import CallbackContext
+
+    from bot.ingest import Submission, ingest
+    from bot.jobs import tick_job
+    from tests.stories_week import UNRELATED
+
+    for n, text in enumerate(UNRELATED[:25]):  # the week's news: 25 stories besides the round-up
+        name = f"2025-07-{17 + n % 2}-news-{n}.txt"
+        ingest(db, Submission("file", name, data=f"Brève {n}\n\n{text}".encode()), Limits())
+    await say(fake, USER, "/subscribe")
+    card = await say(fake, USER, "/settings")
+    assert "Longueur : normal, 10 sujets" in card.text
+    picker = await tap(fake, USER, card, "set:len")
+    assert buttons(picker)["court, 5 sujets"] == "setv:len:short"
+    assert buttons(picker)["long, 20 sujets"] == "setv:len:long"
+    counts = {}
+    for length in ("short", "long", "normal"):
+        edited = await tap(fake, USER, picker, f"setv:len:{length}")
+        assert "Longueur : " + {"short": "court, 5", "normal": "normal, 10",
+                                "long": "long, 20"}[length] in edited.text  # fmt: skip
+        items = await digest_items(fake, USER)
+        assert [int(i.split(".")[0]) for i in items] == list(range(1, len(items) + 1))
+        counts[length] = len(items)
+    assert counts["short"] == 5 and counts["normal"] == 10
+    assert counts["long"] == 20
+    # the weekly send: the chat's own length
+    await tap(fake, USER, picker, "setv:len:short")
+    now = NOW.astimezone(ZoneInfo("Europe/Paris"))
+    db.execute("UPDATE subscribers SET digest_day = ?, digest_time = ? WHERE chat_id = ?",
+               [now.weekday(), now.strftime("%H:%M"), USER])  # fmt: skip
+    before = len(fake.messages_to(USER))
+    await tick_job(CallbackContext(app))
+    sent = await fake.reply(USER, before)
+    assert sent.text.startswith("Du 17 au 18 juillet 2025")
+    assert len(re.findall(r"(?m)^\d+\. ", sent.text)) == 5
+    forged = await tap_answer(fake, USER, picker, "setv:len:huge")
+    assert forged and db.execute(
+        "SELECT digest_length FROM subscribers WHERE chat_id = ?", [USER]
+    ).fetchone() == ("short",)
+
+
 async def test_start_subscribe_and_settings(fake: FakeBotApi, db: Database) -> None:
     welcome = await say(fake, USER, "/start")
     assert "Bonjour Lecteur" in welcome.text
@@ -198,6 +258,18 @@ async def test_digest_and_deep_link(fake: FakeBotApi, app: Application) -> None:
     opened = await say(fake, USER, "/start b1")
     assert opened.text.startswith("Bilan de la semaine. 1230-1234")
     assert "741" in opened.text
+
+
+async def test_digest_all_of_a_week_of_one_round_up_is_all_its_headlines(
+    fake: FakeBotApi, app: Application
+) -> None:  # type: ignore[type-arg]
+    """`/digest all` gave each story one item: a week of one editor's round-up (one story)
+    was one item. It is every story once, then the round-ups' other headline items."""
+    before = len(fake.messages_to(USER))
+    fake.message(USER, "/digest all", chat_id=USER, chat_type="private", language="fr")
+    first = await fake.reply(USER, before)
+    numbered = re.findall(r"(?m)^\d+\. ", first.text)
+    assert len(numbered) == 10  # the round-up's headline items, all there are
 
 
 # ---- search ----------------------------------------------------------------------------------

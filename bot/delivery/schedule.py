@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlite_utils import Database
 
 from bot.config import Settings
-from bot.digest import Digest, edition_for, store_edition, week_of
+from bot.digest import Digest, edition_for, items_for, store_edition, week_of
 from bot.query import follow_query
 from bot.text.analyze import Analyzer
 from storage.bulletins import mark_announced, unannounced
@@ -47,6 +47,7 @@ class Due:
     language: str
     zone: ZoneInfo
     slot: datetime
+    length: str | None = None  # the chat's digest length (None: the operator's)
 
     @property
     def period(self) -> str:
@@ -97,7 +98,7 @@ def due_chats(db: Database, now: datetime, catch_up: timedelta) -> tuple[list[Du
         zone, slot = found
         if slot > now:
             continue
-        entry = Due(chat.chat_id, chat.language, zone, slot)
+        entry = Due(chat.chat_id, chat.language, zone, slot, chat.digest_length)
         (due if now - slot <= catch_up else missed).append(entry)
     return due, missed
 
@@ -108,7 +109,7 @@ def due_now(db: Database, now: datetime) -> list[Due]:
     for chat in weekly_subscribers(db):
         settings = _zone_and_time(chat)
         if settings is not None:
-            entries.append(Due(chat.chat_id, chat.language, settings[0], now))
+            entries.append(Due(chat.chat_id, chat.language, settings[0], now, chat.digest_length))
     return entries
 
 
@@ -128,13 +129,15 @@ def queue_editions(
     send_empty: bool = False,
     per_bulletin: int | None = None,
     resend_skipped: bool = False,
+    length: str = "normal",
 ) -> int:
     """Cut and queue each due chat's own edition (once a period); record the skips.
 
     A chat with nothing new gets nothing (a `skipped` row, "nothing new") unless
     `send_empty`; `missed` slots are recorded as skipped. With `resend_skipped` (an admin's
     send), a chat whose row this period was skipped is cut again: a skip is no digest.
-    Returns how many were queued."""
+    `length` is the operator's digest length, for chats that chose none. Returns how many
+    were queued."""
     cut = now.astimezone(UTC).isoformat(timespec="seconds")
     rows = [
         EditionRow(e.chat_id, 0, e.period, cut, "skipped", MISSED)
@@ -144,7 +147,7 @@ def queue_editions(
     stored: dict[str, int] = {}
     for e in unserved(db, entries, skips=not resend_skipped):
         edition = edition_for(db, e.chat_id, e.language, e.zone, now, per_bulletin=per_bulletin,
-                              built=built)  # fmt: skip
+                              built=built, items=items_for(e.length, length))  # fmt: skip
         if edition.empty and not send_empty:
             rows.append(EditionRow(e.chat_id, 0, e.period, cut, "skipped", NOTHING_NEW))
             continue
@@ -163,7 +166,8 @@ def queue_what_is_due(db: Database, settings: Settings, analyzer: Analyzer, now:
     pushes and alerts for new bulletins (what the minute tick and `send` both do)."""
     queued = queue_due_digests(db, now, timedelta(hours=settings.catch_up_hours),
                                send_empty=settings.empty_digest_notice,
-                               per_bulletin=settings.summary_items)  # fmt: skip
+                               per_bulletin=settings.summary_items,
+                               length=settings.digest_length)  # fmt: skip
     return queued + announce_new_bulletins(db, analyzer, now)
 
 
@@ -174,11 +178,12 @@ def queue_due_digests(
     *,
     send_empty: bool = False,
     per_bulletin: int | None = None,
+    length: str = "normal",
 ) -> int:
     """Queue the edition of every chat whose slot has come; return how many were queued."""
     due, missed = due_chats(db, now, catch_up)
     return queue_editions(db, due, now, missed=missed, send_empty=send_empty,
-                          per_bulletin=per_bulletin)  # fmt: skip
+                          per_bulletin=per_bulletin, length=length)  # fmt: skip
 
 
 MAX_PUSHED = 5  # bulletins named in one push; the rest are counted ("and 12 more")

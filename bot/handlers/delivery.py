@@ -84,12 +84,12 @@ def _waiting(db: Database, now: datetime) -> list[Due]:
 
 
 def _queue_now(
-    db: Database, now: datetime, send_empty: bool, per_bulletin: int | None
+    db: Database, now: datetime, send_empty: bool, per_bulletin: int | None, length: str
 ) -> tuple[int, int]:
     """Cut and queue the edition of each chat still waiting: (queued, waiting)."""
     waiting = _waiting(db, now)
     queued = queue_editions(db, waiting, now, send_empty=send_empty, per_bulletin=per_bulletin,
-                            resend_skipped=True)  # fmt: skip
+                            resend_skipped=True, length=length)  # fmt: skip
     return queued, len(waiting)
 
 
@@ -136,7 +136,7 @@ async def on_send_digest(update: Update, context: Context) -> None:
         return
     queued, due = await store.write(  # cutting editions: off the loop
         _queue_now, context.bot_data.clock(), settings.empty_digest_notice,
-        settings.summary_items,
+        settings.summary_items, settings.digest_length,
     )  # fmt: skip
     await record(update, context, "send_digest_queued", chats=queued, due=due)
     context.bot_data.wake_sender()

@@ -9,7 +9,7 @@ from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
-from bot.digest import ALL_ITEMS, Edition, chat_zone, edition_for
+from bot.digest import ALL_ITEMS, Edition, chat_zone, edition_for, items_for
 from bot.handlers.common import IN_CHANNELS, Command, Context, chat_language, reply
 from bot.i18n import Html, t
 from bot.render import esc, render_digest, shorten
@@ -75,16 +75,19 @@ async def chat_edition(update: Update, context: Context, *, whole_week: bool = F
     assert chat is not None
     language = chat_language(update, context)
     return await store.read(_edition, chat.id, language, settings.tz, context.bot_data.clock(),
-                            settings.summary_items, whole_week)  # fmt: skip
+                            settings.summary_items, settings.digest_length,
+                            whole_week)  # fmt: skip
 
 
 def _edition(db: Database, chat_id: int, language: str, default_zone: ZoneInfo, now: datetime,
-             per: int, whole_week: bool = False) -> Edition:  # fmt: skip
+             per: int | None, length: str, whole_week: bool = False) -> Edition:  # fmt: skip
+    """The chat's edition at `now`, of its digest length (`length`: the operator's)."""
     known = get_subscriber(db, chat_id)
     zone = chat_zone(known.timezone if known else None, default_zone)
     if whole_week:  # as a new reader sees it: the last 7 days, all their stories
         return edition_for(db, None, language, zone, now, per_bulletin=per, items=ALL_ITEMS)
-    return edition_for(db, chat_id, language, zone, now, per_bulletin=per)
+    items = items_for(known.digest_length if known else None, length)
+    return edition_for(db, chat_id, language, zone, now, per_bulletin=per, items=items)
 
 
 async def cmd_digest(update: Update, context: Context) -> None:

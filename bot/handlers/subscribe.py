@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
+from bot.digest import LENGTH_ITEMS
 from bot.handlers.common import (
     IN_CHANNELS,
     Buttons,
@@ -57,16 +58,17 @@ COMMANDS = [
     Command(
         "settings",
         {
-            "fr": "jour, heure, fuseau, langue, envoi",
-            "en": "day, time, zone, language, delivery",
-            "uk": "день, час, пояс, мова",
+            "fr": "jour, heure, fuseau, langue, envoi, longueur",
+            "en": "day, time, zone, language, delivery, length",
+            "uk": "день, час, пояс, мова, довжина",
         },
     ),
 ]
 
 
-def settings_text(language: str, sub: Subscriber) -> str:
-    """The settings card."""
+def settings_text(language: str, sub: Subscriber, default_length: str) -> str:
+    """The settings card (`default_length`: the operator's, for a chat that chose none)."""
+    length = sub.digest_length or default_length
     return t(
         language,
         "settings",
@@ -75,6 +77,7 @@ def settings_text(language: str, sub: Subscriber) -> str:
         tz=sub.timezone,
         language=LANGUAGE_NAMES.get(sub.language, sub.language),
         mode=t(language, f"mode_{sub.mode}"),
+        length=t(language, f"length_{length}", n=LENGTH_ITEMS[length]),
         state=t(language, "state_on" if sub.subscribed and sub.active else "state_off"),
     )
 
@@ -85,8 +88,16 @@ def settings_buttons(language: str, sub: Subscriber) -> Buttons:
     return [
         [(t(language, "btn_day"), "set:day"), (t(language, "btn_hour"), "set:hour")],
         [(t(language, "btn_tz"), "set:tz"), (t(language, "btn_language"), "set:lang")],
-        [(t(language, "btn_mode"), "set:mode"), (t(language, toggle[0]), toggle[1])],
+        [(t(language, "btn_mode"), "set:mode"), (t(language, "btn_length"), "set:len")],
+        [(t(language, toggle[0]), toggle[1])],
     ]
+
+
+def card(context: Context, sub: Subscriber) -> tuple[str, Buttons]:
+    """The settings card and its buttons, in the chat's language."""
+    settings, _ = context.bot_data.ready
+    text = settings_text(sub.language, sub, settings.digest_length)
+    return text, settings_buttons(sub.language, sub)
 
 
 async def cmd_start(update: Update, context: Context) -> None:
@@ -149,9 +160,7 @@ async def _set_subscription(update: Update, context: Context, on: bool) -> None:
 async def cmd_settings(update: Update, context: Context) -> None:
     """Show the settings card with its buttons."""
     sub = await chat_row(update, context)
-    await reply(
-        update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
-    )
+    await reply(update, context, *card(context, sub))
 
 
 async def on_setting(update: Update, context: Context) -> None:
@@ -176,16 +185,12 @@ async def on_setting(update: Update, context: Context) -> None:
             return
         await query.answer(t(language, "saved"))
         sub = stored
-        await edit_or_reply(
-            update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
-        )
+        await edit_or_reply(update, context, *card(context, sub))
         return
     await query.answer()
     picker = parts[1]
     if picker == "menu":
-        await edit_or_reply(
-            update, context, settings_text(sub.language, sub), settings_buttons(sub.language, sub)
-        )
+        await edit_or_reply(update, context, *card(context, sub))
         return
     text, buttons = _picker(sub.language, picker)
     await edit_or_reply(
@@ -210,6 +215,10 @@ def _picker(language: str, picker: str) -> tuple[str, list[list[tuple[str, str]]
         return t(language, "pick_language"), [
             [(name, f"setv:lang:{code}") for code, name in LANGUAGE_NAMES.items()]
         ]
+    if picker == "len":
+        return t(language, "pick_length"), [
+            [(t(language, f"length_{k}", n=n), f"setv:len:{k}")] for k, n in LENGTH_ITEMS.items()
+        ]
     return t(language, "pick_mode"), [[(t(language, f"mode_{m}"), f"setv:mode:{m}")] for m in MODES]
 
 
@@ -229,6 +238,8 @@ async def _store(context: Context, sub: Subscriber, field: str, value: str) -> S
         change = {"language": value}
     elif field == "mode" and value in MODES:
         change = {"mode": value}
+    elif field == "len" and value in LENGTH_ITEMS:
+        change = {"digest_length": value}
     else:
         return None
     _, store = context.bot_data.ready
@@ -276,8 +287,8 @@ async def on_text(update: Update, context: Context) -> bool:
     _, store = context.bot_data.ready
     stored = await store.write(update_settings, sub.chat_id, timezone=name)
     sub = stored or sub
-    card = t(sub.language, "saved") + "\n\n" + settings_text(sub.language, sub)
-    await reply(update, context, card, settings_buttons(sub.language, sub))
+    text, buttons = card(context, sub)
+    await reply(update, context, t(sub.language, "saved") + "\n\n" + text, buttons)
     return True
 
 
@@ -292,6 +303,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(
         CallbackQueryHandler(
             on_setting,
-            pattern=r"^(set:(menu|day|hour|tz|lang|mode)|setv:(day|hour|tz|lang|mode):[\w-]{1,12})$",
+            pattern=r"^(set:(menu|day|hour|tz|lang|mode|len)|setv:(day|hour|tz|lang|mode|len):[\w-]{1,12})$",
         )
     )
