@@ -40,7 +40,7 @@ from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, search
 from bot.text.analyze import analyzer_for
 from storage.bulletins import get_bulletin, list_bulletins
 from storage.models import Bulletin
-from storage.people import get_subscriber
+from storage.people import get_subscriber, sources_off
 from storage.search import SearchSyntaxError
 
 
@@ -327,8 +327,10 @@ def cmd_digest(args: argparse.Namespace, settings: Settings, db: Database) -> in
         zone = chat_zone(chat.timezone, settings.tz) if chat else settings.tz
         language = args.lang or (chat.language if chat else language)
         items = items_for(chat.digest_length if chat else None, settings.digest_length)
+        off = sources_off(db, [chat.chat_id]).get(chat.chat_id) if chat else None
         digest = edition_for(db, args.chat, language, zone, now,
-                             per_bulletin=settings.summary_items, items=items).digest  # fmt: skip
+                             per_bulletin=settings.summary_items, items=items,
+                             off=off or frozenset()).digest  # fmt: skip
     if args.json:
         _print_json(digest.to_json())
         return 0

@@ -38,6 +38,7 @@ from storage.digests import (
     source_items,
     window_bulletins,
 )
+from storage.people import source_key
 from storage.stories import Member, members_of, story_ids, topics_of
 
 DIGEST_VERSION = 7  # bump when picking or the payload changes: new keys, new rows
@@ -447,14 +448,17 @@ def edition_for(
     per_bulletin: int | None = None,
     built: dict[str, Digest] | None = None,
     items: int = MAX_ITEMS,
+    off: frozenset[str] = frozenset(),
 ) -> Edition:
     """What `chat_id` (None: a new reader, the last 7 days) would receive if its edition
-    were cut at `now`, of at most `items` items. Writes nothing. `built` caches digests by
-    content key across calls (a tick)."""
+    were cut at `now`, of at most `items` items, leaving out the bulletins of the sources
+    it turned `off` (`source_key`). Writes nothing. `built` caches digests by content key
+    across calls (a tick)."""
     last = last_edition_cut(db, chat_id) if chat_id is not None else None
     since = max((datetime.fromisoformat(last) if last else now) - LOOKBACK, now - MAX_LOOKBACK)
     given = covered_bulletins(db, chat_id, _iso(since)) if chat_id is not None else set()
-    window = [b for b in window_bulletins(db, _iso(since), _iso(now)) if b.id not in given]
+    window = [b for b in window_bulletins(db, _iso(since), _iso(now))
+              if b.id not in given and source_key(b.source) not in off]  # fmt: skip
     sources = sources_for(window, language)
     week = titled_week(now, zone)
     covered = [b.id for b in window]

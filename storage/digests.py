@@ -31,6 +31,7 @@ class WindowBulletin:
     language: str
     summary_version: int | None
     published_at: str
+    source: str = ""  # "file", "feed:<url>", "admin:<user id>"
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class SourceItem:
 def window_bulletins(db: Database, since_utc: str, until_utc: str) -> list[WindowBulletin]:
     """Bulletins published in (since, until], not deleted, oldest first."""
     rows = db.query(
-        "SELECT id, language, summary_version, published_at FROM bulletins "
+        "SELECT id, language, summary_version, published_at, source FROM bulletins "
         "WHERE deleted_at IS NULL AND published_at > ? AND published_at <= ? "
         "ORDER BY published_at, id",
         [since_utc, until_utc],

@@ -336,6 +336,14 @@ def _v16_digest_length(db: Database) -> None:
     db.execute("ALTER TABLE subscribers ADD COLUMN digest_length TEXT")
 
 
+def _v17_sources_off(db: Database) -> None:
+    """The sources each chat turned off (`source_key`): a new source is on for everyone."""
+    db.execute(
+        "CREATE TABLE sources_off (chat_id INTEGER NOT NULL, source TEXT NOT NULL, "
+        "PRIMARY KEY (chat_id, source)) WITHOUT ROWID"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -354,4 +362,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v14_story_topics,
     _v15_sender_lease,
     _v16_digest_length,
+    _v17_sources_off,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -234,3 +235,51 @@ def audit(db: Database, user_id: int | None, action: str, **details: Any) -> Non
         "INSERT INTO audit_log (at, user_id, action, details) VALUES (?, ?, ?, ?)",
         [now_iso(), user_id, action, json.dumps(details, ensure_ascii=False, default=str)],
     )
+
+
+# -- sources a chat reads ------------------------------------------------------------------
+
+INBOX, ADMIN = "inbox", "admin"  # the inbox folder's files; admins' posts
+
+
+def source_key(source: str) -> str:
+    """What a reader turns on or off for a bulletin's `source`: a feed (its URL as
+    configured), the inbox, or the admins' posts."""
+    if source.startswith("feed:"):
+        return source
+    return ADMIN if source.startswith("admin:") else INBOX
+
+
+def sources_off(db: Database, chat_ids: Sequence[int]) -> dict[int, frozenset[str]]:
+    """The sources each of these chats turned off (a chat that turned none off is absent)."""
+    found: dict[int, set[str]] = {}
+    for start in range(0, len(chat_ids), 500):
+        part = list(chat_ids[start : start + 500])
+        marks = ", ".join("?" * len(part))
+        rows = db.execute(
+            f"SELECT chat_id, source FROM sources_off WHERE chat_id IN ({marks})", part
+        ).fetchall()
+        for chat_id, source in rows:
+            found.setdefault(chat_id, set()).add(source)
+    return {chat: frozenset(keys) for chat, keys in found.items()}
+
+
+def set_source(db: Database, chat_id: int, source: str, on: bool) -> None:
+    """Turn one source on (the default) or off for a chat."""
+    if on:
+        db.execute("DELETE FROM sources_off WHERE chat_id = ? AND source = ?", [chat_id, source])
+    else:
+        db.execute(
+            "INSERT OR IGNORE INTO sources_off (chat_id, source) VALUES (?, ?)", [chat_id, source]
+        )
+
+
+def bulletin_sources(db: Database, bulletin_ids: Sequence[int]) -> dict[int, str]:
+    """Each bulletin's `source_key`."""
+    found: dict[int, str] = {}
+    for start in range(0, len(bulletin_ids), 500):
+        part = list(bulletin_ids[start : start + 500])
+        marks = ", ".join("?" * len(part))
+        rows = db.execute(f"SELECT id, source FROM bulletins WHERE id IN ({marks})", part)
+        found.update({b: source_key(source) for b, source in rows.fetchall()})
+    return found

@@ -167,6 +167,69 @@ async def test_each_reader_chooses_the_length_of_their_digest(
     ).fetchone() == ("short",)
 
 
+@pytest.mark.wall_clock
+async def test_a_reader_who_turns_a_source_off_never_gets_its_bulletins(
+    fake: FakeBotApi, app: Application, db: Database
+) -> None:  # type: ignore[type-arg]
+    """/settings → Sources: a toggle a source. Off, its bulletins stay out of the chat's
+    /digest, its pushes and its alerts; the other chats get them as before."""
+    await say(fake, USER, "/subscribe")
+    card = await say(fake, USER, "/settings")
+    listed = await tap(fake, USER, card, buttons(card)["🗞 Sources"])
+    assert "(2 sur 2)" in listed.text
+    inbox = next(d for label, d in buttons(listed).items() if "Fichiers déposés" in label)
+    assert "✅ 📂 Fichiers déposés" in buttons(listed)
+    listed = await tap(fake, USER, listed, inbox)  # the samples came through the inbox
+    assert "⬜ 📂 Fichiers déposés" in buttons(listed) and "(1 sur 2)" in listed.text
+    assert (await say(fake, USER, "/digest")).text.startswith("Rien de nouveau")
+    listed = await tap(fake, USER, listed, inbox)  # on again
+    assert (await say(fake, USER, "/digest")).text.startswith("18 juillet 2025")
+    # pushes and alerts: OTHER wants every bulletin and follows "patriot", admins' posts off
+    for chat in (OTHER, ADMIN):
+        await say(fake, chat, "/subscribe")
+        db.execute("UPDATE subscribers SET mode = 'every' WHERE chat_id = ?", [chat])
+    await say(fake, OTHER, "/follow patriot")
+    card = await say(fake, OTHER, "/settings")
+    listed = await tap(fake, OTHER, card, "src:p:0")
+    admins = next(d for label, d in buttons(listed).items() if "administrateurs" in label)
+    await tap(fake, OTHER, listed, admins)
+    before_other, before_admin = len(fake.messages_to(OTHER)), len(fake.messages_to(ADMIN))
+    await say(fake, ADMIN, "/post")
+    preview = await say(
+        fake, ADMIN, "Bilan express\n\nL'Allemagne finance deux systèmes Patriot pour Kyiv."
+    )
+    await tap(fake, ADMIN, preview, "ad:pub")
+    pushed = [m.text for m in fake.messages_to(ADMIN)[before_admin:]]
+    while not any(t.startswith("🆕") for t in pushed):  # the control chat gets it
+        await fake.reply(ADMIN, before_admin + len(pushed))
+        pushed = [m.text for m in fake.messages_to(ADMIN)[before_admin:]]
+    await settled(db)
+    assert [m.text for m in fake.messages_to(OTHER)[before_other:]] == []
+    assert db.execute("SELECT count(*) FROM outbox WHERE chat_id = ? AND kind != 'digest'",
+                      [OTHER]).fetchone()[0] == 0  # fmt: skip
+    forged = await tap_answer(fake, OTHER, listed, "src:t:0123456789:0")
+    assert forged  # "expired", and nothing changed
+
+
+def test_the_sources_list_names_feeds_by_title_and_pages(db: Database) -> None:
+    from bot.handlers.subscribe import reader_sources, sources_page
+    from storage.feeds import add_admin_feed, record_title
+
+    add_admin_feed(db, "https://news.example/rss")
+    record_title(db, "https://news.example/rss", "Les Nouvelles")
+    configured = [f"https://site{n}.example/feed" for n in range(30)]
+    listed = reader_sources(db, configured)
+    assert len(listed) == 33 and listed[-2:] == [("inbox", None), ("admin", None)]
+    text, rows = sources_page("fr", listed, frozenset({"feed:https://site0.example/feed"}), 0)
+    labels = [label for row in rows for label, _ in row]
+    assert labels[0] == "⬜ site0.example" and "(32 sur 33)" in text
+    assert labels[-2:] == ["▶", "↩️ Retour"]  # 20 a page, then the next page
+    _, last = sources_page("fr", listed, frozenset(), 1)
+    names = [label for row in last for label, _ in row]
+    assert "✅ Les Nouvelles" in names and "✅ ✍️ Publications des administrateurs" in names
+    assert all(len(data.encode()) <= 64 for row in last for _, data in row)
+
+
 async def test_start_subscribe_and_settings(fake: FakeBotApi, db: Database) -> None:
     welcome = await say(fake, USER, "/start")
     assert "Bonjour Lecteur" in welcome.text

@@ -24,9 +24,11 @@ from storage.bulletins import mark_announced, unannounced
 from storage.outbox import EditionRow, enqueue, enqueue_editions, served_periods
 from storage.people import (
     Subscriber,
+    bulletin_sources,
     followed_terms,
     followers_of,
     push_chats,
+    sources_off,
     weekly_subscribers,
 )
 from storage.search import matching_items
@@ -145,9 +147,12 @@ def queue_editions(
     ]
     built: dict[str, Digest] = {}
     stored: dict[str, int] = {}
-    for e in unserved(db, entries, skips=not resend_skipped):
+    waiting = unserved(db, entries, skips=not resend_skipped)
+    offs = sources_off(db, [e.chat_id for e in waiting])
+    for e in waiting:
         edition = edition_for(db, e.chat_id, e.language, e.zone, now, per_bulletin=per_bulletin,
-                              built=built, items=items_for(e.length, length))  # fmt: skip
+                              built=built, items=items_for(e.length, length),
+                              off=offs.get(e.chat_id, frozenset()))  # fmt: skip
         if edition.empty and not send_empty:
             rows.append(EditionRow(e.chat_id, 0, e.period, cut, "skipped", NOTHING_NEW))
             continue
@@ -216,11 +221,11 @@ def announce_new_bulletins(
 
     One message per chat for all that is new at once (five new bulletins are one push
     naming them): chats in "every bulletin" mode get the bulletins, chats following a word
-    one of them mentions get an alert with the matching items. Only subscribed, reachable
-    chats get anything. Bulletins published more than `fresh` ago (a feed's backlog, an
-    archive loaded by hand) are marked announced without a push, and one push names at
-    most the newest `MAX_PUSHED` (a feed of 10,000 recent entries is one message, not
-    10,000)."""
+    one of them mentions get an alert with the matching items; never a bulletin of a source
+    the chat turned off. Only subscribed, reachable chats get anything. Bulletins published
+    more than `fresh` ago (a feed's backlog, an archive loaded by hand) are marked announced
+    without a push, and one push names at most the newest `MAX_PUSHED` (a feed of 10,000
+    recent entries is one message, not 10,000)."""
     pending = unannounced(db)
     if not pending:
         return 0
@@ -231,9 +236,13 @@ def announce_new_bulletins(
         members = members_of(db, [*news, *(b for ids in earlier.values() for b in ids)])
         heard_from = {s: {members[b].outlet for b in ids} for s, ids in earlier.items()}
         fresh_news = once_per_story(news, members, heard_from)
-        for chat_id in push_chats(db):
-            if fresh_news:
-                payloads[chat_id] = {"bulletins": list(fresh_news)}
+        source_of = bulletin_sources(db, news)
+        pushed = push_chats(db)
+        offs = sources_off(db, pushed)
+        for chat_id in pushed:
+            off = offs.get(chat_id, frozenset())
+            if mine := [b for b in fresh_news if source_of.get(b) not in off]:
+                payloads[chat_id] = {"bulletins": mine}
         matches: dict[str, dict[int, list[int]]] = {}
         heard = [b for ids in earlier.values() for b in ids]
         for term in followed_terms(db):  # each word once; then only the chats of those found
@@ -246,11 +255,17 @@ def announce_new_bulletins(
             kept = once_per_story(sorted(hits), members, alerted)
             if kept:
                 matches[term] = {b: hits[b] for b in kept}
-        for chat_id, term in followers_of(db, sorted(matches)):
+        following = followers_of(db, sorted(matches))
+        offs = sources_off(db, sorted({chat_id for chat_id, _ in following}))
+        for chat_id, term in following:
+            off = offs.get(chat_id, frozenset())
+            kept_for = {b: f for b, f in matches[term].items() if source_of.get(b) not in off}
+            if not kept_for:
+                continue
             entry = payloads.setdefault(chat_id, {"bulletins": [], "alert": True})
             entry.setdefault("terms", []).append(term)
             items = entry.setdefault("items", {})
-            for bulletin_id, found in matches[term].items():
+            for bulletin_id, found in kept_for.items():
                 known = items.setdefault(str(bulletin_id), [])
                 known.extend(i for i in found if i not in known)
                 if bulletin_id not in entry["bulletins"]:

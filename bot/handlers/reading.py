@@ -14,7 +14,7 @@ from bot.handlers.common import IN_CHANNELS, Command, Context, chat_language, re
 from bot.i18n import Html, t
 from bot.render import esc, render_digest, shorten
 from storage.bulletins import get_bulletin, get_item, latest_bulletin_id
-from storage.people import get_subscriber
+from storage.people import get_subscriber, sources_off
 
 COMMANDS = [
     Command(
@@ -87,7 +87,8 @@ def _edition(db: Database, chat_id: int, language: str, default_zone: ZoneInfo, 
     if whole_week:  # as a new reader sees it: the last 7 days, all their stories
         return edition_for(db, None, language, zone, now, per_bulletin=per, items=ALL_ITEMS)
     items = items_for(known.digest_length if known else None, length)
-    return edition_for(db, chat_id, language, zone, now, per_bulletin=per, items=items)
+    off = sources_off(db, [chat_id]).get(chat_id, frozenset())
+    return edition_for(db, chat_id, language, zone, now, per_bulletin=per, items=items, off=off)
 
 
 async def cmd_digest(update: Update, context: Context) -> None:

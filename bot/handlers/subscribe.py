@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+from collections.abc import Sequence
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlite_utils import Database
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
@@ -24,7 +28,18 @@ from bot.handlers.common import (
     reply,
 )
 from bot.i18n import LANGUAGE_NAMES, day_name, t
-from storage.people import MODES, Subscriber, subscribe, update_settings
+from bot.render import shorten
+from storage.feeds import admin_feeds, feed_state
+from storage.people import (
+    ADMIN,
+    INBOX,
+    MODES,
+    Subscriber,
+    set_source,
+    sources_off,
+    subscribe,
+    update_settings,
+)
 
 COMMON_ZONES = (
     "Europe/Paris", "Europe/Kyiv", "Europe/London", "Europe/Berlin", "Europe/Warsaw",
@@ -58,9 +73,9 @@ COMMANDS = [
     Command(
         "settings",
         {
-            "fr": "jour, heure, fuseau, langue, envoi, longueur",
-            "en": "day, time, zone, language, delivery, length",
-            "uk": "день, час, пояс, мова, довжина",
+            "fr": "jour, heure, fuseau, langue, envoi, longueur, sources",
+            "en": "day, time, zone, language, delivery, length, sources",
+            "uk": "день, час, пояс, мова, довжина, джерела",
         },
     ),
 ]
@@ -89,7 +104,7 @@ def settings_buttons(language: str, sub: Subscriber) -> Buttons:
         [(t(language, "btn_day"), "set:day"), (t(language, "btn_hour"), "set:hour")],
         [(t(language, "btn_tz"), "set:tz"), (t(language, "btn_language"), "set:lang")],
         [(t(language, "btn_mode"), "set:mode"), (t(language, "btn_length"), "set:len")],
-        [(t(language, toggle[0]), toggle[1])],
+        [(t(language, "btn_sources"), "src:p:0"), (t(language, toggle[0]), toggle[1])],
     ]
 
 
@@ -292,6 +307,80 @@ async def on_text(update: Update, context: Context) -> bool:
     return True
 
 
+SOURCES_PAGE = 20  # sources a page of the list (Telegram: 100 buttons a message at most)
+
+
+def reader_sources(db: Database, configured: Sequence[str]) -> list[tuple[str, str | None]]:
+    """The bot's sources a reader may turn off: each feed (`FEED_URLS`, then the admins'),
+    by its title, then the inbox and the admins' posts: (source key, title or None)."""
+    feeds = list(dict.fromkeys([*configured, *admin_feeds(db)]))
+    listed: list[tuple[str, str | None]] = [(f"feed:{u}", feed_state(db, u).title) for u in feeds]
+    return [*listed, (INBOX, None), (ADMIN, None)]
+
+
+def _tag(key: str) -> str:
+    """A source in button data (64 bytes at most; a feed's URL may be longer)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+def _source_name(language: str, key: str, title: str | None) -> str:
+    if key in (INBOX, ADMIN):
+        return t(language, f"source_{key}")
+    return shorten(title or urlsplit(key[len("feed:") :]).netloc or key, 40)
+
+
+def sources_page(
+    language: str, listed: list[tuple[str, str | None]], off: frozenset[str], page: int
+) -> tuple[str, Buttons]:
+    """One page of the sources list, a toggle each (✅ on, ⬜ off), then paging and Back."""
+    pages = max(1, -(-len(listed) // SOURCES_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = listed[page * SOURCES_PAGE : (page + 1) * SOURCES_PAGE]
+    rows: Buttons = [
+        [(f"{'⬜' if key in off else '✅'} {_source_name(language, key, title)}",
+          f"src:t:{_tag(key)}:{page}")]
+        for key, title in shown
+    ]  # fmt: skip
+    paging = [("◀", f"src:p:{page - 1}")] if page > 0 else []
+    paging += [("▶", f"src:p:{page + 1}")] if page + 1 < pages else []
+    on = sum(1 for key, _ in listed if key not in off)
+    text = t(language, "pick_sources", on=on, total=len(listed))
+    return text, [*rows, *([paging] if paging else []), [(t(language, "btn_back"), "set:menu")]]
+
+
+def _sources_of(db: Database, chat_id: int, configured: Sequence[str]) -> tuple[
+    list[tuple[str, str | None]], frozenset[str]
+]:  # fmt: skip
+    return reader_sources(db, configured), sources_off(db, [chat_id]).get(chat_id, frozenset())
+
+
+def _toggle(db: Database, chat_id: int, key: str) -> None:
+    off = sources_off(db, [chat_id]).get(chat_id, frozenset())
+    set_source(db, chat_id, key, on=key in off)
+
+
+async def on_sources(update: Update, context: Context) -> None:
+    """/settings → Sources: the list, a page at a time; a tap turns one off or on for this
+    chat (its digests, pushes and alerts)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if await refused(update, context):
+        return
+    sub = await chat_row(update, context)
+    settings, store = context.bot_data.ready
+    listed, off = await store.read(_sources_of, sub.chat_id, settings.feed_urls)
+    parts = query.data.split(":")
+    if parts[1] == "t":
+        key = next((k for k, _ in listed if _tag(k) == parts[2]), None)
+        if key is None:  # a source removed since the list was shown, or forged data
+            await query.answer(t(sub.language, "expired"))
+            return
+        await store.write(_toggle, sub.chat_id, key)
+        listed, off = await store.read(_sources_of, sub.chat_id, settings.feed_urls)
+    await query.answer(t(sub.language, "saved") if parts[1] == "t" else None)
+    await edit_or_reply(update, context, *sources_page(sub.language, listed, off, int(parts[-1])))
+
+
 def register(app: Application) -> None:  # type: ignore[type-arg]
     """Add this feature's handlers."""
     app.add_handler(CommandHandler("start", cmd_start, filters=IN_CHANNELS))
@@ -299,6 +388,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("unsubscribe", cmd_unsubscribe, filters=IN_CHANNELS))
     app.add_handler(CommandHandler("settings", cmd_settings, filters=IN_CHANNELS))
     app.add_handler(CallbackQueryHandler(cmd_subscribe, pattern=r"^sub$"))
+    app.add_handler(
+        CallbackQueryHandler(on_sources, pattern=r"^src:(t:[0-9a-f]{10}:\d{1,3}|p:-?\d{1,3})$")
+    )
     app.add_handler(CallbackQueryHandler(cmd_unsubscribe, pattern=r"^unsub$"))
     app.add_handler(
         CallbackQueryHandler(
