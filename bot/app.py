@@ -50,6 +50,7 @@ from bot.handlers.common import (
     is_admin,
     know_the_chat,
     reply,
+    topic_of,
 )
 from bot.i18n import Html, t
 from bot.jobs import alert_job, poll_job, start_sender, stop_sender, tick_job
@@ -251,7 +252,8 @@ async def on_error(update: object, context: Context) -> None:
             if update.callback_query is not None:
                 await update.callback_query.answer(t(chat_language(update, context), "error"))
             else:
-                await context.bot.send_message(chat.id, t(chat_language(update, context), "error"))
+                await context.bot.send_message(chat.id, t(chat_language(update, context), "error"),
+                                               message_thread_id=topic_of(update))  # fmt: skip
         except Exception:  # the error answer must never raise in turn
             log.warning("could not tell the user about the error")
 

@@ -26,6 +26,9 @@ class BotApiMethods:
     webhook: tuple[str, str] | None
     documents: list[tuple[int, str, bytes, str]]
     photos: dict[int, bytes]  # message id → the picture it shows now
+    forums: set[int]
+    closed_topics: set[tuple[int, int]]
+    deleted_topics: set[tuple[int, int]]
     _updates: list[dict[str, Any]]
     _message_ids: itertools.count[int]
     _new_update: asyncio.Event
@@ -35,12 +38,35 @@ class BotApiMethods:
     def user(user_id: int, language: str = "fr", name: str = "Lecteur") -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": name, "language_code": language}
 
-    @staticmethod
-    def chat(chat_id: int, kind: str = "private", title: str = "Groupe") -> dict[str, Any]:
+    def chat(self, chat_id: int, kind: str = "private", title: str = "Groupe") -> dict[str, Any]:
         chat: dict[str, Any] = {"id": chat_id, "type": kind}
         if kind != "private":
             chat["title"] = title
+        if chat_id in self.forums:
+            chat["type"], chat["is_forum"] = "supergroup", True
         return chat
+
+    def _thread(
+        self, chat_id: int, params: dict[str, Any], message_id: int | None = None
+    ) -> dict[str, Any]:
+        """A send's `message_thread_id`, checked as Telegram does: a topic of a forum that
+        is open; the fields the sent message then carries. An edit stays where it was."""
+        if message_id is not None:
+            earlier = [s for s in self.sent if s.message_id == message_id]
+            thread_id = earlier[-1].thread_id if earlier else None
+            return {} if thread_id is None else {"message_thread_id": thread_id,
+                                                 "is_topic_message": True}  # fmt: skip
+        raw = params.get("message_thread_id")
+        if raw is None:
+            return {}
+        thread = int(raw)
+        if chat_id not in self.forums:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if (chat_id, thread) in self.deleted_topics:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if (chat_id, thread) in self.closed_topics:
+            raise ApiError(400, "Bad Request: TOPIC_CLOSED")
+        return {"message_thread_id": thread, "is_topic_message": True}
 
     async def _api_unknown(self, params: dict[str, Any]) -> Any:
         raise ApiError(404, "Not Found: method not found")
@@ -92,7 +118,9 @@ class BotApiMethods:
         if utf16_len(plain) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
         markup = self._markup(params)
-        sent = Sent(chat_id, message_id or next(self._message_ids), plain, text, markup, method)
+        topic = self._thread(chat_id, params, message_id)
+        sent = Sent(chat_id, message_id or next(self._message_ids), plain, text, markup, method,
+                    topic.get("message_thread_id"))  # fmt: skip
         self.sent.append(sent)
         self._sent_event.set()
         return {
@@ -101,6 +129,7 @@ class BotApiMethods:
             "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
             "from": BOT_USER,
             "text": plain,
+            **topic,
             **({"reply_markup": markup} if markup else {}),
         }
 
@@ -152,7 +181,9 @@ class BotApiMethods:
                 and (before[-1].reply_markup == markup)
             ):
                 raise ApiError(400, "Bad Request: message is not modified")
-        sent = Sent(chat_id, message_id or next(self._message_ids), plain, caption, markup, method)
+        topic = self._thread(chat_id, params, message_id)
+        sent = Sent(chat_id, message_id or next(self._message_ids), plain, caption, markup, method,
+                    topic.get("message_thread_id"))  # fmt: skip
         self.photos[sent.message_id] = data
         self.sent.append(sent)
         self._sent_event.set()
@@ -164,6 +195,7 @@ class BotApiMethods:
             "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
             "from": BOT_USER,
             "photo": [size],
+            **topic,
             **({"caption": plain} if plain else {}),
             **({"reply_markup": markup} if markup else {}),
         }
@@ -193,12 +225,13 @@ class BotApiMethods:
         name, data = params.get("_files", {}).get("document", (None, b""))
         if not data:
             raise ApiError(400, "Bad Request: file must be non-empty")
+        topic = self._thread(chat_id, params)
         self.documents.append((chat_id, str(name), data, str(params.get("caption") or "")))
         self._sent_event.set()
         document = {"file_id": "sent", "file_unique_id": "sent", "file_name": name}
         return {"message_id": next(self._message_ids), "date": int(time.time()),
                 "chat": self.chat(chat_id, "private" if chat_id > 0 else "group"),
-                "document": document}  # fmt: skip
+                "document": document, **topic}  # fmt: skip
 
     async def _api_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         return True

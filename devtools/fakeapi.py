@@ -44,6 +44,10 @@ class FakeBotApi(BotApiMethods):
     burst: float = 0.05  # seconds' worth of `rate_limit` tolerated at once (the bucket's size)
     stalls: int = 0  # the next N sendMessage calls hang without being delivered
     stall_seconds: float = 5.0
+    # forum supergroups (topics on) and their topics' state, as Telegram keeps them
+    forums: set[int] = field(default_factory=set)
+    closed_topics: set[tuple[int, int]] = field(default_factory=set)
+    deleted_topics: set[tuple[int, int]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._updates: list[dict[str, Any]] = []
@@ -118,14 +122,18 @@ class FakeBotApi(BotApiMethods):
         chat_type: str = "private",
         language: str = "fr",
         document: dict[str, Any] | None = None,
+        thread_id: int | None = None,
     ) -> dict[str, Any]:
-        """A user's message (text or document) as an update."""
+        """A user's message (text or document) as an update; `thread_id`: written in that
+        topic of a forum (`forums`), as Telegram marks it."""
         msg: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": self.chat(chat_id if chat_id is not None else user_id, chat_type),
             "from": self.user(user_id, language),
         }
+        if thread_id is not None:
+            msg |= {"message_thread_id": thread_id, "is_topic_message": True}
         if text is not None:
             msg["text"] = text
             if text.startswith("/"):
@@ -168,6 +176,11 @@ class FakeBotApi(BotApiMethods):
                     "chat": self.chat(sent.chat_id, kind),
                     "from": BOT_USER,
                     **self._content(sent),
+                    **(
+                        {"message_thread_id": sent.thread_id, "is_topic_message": True}
+                        if sent.thread_id is not None
+                        else {}
+                    ),
                 },
             },
         )

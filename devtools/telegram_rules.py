@@ -95,3 +95,4 @@ class Sent:
     html: str  # as sent
     reply_markup: dict[str, Any] | None
     method: str
+    thread_id: int | None = None  # the forum topic it went to (None: the chat, or General)

@@ -1214,3 +1214,38 @@ async def test_failures_reach_the_alert_chat_grouped(
         assert len(fake.messages_to(ADMIN)) == count
     finally:
         await stop_app(application)
+
+
+FORUM = -100777  # a supergroup with topics on
+
+
+async def in_topic(fake: FakeBotApi, text: str, thread: int | None, user: int = USER) -> Sent:
+    """A user writes in a topic of the forum (None: General); the bot's next message there."""
+    before = len(fake.messages_to(FORUM))
+    fake.message(user, text, chat_id=FORUM, chat_type="supergroup", thread_id=thread)
+    return await fake.reply(FORUM, before)
+
+
+async def test_a_command_in_a_forum_topic_is_answered_in_that_topic(
+    fake: FakeBotApi, app: Application
+) -> None:  # type: ignore[type-arg]
+    """In a forum, an answer goes to the topic the command came from (a reply, a settings
+    card and its edits, a chart), General's to General; a closed topic's refusal of the
+    answer stops nothing."""
+    fake.forums.add(FORUM)
+    fake.chat_admins[FORUM] = {USER}
+    helped = await in_topic(fake, "/help", 7)
+    assert helped.thread_id == 7 and helped.text.startswith("Commandes")
+    assert (await in_topic(fake, "/help", None)).thread_id is None  # General
+    card = await in_topic(fake, "/settings", 7)
+    assert card.thread_id == 7
+    picker = await tap(fake, USER, card, "set:day")
+    assert picker.thread_id == 7 and picker.message_id == card.message_id  # edited in place
+    chart = await in_topic(fake, "/trend drones", 12)
+    assert chart.method == "sendPhoto" and chart.thread_id == 12
+    fake.closed_topics.add((FORUM, 9))
+    before = len(fake.calls("sendMessage"))
+    fake.message(USER, "/help", chat_id=FORUM, chat_type="supergroup", thread_id=9)
+    await fake.wait_calls("sendMessage", before + 1)  # refused: TOPIC_CLOSED
+    assert not [m for m in fake.messages_to(FORUM) if m.thread_id == 9]
+    assert (await in_topic(fake, "/help", 7)).thread_id == 7  # the bot still serves

@@ -193,10 +193,20 @@ async def chat_row(update: Update, context: Context) -> Subscriber:
     return sub
 
 
+def topic_of(update: Update) -> int | None:
+    """The forum topic the update came from (a command, or a button under a message there),
+    so that the answer goes there too; None outside forum topics ("General" included)."""
+    message = update.effective_message
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
 async def reply(
     update: Update, context: Context, text: str, buttons: Buttons = ()
 ) -> Message | None:
-    """Answer in the chat: split under 4096 UTF-16 units, buttons under the last part."""
+    """Answer in the chat (in its topic, in a forum): split under 4096 UTF-16 units, buttons
+    under the last part."""
     chat = update.effective_chat
     if chat is None:
         return None
@@ -204,7 +214,8 @@ async def reply(
     sent = None
     for n, part in enumerate(parts):
         markup = keyboard(buttons) if n == len(parts) - 1 else None
-        sent = await context.bot.send_message(chat.id, part, reply_markup=markup)
+        sent = await context.bot.send_message(chat.id, part, reply_markup=markup,
+                                              message_thread_id=topic_of(update))  # fmt: skip
     return sent
 
 

@@ -42,6 +42,7 @@ from bot.handlers.common import (
     edit_or_reply,
     record,
     reply,
+    topic_of,
     tr,
     user_id,
 )
@@ -294,7 +295,8 @@ async def on_timeout(update: object, context: Context) -> None:
     """The post was left unfinished for `DRAFT_MINUTES`: drop it and say so."""
     if isinstance(update, Update) and drop_draft(context) and update.effective_chat:
         await context.bot.send_message(update.effective_chat.id, tr(update, context,
-                                       "adm_post_expired", minutes=DRAFT_MINUTES))  # fmt: skip
+                                       "adm_post_expired", minutes=DRAFT_MINUTES),
+                                       message_thread_id=topic_of(update))  # fmt: skip
 
 
 async def on_cancel(update: Update, context: Context) -> int:

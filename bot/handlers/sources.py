@@ -25,6 +25,7 @@ from bot.handlers.common import (
     edit_or_reply,
     record,
     reply,
+    topic_of,
     tr,
 )
 from bot.i18n import Html, t
@@ -189,7 +190,8 @@ async def send_opml(update: Update, context: Context) -> None:
     urls = await store.read(polled_feeds, settings.feed_urls)
     document = InputFile(export_opml(urls).encode(), filename="hebdo-feeds.opml")
     await context.bot.send_document(chat.id, document,
-                                    caption=tr(update, context, "adm_opml_export", n=len(urls)))  # fmt: skip
+                                    caption=tr(update, context, "adm_opml_export", n=len(urls)),
+                                    message_thread_id=topic_of(update))  # fmt: skip
 
 
 @admin_only

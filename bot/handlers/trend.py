@@ -20,6 +20,7 @@ from bot.handlers.common import (
     edit_or_reply,
     keyboard,
     reply,
+    topic_of,
 )
 from bot.handlers.search import remember_query
 from bot.i18n import Html, t
@@ -113,7 +114,8 @@ async def show_trend(
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_photo(chat.id, chart.png, caption=chart.caption,
-                                 reply_markup=keyboard(rows))  # fmt: skip
+                                 reply_markup=keyboard(rows),
+                                 message_thread_id=topic_of(update))  # fmt: skip
 
 
 async def cmd_trend(update: Update, context: Context) -> None:
