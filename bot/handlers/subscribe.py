@@ -83,7 +83,7 @@ COMMANDS = [
 
 def settings_text(language: str, sub: Subscriber, default_length: str) -> str:
     """The settings card (`default_length`: the operator's, for a chat that chose none)."""
-    length = sub.digest_length or default_length
+    length = sub.digest_length if sub.digest_length in LENGTH_ITEMS else default_length
     return t(
         language,
         "settings",
