@@ -60,7 +60,7 @@ from bot.render import esc
 from bot.updates import ChatOrderedProcessor
 from storage import open_db
 from storage.bulletins import count_bulletins
-from storage.people import mark_inactive, subscriber_stats
+from storage.people import find_topic, mark_inactive, subscriber_stats
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -242,9 +242,14 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     chat = update.effective_chat if isinstance(update, Update) else None
     if unreachable(error):
-        if chat is not None and context.bot_data.store is not None:
-            await context.bot_data.store.write(mark_inactive, chat.id, str(error))
-            log.info("chat %s marked inactive: %s", chat.id, error)
+        store = context.bot_data.store
+        if chat is not None and store is not None:
+            thread = topic_of(update) if isinstance(update, Update) else None
+            # a closed topic is that topic's reader gone, never the whole group
+            reader = chat.id if thread is None else await store.read(find_topic, chat.id, thread)
+            if reader is not None:
+                await store.write(mark_inactive, reader, str(error))
+                log.info("chat %s marked inactive: %s", reader, error)
         return
     log.error("unhandled error while handling an update", exc_info=error)
     if isinstance(update, Update) and chat is not None:

@@ -344,6 +344,15 @@ def _v17_sources_off(db: Database) -> None:
     )
 
 
+def _v18_topics(db: Database) -> None:
+    """Forum topics as readers of their own: topic `n` is reader `TOPIC_BASE - n` in every
+    table keyed by chat (subscribers, outbox, follows, sources)."""
+    db.execute(
+        "CREATE TABLE topics (n INTEGER PRIMARY KEY AUTOINCREMENT, chat_id INTEGER NOT NULL, "
+        "thread_id INTEGER NOT NULL, UNIQUE (chat_id, thread_id))"
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _v1_core,
     _v1_people,
@@ -363,4 +372,5 @@ MIGRATIONS: list[Callable[[Database], None]] = [
     _v15_sender_lease,
     _v16_digest_length,
     _v17_sources_off,
+    _v18_topics,
 ]

@@ -283,3 +283,47 @@ def bulletin_sources(db: Database, bulletin_ids: Sequence[int]) -> dict[int, str
         rows = db.execute(f"SELECT id, source FROM bulletins WHERE id IN ({marks})", part)
         found.update({b: source_key(source) for b, source in rows.fetchall()})
     return found
+
+
+# -- forum topics: each one a reader of its own ------------------------------------------------
+
+TOPIC_BASE = -(10**15)  # reader ids at or below: forum topics (no Telegram chat id is this low)
+
+
+def is_topic(reader_id: int) -> bool:
+    """The reader is a forum topic (its row is not a Telegram chat's)."""
+    return reader_id <= TOPIC_BASE
+
+
+def find_topic(db: Database, chat_id: int, thread_id: int) -> int | None:
+    """The reader id of a forum's topic, or None if it never talked to the bot."""
+    row = db.execute(
+        "SELECT n FROM topics WHERE chat_id = ? AND thread_id = ?", [chat_id, thread_id]
+    ).fetchone()
+    return TOPIC_BASE - int(row[0]) if row else None
+
+
+def topic_reader(db: Database, chat_id: int, thread_id: int) -> int:
+    """The reader id of a forum's topic, made the first time."""
+    db.execute(
+        "INSERT OR IGNORE INTO topics (chat_id, thread_id) VALUES (?, ?)", [chat_id, thread_id]
+    )
+    found = find_topic(db, chat_id, thread_id)
+    assert found is not None
+    return found
+
+
+def topic_addresses(db: Database, reader_ids: Sequence[int]) -> dict[int, tuple[int, int, str]]:
+    """Where each topic reader's messages go: (chat id, thread id, the reader's language)."""
+    wanted = [TOPIC_BASE - r for r in reader_ids if is_topic(r)]
+    found: dict[int, tuple[int, int, str]] = {}
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        marks = ", ".join("?" * len(part))
+        rows = db.execute(
+            f"SELECT t.n, t.chat_id, t.thread_id, coalesce(s.language, 'fr') FROM topics t "
+            f"LEFT JOIN subscribers s ON s.chat_id = {TOPIC_BASE} - t.n WHERE t.n IN ({marks})",
+            part,
+        ).fetchall()
+        found.update({TOPIC_BASE - n: (chat, thread, lang) for n, chat, thread, lang in rows})
+    return found

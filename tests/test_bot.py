@@ -1249,3 +1249,86 @@ async def test_a_command_in_a_forum_topic_is_answered_in_that_topic(
     await fake.wait_calls("sendMessage", before + 1)  # refused: TOPIC_CLOSED
     assert not [m for m in fake.messages_to(FORUM) if m.thread_id == 9]
     assert (await in_topic(fake, "/help", 7)).thread_id == 7  # the bot still serves
+
+
+async def test_two_topics_of_a_forum_each_get_their_own_digest(
+    fake: FakeBotApi, app: Application, db: Database
+) -> None:  # type: ignore[type-arg]
+    """/subscribe in a topic subscribes that topic: each topic has its own day, language
+    and digest, sent in its own thread; the group itself (General) gets nothing."""
+    from telegram.ext import CallbackContext
+
+    from bot.jobs import tick_job
+    from storage.people import find_topic
+
+    fake.forums.add(FORUM)
+    fake.chat_admins[FORUM] = {USER}
+    for thread in (7, 8):
+        subscribed = await in_topic(fake, "/subscribe", thread)
+        assert subscribed.thread_id == thread and "Abonné" in subscribed.text
+    card = await in_topic(fake, "/settings", 7)
+    english = await tap(fake, USER, card, "setv:lang:en")
+    assert english.thread_id == 7 and "Time zone" in english.text
+    assert "Fuseau" in (await in_topic(fake, "/settings", 8)).text  # topic 8 kept French
+    seven, eight = find_topic(db, FORUM, 7), find_topic(db, FORUM, 8)
+    assert seven is not None and eight is not None and seven != eight
+    assert db.execute("SELECT count(*) FROM subscribers WHERE chat_id = ?", [FORUM]).fetchone()[
+        0
+    ] in (0, 1)
+    now = NOW.astimezone(ZoneInfo("Europe/Paris"))
+    due = [now.weekday(), now.strftime("%H:%M")]
+    db.execute(
+        "UPDATE subscribers SET digest_day = ?, digest_time = ? WHERE chat_id = ?", [*due, seven]
+    )
+    db.execute(
+        "UPDATE subscribers SET digest_day = ? WHERE chat_id = ?",
+        [(now.weekday() + 1) % 7, eight],  # later this week: not yet due
+    )
+    before = len(fake.messages_to(FORUM))
+    await tick_job(CallbackContext(app))
+    first = await fake.reply(FORUM, before)
+    assert first.thread_id == 7 and first.text.startswith("18 July 2025")
+    db.execute(
+        "UPDATE subscribers SET digest_day = ?, digest_time = ? WHERE chat_id = ?", [*due, eight]
+    )
+    await tick_job(CallbackContext(app))
+    second = await fake.reply(FORUM, before + 1)
+    assert second.thread_id == 8 and second.text.startswith("18 juillet 2025")
+    await settled(db)
+    assert [m.thread_id for m in fake.messages_to(FORUM)[before:]] == [7, 8]
+
+
+async def test_a_closed_topic_is_reported_once_and_skipped(
+    fake: FakeBotApi, app: Application, db: Database
+) -> None:  # type: ignore[type-arg]
+    """Telegram refuses a digest for a topic closed since it subscribed (TOPIC_CLOSED): the
+    row is skipped, the topic's subscription paused, the group told once in General."""
+    from telegram.ext import CallbackContext
+
+    from bot.jobs import tick_job
+    from storage.people import find_topic
+
+    fake.forums.add(FORUM)
+    fake.chat_admins[FORUM] = {USER}
+    await in_topic(fake, "/subscribe", 9)
+    nine = find_topic(db, FORUM, 9)
+    now = NOW.astimezone(ZoneInfo("Europe/Paris"))
+    db.execute("UPDATE subscribers SET digest_day = ?, digest_time = ? WHERE chat_id = ?",
+               [now.weekday(), now.strftime("%H:%M"), nine])  # fmt: skip
+    fake.closed_topics.add((FORUM, 9))
+    before = len(fake.messages_to(FORUM))
+    await tick_job(CallbackContext(app))
+    told = await fake.reply(FORUM, before)
+    assert told.thread_id is None and told.text.startswith("Le sujet n° 9 de ce groupe est fermé")
+    await settled(db)
+    await tick_job(CallbackContext(app))  # nothing more: not again, not elsewhere
+    await settled(db)
+    assert len(fake.messages_to(FORUM)) == before + 1
+    assert db.execute("SELECT status FROM outbox WHERE chat_id = ?", [nine]).fetchall() == [
+        ("skipped",)
+    ]
+    assert db.execute("SELECT active FROM subscribers WHERE chat_id = ?", [nine]).fetchone() == (0,)
+    assert db.execute("SELECT active FROM subscribers WHERE chat_id = ?", [FORUM]).fetchone() in (
+        None,
+        (1,),
+    )

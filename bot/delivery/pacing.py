@@ -50,12 +50,15 @@ class Pacer:
 
 
 def unreachable(exc: BaseException | None) -> bool:
-    """Telegram says the chat is gone for us: the bot was blocked or removed, or the chat
-    does not exist (the one test, for the sender and for the bot's error handler)."""
+    """Telegram says the chat is gone for us: the bot was blocked or removed, the chat does
+    not exist, or the forum topic was closed or deleted (the one test, for the sender and
+    for the bot's error handler)."""
     if isinstance(exc, Forbidden):
         return True
     text = str(exc).lower()
-    return isinstance(exc, BadRequest) and ("chat not found" in text or "chat_id is empty" in text)
+    gone = ("chat not found", "chat_id is empty", "topic_closed", "topic_deleted",
+            "message thread not found")  # fmt: skip
+    return isinstance(exc, BadRequest) and any(reason in text for reason in gone)
 
 
 def utc_now() -> datetime:

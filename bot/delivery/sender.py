@@ -53,6 +53,7 @@ from bot.delivery.pacing import (
     unreachable,
     utc_now,
 )
+from bot.i18n import t
 from storage.outbox import (
     Delivery,
     claim,
@@ -66,7 +67,7 @@ from storage.outbox import (
     release,
     stranded,
 )
-from storage.people import mark_inactive
+from storage.people import is_topic, mark_inactive, topic_addresses
 from storage.store import Store, StoreClosed
 from storage.tx import transaction
 
@@ -115,6 +116,9 @@ class Sender:
         self.bot_username = bot_username
         self.chat_next: dict[int, float] = {}
         self.rendered: dict[int, list[str]] = {}  # digest → its parts, for all its chats
+        # a forum topic's reader id → (chat, thread, language): where its messages go
+        self.addresses: dict[int, tuple[int, int, str]] = {}
+        self.reported: set[int] = set()  # topics found closed: their group was told, once
         self.outcomes: list[RowResult] = []  # sent or given up, not yet written
         self._flushing = asyncio.Lock()  # one batch of outcomes written at a time
         self._next_commit: asyncio.Future[None] | None = None  # the write slots wait for
@@ -306,7 +310,8 @@ class Sender:
             self.outcomes.append(RowResult(d, "sent", ids, at=self.now().isoformat()))
             return
         for part in parts[len(ids) :]:
-            await self._chat_turn(d.chat_id)  # waiting for this chat holds no one else's slot
+            chat = self.addresses[d.chat_id][0] if d.chat_id in self.addresses else d.chat_id
+            await self._chat_turn(chat)  # waiting for this chat holds no one else's slot
             async with self.concurrency:
                 outcome = await self._send_part(d, part, ids)
                 if outcome is None:  # accepted: recorded before this slot sends anything else
@@ -322,6 +327,7 @@ class Sender:
         """Each claimed row's message parts, or why it cannot be rendered (on a reader
         thread, one call for the whole claim); a digest is rendered once for all its chats."""
         rendered: dict[int, list[str] | Exception] = {}
+        self.addresses.update(topic_addresses(db, [d.chat_id for d in rows if is_topic(d.chat_id)]))
         for d in rows:
             try:
                 if d.kind != "digest":
@@ -346,13 +352,14 @@ class Sender:
     async def _send_part(self, d: Delivery, text: str, ids: list[int]) -> RowResult | None:
         """Send one part; None on success (its id appended), else the row's outcome."""
         as_plain = False
+        chat, thread, _ = self.addresses.get(d.chat_id, (d.chat_id, 0, ""))
         while True:
             await self.pacer.wait()
             try:
                 if as_plain:
-                    ids.append(await send_text(self.bot, d.chat_id, plain(text)))
+                    ids.append(await send_text(self.bot, chat, plain(text), thread=thread))
                 else:
-                    ids.append(await send_text(self.bot, d.chat_id, text, ParseMode.HTML))
+                    ids.append(await send_text(self.bot, chat, text, ParseMode.HTML, thread))
                 return None
             except RetryAfter as exc:
                 wait = _seconds(exc.retry_after)
@@ -364,6 +371,8 @@ class Sender:
             except BadRequest as exc:
                 reason = str(exc).lower()
                 if unreachable(exc):
+                    if d.chat_id in self.addresses:
+                        await self._topic_gone(d.chat_id, str(exc))
                     return RowResult(d, "skipped", list(ids), f"chat not found: {exc}")
                 if "can't parse entities" in reason and not as_plain:
                     log.error("BUG: Telegram refused our HTML for delivery %d: %s", d.id, exc)
@@ -375,6 +384,20 @@ class Sender:
             except TelegramError as exc:
                 return self._transient(d, ids, exc)
 
+    async def _topic_gone(self, reader: int, error: str) -> None:
+        """A forum topic refused its message (closed or deleted): its subscription is paused
+        (the row is skipped and the reader marked unreachable) and the group is told once,
+        in General, in the topic's language."""
+        if reader in self.reported:
+            return
+        self.reported.add(reader)
+        chat, thread, language = self.addresses[reader]
+        try:
+            await send_text(self.bot, chat, t(language, "topic_gone", thread=thread))
+        except TelegramError as exc:
+            log.info("could not tell chat %s that topic %s is gone (%s; %s)", chat, thread,
+                     exc, error)  # fmt: skip
+
     def _transient(self, d: Delivery, ids: list[int], exc: Exception) -> RowResult:
         attempts = d.attempts + 1
         error = f"{type(exc).__name__}: {exc}"
@@ -383,7 +406,9 @@ class Sender:
         return RowResult(d, "retry", list(ids), error, self.now() + backoff(attempts))
 
 
-async def send_text(bot: Bot, chat_id: int, text: str, parse_mode: str | None = None) -> int:
+async def send_text(
+    bot: Bot, chat_id: int, text: str, parse_mode: str | None = None, thread: int = 0
+) -> int:
     """`sendMessage`, its answer's message id. The same request, answer and errors as
     `Bot.send_message` (its `_post` checks the answer and raises `RetryAfter`, `Forbidden`,
     `BadRequest`…), without building a `telegram.Message` from the answer: about 170
@@ -391,6 +416,8 @@ async def send_text(bot: Bot, chat_id: int, text: str, parse_mode: str | None = 
     data: dict[str, Any] = {"chat_id": chat_id, "text": text}
     if parse_mode is not None:
         data["parse_mode"] = parse_mode
+    if thread:  # a forum topic's
+        data["message_thread_id"] = thread
     answer = await bot._post("sendMessage", data)  # the documented endpoint, its raw answer
     return int(answer["message_id"])
 

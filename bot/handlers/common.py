@@ -21,7 +21,15 @@ from bot.config import DAYS, Settings
 from bot.i18n import language_of, t
 from bot.render import split_blocks
 from bot.text.analyze import Analyzer, analyzer_for
-from storage.people import Subscriber, audit, ensure_chat, get_subscriber
+from storage.people import (
+    Subscriber,
+    audit,
+    ensure_chat,
+    find_topic,
+    get_subscriber,
+    is_topic,
+    topic_reader,
+)
 from storage.store import Store
 
 if TYPE_CHECKING:
@@ -102,6 +110,9 @@ class ChatData:
     # the language the chat chose (None: it has no row), read once: see `know_the_chat`
     language: str | None = None
     language_known: bool = False
+    # a forum's topics that talked to the bot: thread → reader id, reader id → its language
+    topics: dict[int, int] = field(default_factory=dict)
+    topic_languages: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,22 +157,40 @@ async def know_the_chat(update: Update, context: Context) -> None:
     that write the chat's row keep it up to date (`remember`)."""
     data = context.chat_data
     chat = update.effective_chat
-    if chat is None or data is None or data.language_known:
+    if chat is None or data is None:
         return
     _, store = context.bot_data.ready
-    remember(context, await store.read(get_subscriber, chat.id))
+    thread = topic_of(update)
+    if thread is not None and thread not in data.topics:
+        reader = await store.read(find_topic, chat.id, thread)
+        if reader is not None:
+            data.topics[thread] = reader
+            remember(context, await store.read(get_subscriber, reader))
+    if not data.language_known:
+        remember(context, await store.read(get_subscriber, chat.id))
 
 
 def remember(context: Context, sub: Subscriber | None) -> None:
-    """The chat's row as just read or written: its language is the one to answer in."""
-    if context.chat_data is not None:
-        context.chat_data.language = sub.language if sub is not None else None
-        context.chat_data.language_known = True
+    """The chat's (or a topic's) row as just read or written: its language is the one to
+    answer in."""
+    if context.chat_data is None:
+        return
+    if sub is not None and is_topic(sub.chat_id):
+        context.chat_data.topic_languages[sub.chat_id] = sub.language
+        return
+    context.chat_data.language = sub.language if sub is not None else None
+    context.chat_data.language_known = True
 
 
 def chat_language(update: Update, context: Context) -> str:
-    """The chat's chosen language, else the user's Telegram language, else French."""
+    """The topic's or the chat's chosen language, else the user's Telegram language, else
+    French."""
     data = context.chat_data
+    thread = topic_of(update)
+    if data is not None and thread is not None and thread in data.topics:
+        chosen = data.topic_languages.get(data.topics[thread])
+        if chosen is not None:
+            return chosen
     if update.effective_chat is not None and data is not None and data.language is not None:
         return data.language
     user = update.effective_user
@@ -173,17 +202,40 @@ def tr(update: Update, context: Context, key: str, /, **values: Any) -> str:
     return t(chat_language(update, context), key, **values)
 
 
+async def reader_id(update: Update, context: Context) -> int:
+    """Who is asking: the chat, or in a forum the topic the update came from (each topic
+    a reader of its own: subscription, settings, follows, sources)."""
+    chat = update.effective_chat
+    assert chat is not None
+    thread = topic_of(update)
+    if thread is None:
+        return chat.id
+    data = context.chat_data
+    if data is not None and thread in data.topics:
+        return data.topics[thread]
+    _, store = context.bot_data.ready
+    reader = await store.write(topic_reader, chat.id, thread)
+    if data is not None:
+        data.topics[thread] = reader
+    return reader
+
+
 async def chat_row(update: Update, context: Context) -> Subscriber:
-    """The chat's subscriber row, created with defaults the first time (on the writer)."""
+    """The chat's (in a forum, the topic's) subscriber row, created with defaults the first
+    time (on the writer)."""
     settings, store = context.bot_data.ready
     chat = update.effective_chat
     assert chat is not None
     user = update.effective_user
+    reader = await reader_id(update, context)
+    title = chat.title or (user.full_name if user else None)
+    if reader != chat.id:
+        title = f"{title or chat.id} · #{topic_of(update)}"
     sub = await store.write(
         ensure_chat,
-        chat.id,
+        reader,
         chat.type,
-        chat.title or (user.full_name if user else None),
+        title,
         language=language_of(user.language_code if user else None),
         timezone=settings.timezone,
         digest_day=settings.digest_day,

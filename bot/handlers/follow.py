@@ -12,6 +12,7 @@ from bot.handlers.common import (
     chat_language,
     chat_row,
     edit_or_reply,
+    reader_id,
     refused,
     reply,
 )
@@ -75,7 +76,7 @@ async def cmd_following(update: Update, context: Context) -> None:
     assert chat is not None
     language = chat_language(update, context)
     _, store = context.bot_data.ready
-    follows = await store.read(list_follows, chat.id)
+    follows = await store.read(list_follows, await reader_id(update, context))
     if not follows:
         await edit_or_reply(update, context, t(language, "following_none"))
         return

@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler
 
 from bot.digest import ALL_ITEMS, Edition, chat_zone, edition_for, items_for
-from bot.handlers.common import IN_CHANNELS, Command, Context, chat_language, reply
+from bot.handlers.common import IN_CHANNELS, Command, Context, chat_language, reader_id, reply
 from bot.i18n import Html, t
 from bot.render import esc, render_digest, shorten
 from storage.bulletins import get_bulletin, get_item, latest_bulletin_id
@@ -74,7 +74,8 @@ async def chat_edition(update: Update, context: Context, *, whole_week: bool = F
     chat = update.effective_chat
     assert chat is not None
     language = chat_language(update, context)
-    return await store.read(_edition, chat.id, language, settings.tz, context.bot_data.clock(),
+    reader = await reader_id(update, context)
+    return await store.read(_edition, reader, language, settings.tz, context.bot_data.clock(),
                             settings.summary_items, settings.digest_length,
                             whole_week)  # fmt: skip
 
