@@ -117,14 +117,15 @@ async def test_the_first_run_shows_a_digest_results_and_a_chart(
     assert f"CONSOLE_SAMPLES={tmp_path / 'nowhere'}: no such folder" in capsys.readouterr().err
 
 
-def test_the_readmes_first_run_is_what_the_console_prints(tmp_path: Path) -> None:
-    """The README's console session, typed into `python -m bot console` as `make run` starts
-    it on a fresh clone (its own `data/console.db`, the samples): every line the README
-    shows is printed (`…` marks a cut)."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    session = readme.split("```console\n", 1)[1].split("```", 1)[0].splitlines()
+@pytest.mark.parametrize("page", ["README.md", "docs/readers.md"])
+def test_the_docs_console_sessions_are_what_the_console_prints(tmp_path: Path, page: str) -> None:
+    """The README's first run and the reader's guide's /settings screens, typed into
+    `python -m bot console` as `make run` starts it on a fresh clone (its own
+    `data/console.db`, the samples): every line they show is printed (`…` marks a cut)."""
+    text = (ROOT / page).read_text(encoding="utf-8")
+    session = text.split("```console\n", 1)[1].split("```", 1)[0].splitlines()
     typed = [line[len("you> ") :] for line in session if line.startswith("you> ")]
-    shown = [line for line in session[1:] if not line.startswith("you> ")]
+    shown = [line for line in session if not line.startswith(("you> ", "$ "))]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "CONSOLE_SAMPLES": str(SAMPLES)}
     env.pop("CONSOLE_DATABASE_PATH", None)
     done = subprocess.run(
