@@ -24,7 +24,7 @@ from bot.digest import (
     parse_week,
     week_digest,
 )
-from bot.i18n import t
+from bot.i18n import counted, t
 from bot.ingest import (
     Outcome,
     Rejected,
@@ -252,7 +252,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings, db: Database) -> in
         return 0
     if not results.hits and results.total:
         last = (results.total - 1) // results.per_page
-        print(f"Page {results.page} is past the last one ({last}): {results.total} result(s).")
+        print(f"Page {results.page} is past the last one ({last}): "
+              f"{counted(results.total, 'result')}.")  # fmt: skip
     elif not results.hits:
         print(f"Nothing found for {query!r}.")
     for typed, shown in results.corrections:

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from bot.cli_archive import output_file
 from bot.config import Settings
+from bot.i18n import counted
 from bot.ingest import (
     expand_paths,
     ingest_paths,
@@ -50,7 +51,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings, db: Database) -> int
     found = problems(db)
     for problem in found:
         print(problem)
-    print(f"{settings.database_path}: {'ok' if not found else f'{len(found)} problem(s)'}")
+    print(f"{settings.database_path}: {'ok' if not found else counted(len(found), 'problem')}")
     return 1 if found else 0
 
 
@@ -208,7 +209,7 @@ def cmd_opml(args: argparse.Namespace, settings: Settings, db: Database) -> int:
             except OSError as exc:
                 print(f"{args.path}: {exc.strerror or exc}", file=sys.stderr)
                 return 1
-            print(f"exported {len(urls)} feed(s) to {args.path}")
+            print(f"exported {counted(len(urls), 'feed')} to {args.path}")
         else:
             print(document, end="")
         return 0

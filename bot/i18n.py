@@ -53,6 +53,11 @@ def plural(lang: str, n: int) -> str:
     return "one" if n == 1 else "other"
 
 
+def counted(n: int, noun: str) -> str:
+    """`1 result`, `3 results`: an English count, for the command line (which speaks English)."""
+    return f"{n} {noun}" if plural("en", n) == "one" else f"{n} {noun}s"
+
+
 LANGUAGE_NAMES = {code: lang.name for code, lang in LANGUAGES.items()}
 
 

@@ -156,7 +156,7 @@ async def test_preview_is_what_send_digest_delivers_and_new_readers_get_current_
 
     confirm = await say(fake, ADMIN, "/send_digest")
     done = await tap(fake, ADMIN, confirm, "ad:send:2025-W29")
-    assert "1 résumé(s) en file d’envoi" in done.text
+    assert "Résumés en file d’envoi : 1 ;" in done.text
     delivered = await digest_number(fake, ADMIN, 2)  # the first was the preview
     assert delivered.html == preview.html  # byte for byte
 
@@ -208,7 +208,7 @@ async def test_send_digest_reaches_a_chat_whose_slot_found_nothing_new(
     confirm = await say(fake, ADMIN, "/send_digest")
     assert "<b>1</b> abonné hebdomadaire" in confirm.html
     done = await tap(fake, ADMIN, confirm, "ad:send:2026-W49")
-    assert "1 résumé(s) en file d’envoi" in done.text
+    assert "Résumés en file d’envoi : 1 ;" in done.text
     digest = await fake.reply(A, before)
     assert digest.text.startswith("2 décembre 2026\n1 bulletin\n") and "Lviv" in digest.text
     await settled(db)

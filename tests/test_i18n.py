@@ -173,3 +173,18 @@ def test_a_message_with_one_count_agrees_with_it(key: str) -> None:
             assert "(s)" not in said, (language, n, said)
     assert "1 problème ces" in t("fr", "alert_report", n=1, minutes=5)
     assert "4 problems in" in t("en", "alert_report", n=4, minutes=5)
+
+
+def test_no_message_says_s_in_brackets() -> None:
+    """A count agrees with its noun (plural forms), or stands after a colon ("doublons : 2"):
+    no catalogue text hedges with "(s)"."""
+    for language, catalogue in CATALOGUES.items():
+        for key, message in catalogue.items():
+            forms = message.values() if isinstance(message, dict) else [message]
+            assert not any("(s)" in f.replace("http(s)", "") for f in forms), (language, key)
+
+
+def test_the_command_line_counts_in_english() -> None:
+    from bot.i18n import counted
+
+    assert [counted(n, "result") for n in (0, 1, 2)] == ["0 results", "1 result", "2 results"]
