@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from storage.batches import rows_for
 from storage.bulletins import now_iso
 from storage.tx import transaction
 
@@ -253,14 +254,9 @@ def source_key(source: str) -> str:
 def sources_off(db: Database, chat_ids: Sequence[int]) -> dict[int, frozenset[str]]:
     """The sources each of these chats turned off (a chat that turned none off is absent)."""
     found: dict[int, set[str]] = {}
-    for start in range(0, len(chat_ids), 500):
-        part = list(chat_ids[start : start + 500])
-        marks = ", ".join("?" * len(part))
-        rows = db.execute(
-            f"SELECT chat_id, source FROM sources_off WHERE chat_id IN ({marks})", part
-        ).fetchall()
-        for chat_id, source in rows:
-            found.setdefault(chat_id, set()).add(source)
+    sql = "SELECT chat_id, source FROM sources_off WHERE chat_id IN ({marks})"
+    for chat_id, source in rows_for(db, sql, chat_ids):
+        found.setdefault(chat_id, set()).add(source)
     return {chat: frozenset(keys) for chat, keys in found.items()}
 
 
@@ -276,13 +272,8 @@ def set_source(db: Database, chat_id: int, source: str, on: bool) -> None:
 
 def bulletin_sources(db: Database, bulletin_ids: Sequence[int]) -> dict[int, str]:
     """Each bulletin's `source_key`."""
-    found: dict[int, str] = {}
-    for start in range(0, len(bulletin_ids), 500):
-        part = list(bulletin_ids[start : start + 500])
-        marks = ", ".join("?" * len(part))
-        rows = db.execute(f"SELECT id, source FROM bulletins WHERE id IN ({marks})", part)
-        found.update({b: source_key(source) for b, source in rows.fetchall()})
-    return found
+    sql = "SELECT id, source FROM bulletins WHERE id IN ({marks})"
+    return {b: source_key(source) for b, source in rows_for(db, sql, bulletin_ids)}
 
 
 # -- forum topics: each one a reader of its own ------------------------------------------------
@@ -315,15 +306,9 @@ def topic_reader(db: Database, chat_id: int, thread_id: int) -> int:
 
 def topic_addresses(db: Database, reader_ids: Sequence[int]) -> dict[int, tuple[int, int, str]]:
     """Where each topic reader's messages go: (chat id, thread id, the reader's language)."""
+    sql = (f"SELECT t.n, t.chat_id, t.thread_id, coalesce(s.language, 'fr') FROM topics t "
+           f"LEFT JOIN subscribers s ON s.chat_id = {TOPIC_BASE} - t.n "
+           "WHERE t.n IN ({marks})")  # fmt: skip
     wanted = [TOPIC_BASE - r for r in reader_ids if is_topic(r)]
-    found: dict[int, tuple[int, int, str]] = {}
-    for start in range(0, len(wanted), 500):
-        part = wanted[start : start + 500]
-        marks = ", ".join("?" * len(part))
-        rows = db.execute(
-            f"SELECT t.n, t.chat_id, t.thread_id, coalesce(s.language, 'fr') FROM topics t "
-            f"LEFT JOIN subscribers s ON s.chat_id = {TOPIC_BASE} - t.n WHERE t.n IN ({marks})",
-            part,
-        ).fetchall()
-        found.update({TOPIC_BASE - n: (chat, thread, lang) for n, chat, thread, lang in rows})
-    return found
+    return {TOPIC_BASE - n: (chat, thread, language)
+            for n, chat, thread, language in rows_for(db, sql, wanted)}  # fmt: skip

@@ -9,11 +9,13 @@ id is its first report's."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
+
+from storage.batches import rows_for
 
 
 @dataclass(frozen=True)
@@ -42,23 +44,16 @@ def probe_hits(
     return hits
 
 
-def _rows_for(db: Database, sql: str, ids: Sequence[int]) -> Iterator[Any]:
-    """The rows of `sql` (whose `{marks}` stands for the ids) for these ids, 500 at a time."""
-    for start in range(0, len(ids), 500):
-        part = list(ids[start : start + 500])
-        yield from db.execute(sql.format(marks=",".join("?" * len(part))), part)
-
-
 def signatures(db: Database, bulletin_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     """The stored signatures (as saved) of these bulletins."""
     sql = "SELECT bulletin_id, signature FROM story_members WHERE bulletin_id IN ({marks})"
-    return {b: json.loads(sig) for b, sig in _rows_for(db, sql, bulletin_ids)}
+    return {b: json.loads(sig) for b, sig in rows_for(db, sql, bulletin_ids)}
 
 
 def story_ids(db: Database, bulletin_ids: Sequence[int]) -> dict[int, int]:
     """The story of each of these bulletins that has one."""
     sql = "SELECT bulletin_id, story_id FROM story_members WHERE bulletin_id IN ({marks})"
-    return {b: s for b, s in _rows_for(db, sql, bulletin_ids)}
+    return {b: s for b, s in rows_for(db, sql, bulletin_ids)}
 
 
 def stories_near(db: Database, story_ids: Sequence[int], since: str, until: str) -> dict[int, int]:
@@ -78,7 +73,7 @@ def members_of(db: Database, bulletin_ids: Sequence[int]) -> dict[int, Member]:
     """Each of these bulletins' story and outlet (a bulletin not filed yet is absent)."""
     sql = ("SELECT bulletin_id, story_id, outlet FROM story_members "
            "WHERE bulletin_id IN ({marks})")  # fmt: skip
-    return {row[0]: Member(*row) for row in _rows_for(db, sql, bulletin_ids)}
+    return {row[0]: Member(*row) for row in rows_for(db, sql, bulletin_ids)}
 
 
 def topics_of(db: Database, bulletin_ids: Sequence[int]) -> dict[tuple[int, int], Member]:
@@ -86,7 +81,7 @@ def topics_of(db: Database, bulletin_ids: Sequence[int]) -> dict[tuple[int, int]
     `bulletin_id`), story and outlet."""
     sql = ("SELECT of_bulletin, section, bulletin_id, story_id, outlet FROM story_members "
            "WHERE of_bulletin IN ({marks})")  # fmt: skip
-    return {(r[0], r[1]): Member(*r[2:]) for r in _rows_for(db, sql, bulletin_ids)}
+    return {(r[0], r[1]): Member(*r[2:]) for r in rows_for(db, sql, bulletin_ids)}
 
 
 def new_topic_id(db: Database) -> int:
@@ -154,7 +149,7 @@ def told_before(db: Database, bulletin_ids: Sequence[int]) -> dict[int, list[int
            "AND m.story_id IN ({marks}) ORDER BY m.bulletin_id")  # fmt: skip
     found: dict[int, list[int]] = {}
     asked = set(bulletin_ids)
-    for story_id, bulletin_id in _rows_for(db, sql, wanted):
+    for story_id, bulletin_id in rows_for(db, sql, wanted):
         if bulletin_id not in asked:
             found.setdefault(story_id, []).append(bulletin_id)
     return found
