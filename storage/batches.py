@@ -9,7 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 
-def rows_for(db: Database, sql: str, ids: Sequence[int]) -> Iterator[Any]:
+def rows_for(db: Database, sql: str, ids: Sequence[Any]) -> Iterator[Any]:
     """The rows of `sql` (whose `{marks}` stands for the ids) for these ids, 500 at a time."""
     for start in range(0, len(ids), 500):
         part = list(ids[start : start + 500])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from storage.batches import rows_for
 from storage.bulletins import now_iso
 
 
@@ -42,6 +44,12 @@ def feed_state(db: Database, url: str) -> FeedState:
     rows = db.query(f"SELECT {_COLUMNS} FROM feeds WHERE url = ?", [url])
     found = next(iter(rows), None)
     return FeedState(**found) if found else FeedState(url, None, None, 0, None, None, None)
+
+
+def feed_titles(db: Database, urls: Sequence[str]) -> dict[str, str | None]:
+    """Each known feed's own title (None until a document gave one), in one read."""
+    sql = "SELECT url, title FROM feeds WHERE url IN ({marks})"
+    return {url: title for url, title in rows_for(db, sql, urls)}
 
 
 def record_moved(db: Database, url: str, location: str, at: str, why: str) -> None:

@@ -295,6 +295,15 @@ async def test_group_settings_for_chat_admins_only(fake: FakeBotApi, db: Databas
     assert db.execute(
         "SELECT subscribed FROM subscribers WHERE chat_id = ?", [GROUP]
     ).fetchone() == (1,)
+    # a member who is not an admin taps the card's Length and Sources buttons: refused
+    card = await say(fake, USER, "/settings", chat=GROUP, chat_type="group")
+    listed = await tap(fake, USER, card, "src:p:0")
+    inbox = next(d for label, d in buttons(listed).items() if "Fichiers" in label)
+    for data in ("setv:len:long", inbox, "src:p:0"):
+        assert "administrateurs" in await tap_answer(fake, OTHER, listed, data)
+    assert db.execute("SELECT digest_length FROM subscribers WHERE chat_id = ?",
+                      [GROUP]).fetchone() == (None,)  # fmt: skip
+    assert db.execute("SELECT count(*) FROM sources_off").fetchone() == (0,)
     # plain text in a group is not a search
     before = len(fake.messages_to(GROUP))
     fake.message(OTHER, "patriot", chat_id=GROUP, chat_type="group")

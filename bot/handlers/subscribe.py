@@ -29,7 +29,7 @@ from bot.handlers.common import (
 )
 from bot.i18n import LANGUAGE_NAMES, day_name, t
 from bot.render import shorten
-from storage.feeds import admin_feeds, feed_state
+from storage.feeds import admin_feeds, feed_titles
 from storage.people import (
     ADMIN,
     INBOX,
@@ -314,7 +314,8 @@ def reader_sources(db: Database, configured: Sequence[str]) -> list[tuple[str, s
     """The bot's sources a reader may turn off: each feed (`FEED_URLS`, then the admins'),
     by its title, then the inbox and the admins' posts: (source key, title or None)."""
     feeds = list(dict.fromkeys([*configured, *admin_feeds(db)]))
-    listed: list[tuple[str, str | None]] = [(f"feed:{u}", feed_state(db, u).title) for u in feeds]
+    titles = feed_titles(db, feeds)
+    listed: list[tuple[str, str | None]] = [(f"feed:{u}", titles.get(u)) for u in feeds]
     return [*listed, (INBOX, None), (ADMIN, None)]
 
 
