@@ -310,8 +310,7 @@ class Sender:
             self.outcomes.append(RowResult(d, "sent", ids, at=self.now().isoformat()))
             return
         for part in parts[len(ids) :]:
-            chat = self.addresses[d.chat_id][0] if d.chat_id in self.addresses else d.chat_id
-            await self._chat_turn(chat)  # waiting for this chat holds no one else's slot
+            await self._chat_turn(self._address(d.chat_id)[0])  # holds no one else's slot
             async with self.concurrency:
                 outcome = await self._send_part(d, part, ids)
                 if outcome is None:  # accepted: recorded before this slot sends anything else
@@ -352,7 +351,7 @@ class Sender:
     async def _send_part(self, d: Delivery, text: str, ids: list[int]) -> RowResult | None:
         """Send one part; None on success (its id appended), else the row's outcome."""
         as_plain = False
-        chat, thread, _ = self.addresses.get(d.chat_id, (d.chat_id, 0, ""))
+        chat, thread = self._address(d.chat_id)
         while True:
             await self.pacer.wait()
             try:
@@ -383,6 +382,11 @@ class Sender:
                 return self._transient(d, ids, exc)
             except TelegramError as exc:
                 return self._transient(d, ids, exc)
+
+    def _address(self, reader: int) -> tuple[int, int]:
+        """Where a reader's messages go: (chat, thread; 0 outside forum topics)."""
+        found = self.addresses.get(reader)
+        return (found[0], found[1]) if found else (reader, 0)
 
     async def _topic_gone(self, reader: int, error: str) -> None:
         """A forum topic refused its message (closed or deleted): its subscription is paused
