@@ -355,9 +355,11 @@ def _sources_of(db: Database, chat_id: int, configured: Sequence[str]) -> tuple[
     return reader_sources(db, configured), sources_off(db, [chat_id]).get(chat_id, frozenset())
 
 
-def _toggle(db: Database, chat_id: int, key: str) -> None:
+def _toggle(db: Database, chat_id: int, key: str) -> frozenset[str]:
+    """Turn `key` off, or on if it was off; the chat's sources now off."""
     off = sources_off(db, [chat_id]).get(chat_id, frozenset())
     set_source(db, chat_id, key, on=key in off)
+    return off - {key} if key in off else off | {key}
 
 
 async def on_sources(update: Update, context: Context) -> None:
@@ -376,8 +378,7 @@ async def on_sources(update: Update, context: Context) -> None:
         if key is None:  # a source removed since the list was shown, or forged data
             await query.answer(t(sub.language, "expired"))
             return
-        await store.write(_toggle, sub.chat_id, key)
-        listed, off = await store.read(_sources_of, sub.chat_id, settings.feed_urls)
+        off = await store.write(_toggle, sub.chat_id, key)
     await query.answer(t(sub.language, "saved") if parts[1] == "t" else None)
     await edit_or_reply(update, context, *sources_page(sub.language, listed, off, int(parts[-1])))
 
