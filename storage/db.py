@@ -36,6 +36,10 @@ def migrate(db: Database) -> int:
         )
     for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
         with transaction(db):
+            # read again under the write lock: another connection opening the same new file
+            # (a thread of the bot, `send` beside it) may have applied it meanwhile
+            if schema_version(db) >= number:
+                continue
             migration(db)
             db.execute(f"PRAGMA user_version = {number}")
         log.info("database migrated to version %d (%s)", number, migration.__doc__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,17 @@ def test_reopening_is_a_no_op(db_path: Path) -> None:
     assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema
     assert db.execute("SELECT count(*) FROM audit_log").fetchone()[0] == 1
     db.close()
+
+
+def test_connections_opening_a_fresh_database_at_once_migrate_it_once(db_path: Path) -> None:
+    """The bot's threads, or `send` started beside the bot, open a new file together: each
+    migration is applied once, by whichever holds the write lock first; the others see the
+    version it wrote instead of failing on "table already exists"."""
+    with ThreadPoolExecutor(6) as pool:
+        opened = list(pool.map(lambda _: open_db(db_path, check_same_thread=False), range(6)))
+    assert {schema_version(db) for db in opened} == {len(MIGRATIONS)}
+    for db in opened:
+        db.close()
 
 
 def test_not_a_database(tmp_path: Path) -> None:
