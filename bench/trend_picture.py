@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.chart import render
 from bot.delivery.pacing import plain
 from bot.ingest import Limits, expand_paths, ingest_paths
+from bot.picture import render
 from bot.text.analyze import analyzer_for
 from bot.trend import caption, trend
 from storage import open_db

@@ -60,7 +60,7 @@ def cmd_trend(args: argparse.Namespace, settings: Settings, db: Database) -> int
         if found.empty(mode):
             print("Nothing to draw: no topic is mentioned in these weeks.", file=sys.stderr)
             return 1
-        from bot.chart import render  # matplotlib: only when a picture is asked for
+        from bot.picture import render  # matplotlib: only when a picture is asked for
 
         try:
             args.png.write_bytes(render(found, mode, language))

@@ -9,6 +9,7 @@ import re
 import struct
 import warnings
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -18,15 +19,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlite_utils import Database
 
-from bot.chart import HEIGHT, WIDTH, render
 from bot.cli import main
-from bot.config import Settings
 from bot.ingest import Limits, expand_paths, ingest_paths
+from bot.picture import HEIGHT, WIDTH, render
 from bot.query import QueryError
 from bot.text.analyze import analyzer_for
 from bot.trend import Series, Trend, Week, caption, split_topics, trend
 from devtools.fakeapi import FakeBotApi
 from devtools.telegram_rules import Sent
+from storage import open_db
 from storage.bulletins import set_deleted
 from storage.trend import archive_version
 from tests.conftest import SAMPLES
@@ -40,10 +41,14 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-def archive(db: Database, limits: Limits) -> Database:
-    ingest_paths(db, list(expand_paths([SAMPLES])), limits)
-    assert add_history(db, limits) > 30
-    return db
+def archive(db_path: Path, limits: Limits) -> Iterator[Database]:
+    """The samples and the history in a database of their own: no bot (this module's `db`
+    is the running bot's)."""
+    database = open_db(db_path)
+    ingest_paths(database, list(expand_paths([SAMPLES])), limits)
+    assert add_history(database, limits) > 30
+    yield database
+    database.close()
 
 
 def monday_of(moment: str) -> date:
@@ -200,7 +205,7 @@ def test_every_label_is_on_the_canvas_and_clear_of_the_others(
     from matplotlib import rc_context
     from matplotlib.text import Text
 
-    from bot.chart import STYLE, draw
+    from bot.picture import STYLE, draw
     from storage import open_db
 
     source = archive
@@ -258,7 +263,7 @@ def _weeks(values: list[int]) -> list[Week]:
 def test_peak_labels_never_cover_each_other_or_the_legend(shapes: list[list[int]]) -> None:
     from matplotlib import rc_context
 
-    from bot.chart import STYLE, draw
+    from bot.picture import STYLE, draw
 
     found = Trend([Series(f"sujet {n}", _weeks(v)) for n, v in enumerate(shapes)],
                   weeks=len(shapes[0]))  # fmt: skip
@@ -543,7 +548,7 @@ def test_a_bulletin_stored_between_the_frame_and_the_count_is_left_out(
 
 
 async def test_charts_are_counted_one_at_a_time_on_one_reader(
-    archive: Database, settings: Settings
+    archive: Database, db_path: Path
 ) -> None:
     """However many charts are asked for at once, counting holds one reader thread (the
     other stays free for searches and the chats' own reads), and a chart asked for twice
@@ -567,7 +572,7 @@ async def test_charts_are_counted_one_at_a_time_on_one_reader(
             finally:
                 busy -= 1
 
-    store, cache = Watched(settings.database_path), ChartCache()
+    store, cache = Watched(db_path), ChartCache()
     try:
         asked = ["drones", "missiles", "drones", "Kharkov, drones"]
         charts = await asyncio.gather(*(
