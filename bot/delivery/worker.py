@@ -23,12 +23,16 @@ def clock_from(start: datetime) -> Callable[[], datetime]:
 
 
 def sender_bot(settings: Settings) -> Bot:
-    """The sender's own Bot: the aiohttp transport, no rate limiter (the sender paces)."""
+    """The sender's own Bot: the aiohttp transport, no rate limiter (the sender paces). It
+    never asks for updates: that slot gets the same transport, not an httpx client of its
+    own that would load a CA bundle for nothing."""
+    transport = AiohttpRequest(settings.send_concurrency)
     return Bot(
         settings.telegram_bot_token or "",
         base_url=settings.telegram_api_base_url,
         base_file_url=settings.telegram_file_base_url,
-        request=AiohttpRequest(settings.send_concurrency),
+        request=transport,
+        get_updates_request=transport,
     )
 
 
