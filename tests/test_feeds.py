@@ -217,7 +217,6 @@ def test_not_a_feed(db: Database, limits: Limits, site: FeedSite) -> None:
     assert "announces no feed" in (feed_state(db, url).last_error or "")
 
 
-@pytest.mark.wall_clock
 def test_a_bad_entry_or_feed_stops_nothing(db: Database, limits: Limits, site: FeedSite) -> None:
     report = poll(db, limits, site.url("/bad-entry"), site.url("/junk"), site.url("/atom"))
     assert [o.status for o in report.outcomes] == ["added", "rejected", "added", "added"]
@@ -226,7 +225,6 @@ def test_a_bad_entry_or_feed_stops_nothing(db: Database, limits: Limits, site: F
     assert feed_state(db, site.url("/atom")).last_ok_at is not None
 
 
-@pytest.mark.wall_clock
 def test_an_invalid_character_loses_only_its_own_text(
     db: Database, limits: Limits, site: FeedSite
 ) -> None:
@@ -249,7 +247,6 @@ def _fails_on(marker: bytes):  # type: ignore[no-untyped-def]
     return fragile
 
 
-@pytest.mark.wall_clock
 def test_an_entry_the_parser_fails_on_is_refused_alone(
     db: Database, limits: Limits, site: FeedSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -464,7 +461,6 @@ def test_redirects_to_private_addresses_are_refused(
         asyncio.run(outside())
 
 
-@pytest.mark.wall_clock
 def test_an_entry_keeps_its_link_to_the_original(
     db: Database, limits: Limits, site: FeedSite
 ) -> None:
@@ -500,7 +496,6 @@ def test_a_home_page_leads_to_its_feed(db: Database, limits: Limits, site: FeedS
         discover(site.url("/junk"), timeout=1.0, max_bytes=1_000_000)
 
 
-@pytest.mark.wall_clock
 def test_a_teaser_is_completed_from_its_article(
     db: Database, limits: Limits, site: FeedSite
 ) -> None:
@@ -527,7 +522,6 @@ def test_the_same_article_read_again_keeps_its_text() -> None:
         assert extract_article(ARTICLE.encode(), "https://news.example/kyiv") == first
 
 
-@pytest.mark.wall_clock
 def test_a_teaser_stays_when_the_page_fails_or_says_less_or_expansion_is_off(
     db: Database, limits: Limits, site: FeedSite
 ) -> None:
@@ -548,7 +542,6 @@ def test_a_teaser_stays_when_the_page_fails_or_says_less_or_expansion_is_off(
     assert site.hits("/kyiv") == []  # expansion off: the page is never fetched
 
 
-@pytest.mark.wall_clock
 def test_the_same_article_from_two_feeds_is_stored_once(
     db: Database, limits: Limits, site: FeedSite
 ) -> None:
@@ -570,7 +563,6 @@ def test_the_same_article_from_two_feeds_is_stored_once(
     assert len(list_bulletins(db)) == 2
 
 
-@pytest.mark.wall_clock
 def test_a_copy_under_another_title_is_merged(db: Database, limits: Limits, site: FeedSite) -> None:
     body = ARTICLE_WORDS.replace("&", "&amp;")
     one = f"""<rss version="2.0"><channel><title>A</title><item><guid>a</guid>

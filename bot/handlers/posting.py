@@ -107,11 +107,11 @@ class Draft:
         """Left unfinished for more than `DRAFT_MINUTES`."""
         return time.monotonic() - self.started > DRAFT_MINUTES * 60
 
-    def submission(self, user_id: int) -> Submission:
+    def submission(self, user_id: int, now: datetime) -> Submission:
         """What ingestion receives: a text's or a file's `date: 2025-07-18` first line dates
         it and is not published (else a file keeps its name, and its date if it holds one;
-        a text is dated now); an edited title replaces the text's own first heading; an
-        untitled text takes its first sentence. Raises `BadDate`."""
+        a text is dated `now`, the bot's clock); an edited title replaces the text's own
+        first heading; an untitled text takes its first sentence. Raises `BadDate`."""
         source = f"admin:{user_id}"
         if self.data is not None:
             name = self.file_name or "post.txt"
@@ -119,14 +119,14 @@ class Draft:
             if found_bytes := _DATE_BYTES.match(data):
                 data, published = data[found_bytes.end() :], _dated(found_bytes[1].decode())
             return Submission(source, name, data=data, title=self.title, retitle=True,
-                              published=published)  # fmt: skip
+                              published=published, received=now)  # fmt: skip
         text = "\n\n".join(self.parts)
         published = None
         if found := _DATE_LINE.match(text):
             text = text[found.end() :]
             published = _dated(found[1])
         return Submission(source, "", text=text, title=self.title, published=published,
-                          retitle=True)  # fmt: skip
+                          retitle=True, received=now)  # fmt: skip
 
 
 def _draft(context: Context) -> Draft | None:
@@ -175,7 +175,7 @@ def drop_draft(context: Context) -> bool:
 async def _prepare(update: Update, context: Context, draft: Draft) -> NewBulletin:
     """The draft as a bulletin (parsed and summarised in a worker thread); may raise Rejected."""
     settings, _ = context.bot_data.ready
-    submission = draft.submission(user_id(update))
+    submission = draft.submission(user_id(update), context.bot_data.clock())
     return await asyncio.to_thread(prepare, submission, limits_for(settings))
 
 
