@@ -102,7 +102,10 @@ def insert_bulletin(db: Database, new: NewBulletin) -> int:
                 ],
             )
         except sqlite3.IntegrityError:
-            raise find_duplicate(db, new) or DuplicateBulletin(0) from None
+            duplicate = find_duplicate(db, new)
+            if duplicate is None:
+                raise  # another constraint: the bulletin is refused, not a duplicate of nothing
+            raise duplicate from None
         bulletin_id = int(cursor.lastrowid or 0)
         db.conn.executemany(
             'INSERT INTO sections (bulletin_id, idx, heading, start, "end") VALUES (?, ?, ?, ?, ?)',
