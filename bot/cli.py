@@ -33,6 +33,7 @@ from bot.cli_service import (
 from bot.cli_trend import add_parser as add_trend_parser
 from bot.cli_trend import cmd_trend
 from bot.config import LANGUAGES, ConfigError, Settings, load_settings
+from bot.ingest.bulk import BATCH, BULK_FROM
 from bot.logs import setup_logging
 from bot.maintenance import prepare_database
 from storage import open_db
@@ -80,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--bulk", action="store_true",
+                   help=f"prepare on every core, store {BATCH} bulletins a transaction "
+                        f"(automatic from {BULK_FROM:,} files)")  # fmt: skip
 
     p = sub.add_parser("poll", help="ingest the inbox folder and the feeds once")
     p.add_argument("--json", action="store_true")

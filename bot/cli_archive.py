@@ -34,6 +34,7 @@ from bot.ingest import (
     poll_sources,
     prepare,
 )
+from bot.ingest.bulk import BULK_FROM, ingest_bulk
 from bot.ingest.pipeline import read_file
 from bot.query import USAGE
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, search
@@ -54,7 +55,7 @@ class _Progress:
     def __init__(self, total: int, enabled: bool) -> None:
         self.total, self.done, self.enabled = total, 0, enabled and total > 1
 
-    def __call__(self, _path: Path, _outcome: Outcome) -> None:
+    def __call__(self, _source: object, _outcome: Outcome) -> None:
         self.done += 1
         if self.enabled:
             width = 30
@@ -85,8 +86,12 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, db: Database) -> in
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # (setLevel: the children's cached levels are cleared)
     try:
-        report = ingest_paths(db, paths, limits_for(settings), on_done=progress,
-                              known_suffix=True)  # fmt: skip
+        if args.bulk or len(paths) >= BULK_FROM:
+            report = ingest_bulk(db, paths, limits_for(settings), on_done=progress,
+                                 known_suffix=True)  # fmt: skip
+        else:
+            report = ingest_paths(db, paths, limits_for(settings), on_done=progress,
+                                  known_suffix=True)  # fmt: skip
     finally:
         quiet.setLevel(level)
     if args.json:
