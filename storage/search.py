@@ -268,14 +268,20 @@ def analysed_range(db: Database, first: int, last: int) -> list[tuple[int, str, 
 
 
 def bulletin_ranges(db: Database, bulletin_ids: list[int]) -> dict[int, tuple[int, int, int]]:
-    """For each live (not deleted) bulletin: its first and last item ids and item count."""
+    """For each live (not deleted) bulletin: its first and last item ids and item count.
+
+    A bulletin's items are stored together (`insert_bulletin`: seq 0..n-1, consecutive ids,
+    never deleted one by one), so two seeks in the (bulletin_id, seq) index give its first
+    and last item: counting them one by one cost ~10 ms for a search's 500 candidates."""
     if not bulletin_ids:
         return {}
     marks = ",".join("?" * len(bulletin_ids))
     rows = db.execute(
-        "SELECT i.bulletin_id, min(i.id), max(i.id), count(*) FROM items i "
-        "JOIN bulletins b ON b.id = i.bulletin_id "
-        f"WHERE i.bulletin_id IN ({marks}) AND b.deleted_at IS NULL GROUP BY i.bulletin_id",
+        "SELECT b.id, f.id, l.id, l.seq + 1 FROM bulletins b "
+        "JOIN items f ON f.bulletin_id = b.id AND f.seq = 0 "
+        "JOIN items l ON l.bulletin_id = b.id "
+        "AND l.seq = (SELECT max(seq) FROM items m WHERE m.bulletin_id = b.id) "
+        f"WHERE b.id IN ({marks}) AND b.deleted_at IS NULL",
         bulletin_ids,
     ).fetchall()
     return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}

@@ -14,7 +14,8 @@ from bot.maintenance import prepare_database
 from bot.query import parse_query
 from bot.search import HIGHLIGHT_END, HIGHLIGHT_START, QueryError, search
 from bot.text.analyze import Analyzer, analyzer_for, load_variants
-from storage.search import SearchSyntaxError, index_fingerprint
+from storage.bulletins import set_deleted
+from storage.search import SearchSyntaxError, bulletin_ranges, index_fingerprint
 from tests.conftest import SAMPLES
 
 NOW = datetime(2025, 7, 20, tzinfo=UTC)
@@ -272,3 +273,18 @@ def test_every_example_in_welcome_and_help_finds_something(db: Database, limits:
     for example in examples:
         results = search(db, example, analyzer_for(), now=NOW, per_page=5)
         assert results.hits, f"{language}: {example!r} finds nothing"
+
+
+def test_bulletin_ranges_are_the_items_counted(archive: Database) -> None:
+    """Each live bulletin's first and last item and item count, as a plain count gives them."""
+    ids = [b for (b,) in archive.execute("SELECT id FROM bulletins")]
+    assert set_deleted(archive, ids[1], True)
+    counted = {
+        b: (first, last, n)
+        for b, first, last, n in archive.execute(
+            "SELECT bulletin_id, min(id), max(id), count(*) FROM items GROUP BY bulletin_id"
+        )
+        if b != ids[1]
+    }
+    assert bulletin_ranges(archive, [*ids, 10**6]) == counted
+    assert len(counted) == len(ids) - 1 >= 4
