@@ -35,9 +35,11 @@ class AiohttpRequest(BaseRequest):
             )
 
     async def shutdown(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        # taken before closing: the sender's Bot holds this transport twice (calls and
+        # updates) and shuts both down at once
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
 
     async def do_request(
         self,
