@@ -237,3 +237,29 @@ def test_failed_insert_leaves_nothing(db: Database, limits: Limits) -> None:
     with pytest.raises(Exception, match="NOT NULL"):
         insert_bulletin(db, broken)
     assert table_counts(db) == {"bulletins": 0, "sections": 0, "items": 0, "search_fts": 0}
+
+
+def test_a_story_that_cannot_be_filed_leaves_its_bulletin_stored(
+    db: Database, limits: Limits, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The bulletin and its story are one transaction, but filing the story in a savepoint
+    of it: a story that fails is logged and left to the next start's filing; the bulletin
+    is kept and reported added (it was once reported rejected though stored)."""
+    from datetime import UTC, datetime
+
+    from bot.stories import file_recent
+    from bot.text.analyze import analyzer_for
+
+    db.execute("CREATE TEMP TRIGGER refuse BEFORE INSERT ON story_members "
+               "BEGIN SELECT RAISE(ABORT, 'no story today'); END")  # fmt: skip
+    name = "2025-07-16-bilan.txt"
+    outcome = ingest(db, Submission("file", name, data=FRENCH.encode()), limits)
+    assert outcome.status == "added" and outcome.bulletin_id is not None
+    assert "could not be filed in a story" in caplog.text
+    assert db.execute("SELECT count(*) FROM story_members").fetchone()[0] == 0
+    assert table_counts(db)["items"] > 0
+    db.execute("DROP TRIGGER refuse")
+    assert file_recent(db, analyzer_for(), datetime(2025, 7, 17, tzinfo=UTC)) == 1
+    assert db.execute("SELECT bulletin_id FROM story_members").fetchall() == [
+        (outcome.bulletin_id,)
+    ]

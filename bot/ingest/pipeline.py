@@ -28,6 +28,7 @@ from bot.text.analyze import Analyzer, analyzer_for
 from storage.bulletins import DuplicateBulletin, insert_bulletin
 from storage.models import NewBulletin, NewItem, Terms
 from storage.store import Writes, writes_to
+from storage.tx import transaction
 
 log = logging.getLogger(__name__)
 
@@ -182,15 +183,25 @@ def _too_big(size: int, limit: int) -> str:
 
 
 def store(db: Database, bulletin: NewBulletin, name: str) -> Outcome:
-    """Store a prepared bulletin and file it in its story; a duplicate is reported, not
-    raised."""
-    try:
-        bulletin_id = insert_bulletin(db, bulletin)
-    except DuplicateBulletin as dup:
-        return Outcome(name, "duplicate", dup.existing_id, bulletin.title, merged=dup.merged)
-    log.info("added bulletin %d %r (%s)", bulletin_id, bulletin.title, bulletin.language)
-    file_story(db, bulletin_id, source=bulletin.source, published_at=bulletin.published_at,
-               terms=bulletin.story_terms, topics=bulletin.topic_terms)  # fmt: skip
+    """Store a prepared bulletin and file it in its story, in one transaction (one commit,
+    where the bulletin and each report filed took one each); a duplicate is reported, not
+    raised. If filing it fails, the bulletin is kept, and filed at the next start."""
+    with transaction(db):
+        try:
+            bulletin_id = insert_bulletin(db, bulletin)
+        except DuplicateBulletin as dup:
+            return Outcome(name, "duplicate", dup.existing_id, bulletin.title, merged=dup.merged)
+        log.info("added bulletin %d %r (%s)", bulletin_id, bulletin.title, bulletin.language)
+        try:
+            with transaction(db):  # a savepoint: a story that fails leaves the bulletin
+                file_story(db, bulletin_id, source=bulletin.source,
+                           published_at=bulletin.published_at, terms=bulletin.story_terms,
+                           topics=bulletin.topic_terms)  # fmt: skip
+        except sqlite3.OperationalError:
+            raise  # the database itself: nothing is stored
+        except Exception:
+            log.exception("bulletin %d could not be filed in a story (it will be at the "
+                          "next start)", bulletin_id)  # fmt: skip
     return Outcome(name, "added", bulletin_id, bulletin.title)
 
 
