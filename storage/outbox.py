@@ -283,10 +283,15 @@ def record_part(db: Database, delivery_id: int, message_ids: list[int]) -> None:
     _update(db, delivery_id, message_ids=json.dumps(message_ids))
 
 
-def mark_sent(db: Database, delivery_id: int, message_ids: list[int], sent_at: str) -> None:
-    """Every part delivered."""
-    _update(db, delivery_id, status="sent", message_ids=json.dumps(message_ids), last_error=None,
-            sent_at=sent_at, lease_until=None)  # fmt: skip
+def mark_sent_many(db: Database, sent: list[tuple[int, list[int], str]]) -> None:
+    """Every part of these rows (id, message ids, sent at) delivered, in one statement: at
+    1,000 messages/s one statement a row was most of the writer's share of the CPU."""
+    now = now_iso()
+    db.conn.executemany(
+        "UPDATE outbox SET status = 'sent', message_ids = ?, last_error = NULL, sent_at = ?, "
+        "lease_until = NULL, updated_at = ? WHERE id = ?",
+        [(json.dumps(ids), at, now, delivery_id) for delivery_id, ids, at in sent],
+    )
 
 
 def mark_retry(db: Database, delivery_id: int, at: str, error: str) -> None:

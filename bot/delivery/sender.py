@@ -61,7 +61,7 @@ from storage.outbox import (
     hold_sender_lease,
     mark_final,
     mark_retry,
-    mark_sent,
+    mark_sent_many,
     next_due_at,
     record_part,
     release,
@@ -440,7 +440,7 @@ def _write_outcomes(db: Database, outcomes: list[RowResult]) -> None:
             if o.status == "progress":
                 record_part(db, d.id, o.message_ids)
             elif o.status == "sent":
-                mark_sent(db, d.id, o.message_ids, o.at)
+                continue  # below, all in one statement (a row has one outcome in a batch)
             elif o.status == "retry":
                 assert o.retry_at is not None
                 mark_retry(db, d.id, o.retry_at.isoformat(), o.error)
@@ -450,6 +450,8 @@ def _write_outcomes(db: Database, outcomes: list[RowResult]) -> None:
                 mark_final(db, d.id, o.status, o.error)
                 if o.status == "skipped":
                     mark_inactive(db, d.chat_id, o.error)
+        mark_sent_many(db, [(o.delivery.id, o.message_ids, o.at) for o in outcomes
+                            if o.status == "sent"])  # fmt: skip
 
 
 def _seconds(value: Any) -> float:
