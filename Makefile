@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: run test lint typecheck pytest bench clean lock
+.PHONY: run test lint typecheck pytest pytest-main pytest-timing bench clean lock
 
 # pytest's workers (pytest-xdist); tests marked `timing` then run alone, on an idle machine.
 JOBS ?= 2
@@ -48,11 +48,19 @@ typecheck: $(VENV)/.installed-dev
 
 # One run: every test, the `wall_clock` ones at the real clock and at five frozen moments
 # (tests/conftest.py: FROZEN), the others each at one frozen moment of their own.
-pytest: $(VENV)/.installed-dev
+pytest: pytest-main pytest-timing
+
+pytest-main: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) -m "not timing"
+
+pytest-timing: $(VENV)/.installed-dev
 	$(VENV)/bin/pytest -p no:cacheprovider -m timing
 
-test: lint typecheck pytest
+# mypy beside the main pass (its workers leave a core idle part of the time), then the
+# `timing` tests alone
+test: lint
+	$(MAKE) --no-print-directory -j2 typecheck pytest-main
+	$(MAKE) --no-print-directory pytest-timing
 
 # requirements.txt: the runtime dependencies pinned, from a fresh virtualenv (needs the registry)
 lock:
