@@ -108,3 +108,49 @@ def test_cli_ingest_bulk_prints_what_ingest_prints(
         printed.append(capsys.readouterr().out)
     assert printed[0] == printed[1]
     assert printed[1].splitlines()[-1] == "added 15, duplicates 1, rejected 3"
+
+
+def _children() -> list[int]:
+    """This process's child processes (Linux: /proc)."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    return pids
+
+
+def test_a_worker_killed_mid_import_stops_it_instead_of_hanging(
+    tmp_path: Path, limits: Limits
+) -> None:
+    """A worker dying (the kernel's out-of-memory killer, an operator's kill) while it holds
+    files of the next batch: the import raises at once; the batches stored before stay."""
+    import os
+    import signal
+    import threading
+    from concurrent.futures.process import BrokenProcessPool
+
+    paths = archive_folder(tmp_path / "in")
+    db = open_db(tmp_path / "bulk.db", check_same_thread=False)
+    before = set(_children())
+    outcome: list[BaseException | None] = []
+
+    def killed_after_the_first_batch(_source: object, _outcome: object) -> None:
+        if not outcome:
+            outcome.append(None)
+            for pid in set(_children()) - before:  # the pool's workers
+                os.kill(pid, signal.SIGKILL)
+
+    def run() -> None:
+        try:
+            ingest_bulk(db, paths, limits, known_suffix=True, batch=4, workers=2,
+                        on_done=killed_after_the_first_batch)  # fmt: skip
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the import waited for ever for a dead worker"
+    assert isinstance(outcome[-1], BrokenProcessPool)
+    # whole batches only: the first (3 new and a copy), and the second if its files were
+    # prepared before the kill
+    assert db.execute("SELECT count(*) FROM bulletins").fetchone()[0] in (3, 7)

@@ -11,8 +11,9 @@ The same pipeline as `ingest_paths`, organised for throughput:
   back alone and reported, the others are kept.
 
 Outcomes are reported (`on_done`) once their batch is committed. The database failing
-(full, locked, read-only) stops the import: the batch being written is rolled back, the
-batches before it stay. For the command line only: the pool forks the process.
+(full, locked, read-only), or a worker dying (killed, out of memory: `BrokenProcessPool`),
+stops the import: the batch being written is rolled back, the batches before it stay. For
+the command line only: the pool forks the process.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 
@@ -104,14 +106,16 @@ def ingest_bulk(
     report = Report()
     chunks = _batches(sources, max(1, batch))
     processes = max(1, workers or os.cpu_count() or 1)
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # a pool that notices a worker dying (killed, out of memory): the import stops with
+    # BrokenProcessPool instead of waiting for ever for the batch that worker held
+    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork")) as pool:
         chunk = next(chunks, None)
-        ahead = pool.map_async(_prepare, chunk, chunksize=8) if chunk else None
+        ahead = pool.map(_prepare, chunk, chunksize=8) if chunk else None
         while chunk is not None and ahead is not None:
-            prepared: Sequence[Prepared] = ahead.get()
+            prepared: list[Prepared] = list(ahead)
             done, chunk = chunk, next(chunks, None)
             # the next batch is prepared while this one is stored
-            ahead = pool.map_async(_prepare, chunk, chunksize=8) if chunk else None
+            ahead = pool.map(_prepare, chunk, chunksize=8) if chunk else None
             outcomes = []
             with transaction(db):
                 for name, got in prepared:
