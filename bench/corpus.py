@@ -7,7 +7,9 @@ numbers, quotations, several sections each with its own heading.
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 PLACES = [
@@ -95,5 +97,12 @@ def bulletin(rng: random.Random, number: int, target_bytes: int = 4000) -> tuple
 
 def bulletins(count: int, seed: int = 1230, target_bytes: int = 4000) -> list[tuple[str, str]]:
     """`count` bulletins, the same for the same seed."""
+    return list(itertools.islice(stream(seed, target_bytes), count))
+
+
+def stream(seed: int = 1230, target_bytes: int = 4000) -> Iterator[tuple[str, str]]:
+    """Bulletins one at a time, for ever: the first `count` are `bulletins(count, seed)`
+    (an archive of a million is never held in memory)."""
     rng = random.Random(seed)
-    return [bulletin(rng, i, target_bytes) for i in range(count)]
+    for i in itertools.count():
+        yield bulletin(rng, i, target_bytes)

@@ -35,7 +35,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from bench.search import archive, percentiles
+from bench.search import archive, describe, percentiles
 from bot.chart import ChartCache, make_chart
 from bot.running import settle_after_start
 from bot.search import search
@@ -179,7 +179,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
     path = archive(args.bulletins)
-    print(f"{args.bulletins} bulletins ({path.name})")
+    print(f"{args.bulletins} bulletins ({path.name}): {describe(path)}")
     met = asyncio.run(measure(str(path), args.runs))
     print("all targets met" if met else "some target MISSED")
 
