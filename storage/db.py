@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import sqlite3
+import threading
 from pathlib import Path
 from typing import IO
 
@@ -127,7 +128,8 @@ def backup(db: Database, target: str | Path) -> Path:
     written beside it under a temporary name and renamed into place; return its path."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
+    # a name of its own: connections opening the file at once may each copy it
+    partial = target.with_name(f".{target.name}.{os.getpid()}-{threading.get_ident()}.partial")
     copy = sqlite3.connect(str(partial))
     try:
         db.conn.backup(copy, pages=1024)
