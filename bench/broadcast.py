@@ -33,8 +33,8 @@ from telegram import Bot
 from bot.config import Settings
 from bot.delivery.schedule import queue_due_digests
 from bot.delivery.sender import Sender
-from bot.delivery.transport import AiohttpRequest
 from bot.ingest import Limits, expand_paths, ingest_paths
+from bot.transport import AiohttpRequest
 from storage import open_db
 from storage.people import ensure_chat, set_subscribed
 from storage.store import Store

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import ssl
 import time
 from typing import Any
 
-import httpx
 from sqlite_utils import Database
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -27,7 +24,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.alerts import ALERT_MINUTES, AlertCollector
 from bot.config import Settings
@@ -61,6 +57,7 @@ from bot.jobs import alert_job, poll_job, start_sender, stop_sender, tick_job
 from bot.languages import READER_LANGUAGES
 from bot.maintenance import prepare_database
 from bot.render import esc
+from bot.transport import AiohttpRequest
 from bot.updates import ChatOrderedProcessor
 from storage import open_db
 from storage.bulletins import count_bulletins
@@ -267,19 +264,10 @@ async def on_error(update: object, context: Context) -> None:
             log.warning("could not tell the user about the error")
 
 
-@functools.cache
-def tls_context() -> ssl.SSLContext:
-    """One TLS context (httpx's default: certifi's authorities) for the bot's clients of the
-    Bot API: each client loading the bundle again costs about 40 ms of CPU."""
-    return httpx.create_ssl_context()
-
-
-def bot_api_requests() -> tuple[HTTPXRequest, HTTPXRequest]:
-    """The Bot API clients, as the builder makes them (a pool of 256 for calls, one
-    connection for getUpdates, PTB's timeouts) but sharing one TLS context."""
-    tls = {"verify": tls_context()}
-    return (HTTPXRequest(connection_pool_size=256, httpx_kwargs=tls),
-            HTTPXRequest(connection_pool_size=1, httpx_kwargs=tls))  # fmt: skip
+def bot_api_requests() -> tuple[AiohttpRequest, AiohttpRequest]:
+    """The Bot API clients (aiohttp, `bot.transport`): a pool of 256 connections for calls,
+    one for getUpdates, PTB's timeouts."""
+    return AiohttpRequest(connections=256), AiohttpRequest(connections=1)
 
 
 def build_application(settings: Settings, *, rate_limit: bool = True) -> Application:  # type: ignore[type-arg]

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 REDACTED = "[redacted]"
-_NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "aiohttp.access")
+_NOISY = ("httpx", "httpcore", "telegram.ext.Updater", "apscheduler", "aiohttp.access",
+          "aiohttp.client")  # fmt: skip
 
 
 def install_redaction(secrets: Iterable[str | None]) -> None:

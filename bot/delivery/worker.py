@@ -11,8 +11,8 @@ from telegram import Bot
 from bot.config import Settings
 from bot.delivery.schedule import queue_what_is_due
 from bot.delivery.sender import Sender
-from bot.delivery.transport import AiohttpRequest
 from bot.text.analyze import analyzer_for
+from bot.transport import AiohttpRequest
 from storage.store import Store
 
 
