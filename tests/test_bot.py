@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -861,6 +861,37 @@ def test_fake_api_validates_html() -> None:
     for bad in ("<b>x", "<script>x</script>", "</b>", "a & b", "<b><i>x</b></i>"):
         with pytest.raises(ApiError):
             parse_html(bad)
+
+
+async def test_a_slot_that_has_come_brings_the_digest_at_once(
+    fake: FakeBotApi,
+    app: Application,  # type: ignore[type-arg]
+) -> None:
+    """Subscribing, or moving one's slot, to a slot this week has passed brings the week's
+    edition right after the answer — not at the next minute's tick (stopped here)."""
+    assert app.job_queue is not None
+    for job in app.job_queue.get_jobs_by_name("tick"):
+        job.enabled = False
+
+    def digest_to(chat: int) -> Callable[[Sent], bool]:
+        return lambda s: s.chat_id == chat and s.text.startswith("18 juillet 2025")
+
+    # NOW is Friday 22:00 in Paris: the slot set first, then the subscription
+    card = await say(fake, USER, "/settings")
+    await tap(fake, USER, card, "setv:hour:22")
+    await tap(fake, USER, card, "setv:day:4")
+    assert not [s for s in fake.sent if digest_to(USER)(s)]  # not subscribed: nothing
+    answer = await say(fake, USER, "/subscribe")
+    assert answer.text.startswith("🔔")
+    digest = await fake.wait_for(digest_to(USER), timeout=10)
+    assert fake.sent.index(digest) > fake.sent.index(answer)  # after the answer
+    # subscribed first (Saturday 09:00: not yet), then the slot moved to now
+    await say(fake, OTHER, "/subscribe")
+    card = await say(fake, OTHER, "/settings")
+    await tap(fake, OTHER, card, "setv:hour:22")
+    assert not [s for s in fake.sent if digest_to(OTHER)(s)]  # Saturday 22:00: not yet
+    await tap(fake, OTHER, card, "setv:day:4")
+    await fake.wait_for(digest_to(OTHER), timeout=10)
 
 
 async def test_tick_delivers_the_weekly_digest_and_pushes(

@@ -87,6 +87,17 @@ class BotData:
         return analyzer_for(settings.variants_file)
 
 
+def tick_now(context: Context) -> None:
+    """A chat's weekly slot may have come (it subscribed, or moved its slot): the minute
+    tick runs now (it queues what is due and wakes the sender), not up to a minute later.
+    One at a time: a burst of subscriptions runs it once."""
+    queue = context.job_queue
+    if queue is None or queue.get_jobs_by_name("tick-now"):
+        return
+    for job in queue.get_jobs_by_name("tick")[:1]:
+        queue.run_once(job.callback, 0, name="tick-now")
+
+
 @dataclass(frozen=True)
 class Command:
     """A command the bot registers: its name, what it does in each language (the menus and

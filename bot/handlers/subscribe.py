@@ -26,6 +26,7 @@ from bot.handlers.common import (
     refused,
     remember,
     reply,
+    tick_now,
 )
 from bot.i18n import LANGUAGE_NAMES, day_name, t
 from bot.render import shorten
@@ -170,6 +171,8 @@ async def _set_subscription(update: Update, context: Context, on: bool) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     await reply(update, context, text, buttons)
+    if on and changed:  # this week's edition, if its slot has passed, comes now
+        tick_now(context)
 
 
 async def cmd_settings(update: Update, context: Context) -> None:
@@ -201,6 +204,8 @@ async def on_setting(update: Update, context: Context) -> None:
         await query.answer(t(language, "saved"))
         sub = stored
         await edit_or_reply(update, context, *card(context, sub))
+        if parts[1] in ("day", "hour", "tz"):  # the slot moved: it may have come
+            tick_now(context)
         return
     await query.answer()
     picker = parts[1]
@@ -304,6 +309,7 @@ async def on_text(update: Update, context: Context) -> bool:
     sub = stored or sub
     text, buttons = card(context, sub)
     await reply(update, context, t(sub.language, "saved") + "\n\n" + text, buttons)
+    tick_now(context)  # the slot moved: it may have come
     return True
 
 
