@@ -230,3 +230,30 @@ def test_a_commit_that_fails_leaves_no_transaction_open(db_path: Path) -> None:
     assert db.execute("SELECT count(*) FROM child").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM parent").fetchone()[0] == 1
     db.close()
+
+
+def test_a_failed_savepoint_undoes_its_own_writes_only(tmp_path: Path) -> None:
+    """Nested transactions are savepoints of one name: a failure at any depth undoes that
+    depth's writes, the enclosing ones go on and commit."""
+    from storage.tx import transaction
+
+    db = open_db(tmp_path / "t.db")
+    db.execute("CREATE TABLE t (v TEXT)")
+    with transaction(db):
+        db.execute("INSERT INTO t VALUES ('outer')")
+        with transaction(db):
+            db.execute("INSERT INTO t VALUES ('middle')")
+            with pytest.raises(ZeroDivisionError), transaction(db):
+                db.execute("INSERT INTO t VALUES ('inner')")
+                raise ZeroDivisionError
+            db.execute("INSERT INTO t VALUES ('middle, after')")
+        with pytest.raises(KeyError), transaction(db):
+            db.execute("INSERT INTO t VALUES ('second')")
+            with transaction(db):
+                db.execute("INSERT INTO t VALUES ('second, inner')")
+            raise KeyError("second")
+        db.execute("INSERT INTO t VALUES ('outer, after')")
+    assert not db.conn.in_transaction
+    assert [r[0] for r in db.execute("SELECT v FROM t ORDER BY rowid")] == [
+        "outer", "middle", "middle, after", "outer, after"]  # fmt: skip
+    db.close()
