@@ -88,12 +88,47 @@ def followers_of(db: Database, terms: list[str]) -> list[tuple[int, str]]:
     return [(chat, term) for chat, term, _ in sorted(found, key=lambda r: r[2])]
 
 
+_WEEKLY = "subscribed AND active AND mode IN ('weekly', 'both')"
+
+
+def weekly_slots(db: Database) -> list[tuple[str, int, str]]:
+    """The (time zone, day, time) slots weekly subscribers chose, once each: a few hundred
+    at most, whatever the number of chats."""
+    rows = db.execute(
+        f"SELECT DISTINCT timezone, digest_day, digest_time FROM subscribers WHERE {_WEEKLY}"
+    ).fetchall()  # fmt: skip
+    return [(str(z), int(d), str(t)) for z, d, t in rows]
+
+
+def unserved_at(
+    db: Database, slots: list[tuple[str, int, str, str]]
+) -> list[tuple[int, str, str | None, tuple[str, int, str]]]:
+    """(chat, language, digest length, slot) of the weekly subscribers of these slots
+    (time zone, day, time, and the period it is in) that have no digest row for their
+    slot's period yet (whatever its status), by chat id. The slots are a temporary table
+    (their key its primary key), so the subscribers are read once, each slot looked up."""
+    if not slots:
+        return []
+    with transaction(db):  # the caller writes next (never an implicit, deferred BEGIN)
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS due_slots (zone TEXT, day INTEGER, "
+                   "at TEXT, period TEXT, PRIMARY KEY (zone, day, at)) WITHOUT ROWID")  # fmt: skip
+        db.execute("DELETE FROM temp.due_slots")
+        db.conn.executemany("INSERT OR REPLACE INTO temp.due_slots VALUES (?, ?, ?, ?)", slots)
+        found = db.execute(
+            "SELECT s.chat_id, s.language, s.digest_length, s.timezone, s.digest_day, "
+            "s.digest_time FROM subscribers s JOIN temp.due_slots d ON d.zone = s.timezone "
+            f"AND d.day = s.digest_day AND d.at = s.digest_time WHERE {_WEEKLY} AND NOT "
+            "EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'digest' AND o.chat_id = s.chat_id "
+            "AND o.period = d.period) ORDER BY s.chat_id"
+        ).fetchall()
+        db.execute("DELETE FROM temp.due_slots")
+    return [(int(c), str(lang), length, (str(z), int(d), str(t)))
+            for c, lang, length, z, d, t in found]  # fmt: skip
+
+
 def weekly_subscribers(db: Database) -> list[Subscriber]:
     """Subscribed, reachable chats that take the weekly digest, by chat id."""
-    rows = db.query(
-        f"SELECT {_COLUMNS} FROM subscribers WHERE subscribed AND active "
-        "AND mode IN ('weekly', 'both') ORDER BY chat_id"
-    )
+    rows = db.query(f"SELECT {_COLUMNS} FROM subscribers WHERE {_WEEKLY} ORDER BY chat_id")
     return [_subscriber(row) for row in rows]
 
 

@@ -135,6 +135,24 @@ def test_catch_up_window(archive: Database) -> None:
     assert queue_due_digests(archive, now + timedelta(hours=1), timedelta(hours=6)) == 0
 
 
+def test_a_slot_read_once_a_tick_whatever_its_chats(
+    archive: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The tick reads the slots chosen, then only the chats of the slots that have come and
+    are not served: a chat whose settings cannot be used costs its own digest only, and a
+    chat joining a slot already served this week is still served."""
+    subscriber(archive, 1)
+    subscriber(archive, 2)
+    subscriber(archive, 3, tz="Mars/Olympus_Mons")  # stored by an older version, say
+    catch_up = timedelta(hours=6)
+    assert queue_due_digests(archive, SAT_9, catch_up) == 2
+    assert "('Mars/Olympus_Mons', 5, '09:00') has unusable settings" in caplog.text
+    subscriber(archive, 4)  # joins the 09:00 slot after its tick
+    assert queue_due_digests(archive, SAT_9 + timedelta(minutes=1), catch_up) == 1
+    assert queue_due_digests(archive, SAT_9 + timedelta(minutes=2), catch_up) == 0
+    assert [r[:2] for r in rows(archive)] == [(1, "pending"), (2, "pending"), (4, "pending")]
+
+
 NEW = (
     "Bilan du jour\n\nL’OTAN promet des systèmes Patriot à Kyiv. Les frappes sur Odessa continuent."
 )

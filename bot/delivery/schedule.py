@@ -23,12 +23,13 @@ from bot.text.analyze import Analyzer
 from storage.bulletins import mark_announced, unannounced
 from storage.outbox import EditionRow, enqueue, enqueue_editions, served_periods
 from storage.people import (
-    Subscriber,
     bulletin_sources,
     followed_terms,
     followers_of,
     push_chats,
     sources_off,
+    unserved_at,
+    weekly_slots,
     weekly_subscribers,
 )
 from storage.search import matching_items
@@ -71,37 +72,39 @@ def slot_of_week(now: datetime, zone: ZoneInfo, day: int, at: time) -> datetime:
     return aware.astimezone(ZoneInfo("UTC")).astimezone(zone)
 
 
-def _zone_and_time(chat: Subscriber) -> tuple[ZoneInfo, time] | None:
+def _zone_and_time(zone: str, at: str) -> tuple[ZoneInfo, time] | None:
     try:
-        hour, minute = (int(x) for x in chat.digest_time.split(":"))
-        return ZoneInfo(chat.timezone), time(hour, minute)
+        hour, minute = (int(x) for x in at.split(":"))
+        return ZoneInfo(zone), time(hour, minute)
     except (ZoneInfoNotFoundError, ValueError, TypeError, AttributeError):
-        log.warning("chat %s has unusable settings (%s, %s)", chat.chat_id, chat.timezone,
-                    chat.digest_time)  # fmt: skip
         return None
 
 
 def due_chats(db: Database, now: datetime, catch_up: timedelta) -> tuple[list[Due], list[Due]]:
-    """(due now, missed for longer than `catch_up`) among weekly subscribers, this week."""
+    """(due now, missed for longer than `catch_up`) among weekly subscribers, this week, of
+    the chats that have no digest row for this week's period yet.
+
+    Each slot chosen (time zone, day, time) is placed in its week once, and only the chats
+    of the slots that have come, and are not served yet, are read: every minute of the
+    week, with 100,000 subscribers served, this reads none, where reading every subscriber
+    and every row of the period cost seconds a minute."""
+    come: dict[tuple[str, int, str], tuple[ZoneInfo, datetime]] = {}
+    for key in weekly_slots(db):
+        zone_name, day, at = key
+        settings = _zone_and_time(zone_name, at)
+        if settings is None:
+            log.warning("weekly slot %s has unusable settings: its chats get no digest", key)
+            continue
+        slot = slot_of_week(now, settings[0], day, settings[1])
+        if slot <= now:
+            come[key] = settings[0], slot
     due: list[Due] = []
     missed: list[Due] = []
-    slots: dict[tuple[str, int, str], tuple[ZoneInfo, datetime] | None] = {}
-    for chat in weekly_subscribers(db):
-        key = (chat.timezone, chat.digest_day, chat.digest_time)
-        if key not in slots:  # chats share a few settings: each slot is computed once
-            settings = _zone_and_time(chat)
-            slots[key] = None
-            if settings is not None:
-                slots[key] = settings[0], slot_of_week(now, settings[0], chat.digest_day,
-                                                       settings[1])  # fmt: skip
-        found = slots[key]
-        if found is None:
-            continue
-        zone, slot = found
-        if slot > now:
-            continue
-        entry = Due(chat.chat_id, chat.language, zone, slot, chat.digest_length)
-        (due if now - slot <= catch_up else missed).append(entry)
+    wanted = [(*key, week_of(slot, zone)) for key, (zone, slot) in come.items()]
+    for chat_id, language, length, key in unserved_at(db, wanted):
+        zone, slot = come[key]
+        entry = Due(chat_id, language, zone, slot, length)
+        (missed if now - slot > catch_up else due).append(entry)
     return due, missed
 
 
@@ -109,8 +112,11 @@ def due_now(db: Database, now: datetime) -> list[Due]:
     """Every weekly subscriber, due at `now` (an admin's "send the digest now")."""
     entries = []
     for chat in weekly_subscribers(db):
-        settings = _zone_and_time(chat)
-        if settings is not None:
+        settings = _zone_and_time(chat.timezone, chat.digest_time)
+        if settings is None:
+            log.warning("chat %s has unusable settings (%s, %s)", chat.chat_id, chat.timezone,
+                        chat.digest_time)  # fmt: skip
+        else:
             entries.append(Due(chat.chat_id, chat.language, settings[0], now, chat.digest_length))
     return entries
 
