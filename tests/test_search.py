@@ -288,3 +288,27 @@ def test_bulletin_ranges_are_the_items_counted(archive: Database) -> None:
     }
     assert bulletin_ranges(archive, [*ids, 10**6]) == counted
     assert len(counted) == len(ids) - 1 >= 4
+
+
+def test_pages_beyond_the_first_four_show_what_one_long_page_shows(
+    db: Database, limits: Limits
+) -> None:
+    """Results past the 20 scored in detail are read only when their page is shown: page by
+    page they are the same, in the same order, as one page of all of them; a bulletin
+    deleted since is left out of its page."""
+    for n in range(32):
+        text = (f"Bilan {n}\n\nDes drones ont visé la ville numéro {n} cette nuit. "
+                f"Les secours ont dégagé {n + 3} immeubles après les frappes de drones.")  # fmt: skip
+        day = 1 + n % 28
+        ingest(db, Submission("file", f"2025-06-{day:02d}-bilan-{n}.txt", data=text.encode()),
+               limits)  # fmt: skip
+    analyzer = analyzer_for()
+    whole = search(db, "drones", analyzer, now=NOW, per_page=100).hits
+    assert len(whole) == 32
+    paged = [h for page in range(7)
+             for h in search(db, "drones", analyzer, now=NOW, page=page, per_page=5).hits]  # fmt: skip
+    assert [(h.item_id, h.text, h.bulletin_title, h.published_at) for h in paged] == [
+        (h.item_id, h.text, h.bulletin_title, h.published_at) for h in whole]  # fmt: skip
+    set_deleted(db, whole[-1].bulletin_id, True)
+    last = search(db, "drones", analyzer, now=NOW, page=6, per_page=5).hits
+    assert whole[-1].bulletin_id not in [h.bulletin_id for h in last]
