@@ -105,25 +105,27 @@ def unserved_at(
 ) -> list[tuple[int, str, str | None, tuple[str, int, str]]]:
     """(chat, language, digest length, slot) of the weekly subscribers of these slots
     (time zone, day, time, and the period it is in) that have no digest row for their
-    slot's period yet (whatever its status), by chat id. The slots are a temporary table
-    (their key its primary key), so the subscribers are read once, each slot looked up."""
-    if not slots:
-        return []
-    with transaction(db):  # the caller writes next (never an implicit, deferred BEGIN)
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS due_slots (zone TEXT, day INTEGER, "
-                   "at TEXT, period TEXT, PRIMARY KEY (zone, day, at)) WITHOUT ROWID")  # fmt: skip
-        db.execute("DELETE FROM temp.due_slots")
-        db.conn.executemany("INSERT OR REPLACE INTO temp.due_slots VALUES (?, ?, ?, ?)", slots)
-        found = db.execute(
-            "SELECT s.chat_id, s.language, s.digest_length, s.timezone, s.digest_day, "
-            "s.digest_time FROM subscribers s JOIN temp.due_slots d ON d.zone = s.timezone "
-            f"AND d.day = s.digest_day AND d.at = s.digest_time WHERE {_WEEKLY} AND NOT "
-            "EXISTS (SELECT 1 FROM outbox o WHERE o.kind = 'digest' AND o.chat_id = s.chat_id "
-            "AND o.period = d.period) ORDER BY s.chat_id"
-        ).fetchall()
-        db.execute("DELETE FROM temp.due_slots")
+    slot's period yet (whatever its status), by chat id. One pass over the subscribers a
+    period (one or two): SQLite looks each chat's slot up in the list's own index."""
+    by_period: dict[str, list[tuple[str, int, str]]] = {}
+    for zone, day, at, period in slots:
+        by_period.setdefault(period, []).append((zone, day, at))
+    rows = []
+    for period, keys in by_period.items():
+        for first in range(0, len(keys), 2000):  # 3 parameters a slot, within SQLite's limit
+            chunk = keys[first : first + 2000]
+            listed = ", ".join(["(?, ?, ?)"] * len(chunk))
+            rows += db.execute(
+                "SELECT s.chat_id, s.language, s.digest_length, s.timezone, s.digest_day, "
+                f"s.digest_time FROM subscribers s WHERE {_WEEKLY} AND (s.timezone, "
+                f"s.digest_day, s.digest_time) IN (VALUES {listed}) AND NOT EXISTS (SELECT 1 "
+                "FROM outbox o WHERE o.kind = 'digest' AND o.chat_id = s.chat_id "
+                "AND o.period = ?)",
+                [*(v for key in chunk for v in key), period],
+            ).fetchall()
+    rows.sort(key=lambda r: r[0])
     return [(int(c), str(lang), length, (str(z), int(d), str(t)))
-            for c, lang, length, z, d, t in found]  # fmt: skip
+            for c, lang, length, z, d, t in rows]  # fmt: skip
 
 
 def weekly_subscribers(db: Database) -> list[Subscriber]:
